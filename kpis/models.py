@@ -1,0 +1,285 @@
+"""The facts salesperf measures, and the snapshots it computes from them."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from teams.models import Rep, Team
+
+from .fields import MoneyField, PeriodKind, Scope
+
+
+class Customer(models.Model):
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
+    sector = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = MoneyField(null=True, blank=True, help_text="Millions, as the source gives it.")
+    year_established = models.PositiveSmallIntegerField(null=True, blank=True)
+    subsidiary_of = models.CharField(max_length=200, blank=True)
+    acquired_on = models.DateField(null=True, blank=True, help_text="Became a customer.")
+    churned_on = models.DateField(null=True, blank=True, help_text="Stopped being a customer.")
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["owner", "acquired_on"]),
+            models.Index(fields=["owner", "churned_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(churned_on__isnull=True)
+                | Q(acquired_on__isnull=False, churned_on__gte=F("acquired_on")),
+                name="customer_churned_after_acquired",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Lead(models.Model):
+    name = models.CharField(max_length=200)
+    rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="leads")
+    source = models.CharField(max_length=50, blank=True)
+    created_on = models.DateField()
+    converted_on = models.DateField(null=True, blank=True)
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        help_text="The customer this lead became.",
+    )
+
+    class Meta:
+        ordering = ["-created_on"]
+        indexes = [models.Index(fields=["rep", "created_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(converted_on__isnull=True) | Q(converted_on__gte=F("created_on")),
+                name="lead_converted_after_created",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Stage(models.Model):
+    """A pipeline stage; order and win probability are data, edited in admin."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open"
+        WON = "won"
+        LOST = "lost"
+
+    name = models.CharField(max_length=50, unique=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    probability = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Chance of winning a deal in this stage, 0 to 1.",
+    )
+    outcome = models.CharField(max_length=4, choices=Outcome.choices, default=Outcome.OPEN)
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=1), name="stage_probability_0_1"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Opportunity(models.Model):
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="opportunities")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
+    )
+    product = models.CharField(max_length=100, blank=True)
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
+    amount = MoneyField()
+    created_on = models.DateField(null=True, blank=True, help_text="Engaged on.")
+    closed_on = models.DateField(null=True, blank=True, help_text="Won or lost on.")
+
+    class Meta:
+        ordering = ["-created_on"]
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(fields=["rep", "closed_on"]),
+            models.Index(fields=["rep", "created_on"]),
+            models.Index(fields=["customer", "closed_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(created_on__isnull=True)
+                | Q(closed_on__isnull=True)
+                | Q(closed_on__gte=F("created_on")),
+                name="opportunity_closed_after_created",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or self.external_id or f"Opportunity {self.pk}"
+
+
+class Activity(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call"
+        EMAIL = "email"
+        MEETING = "meeting"
+
+    rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="activities")
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    occurred_at = models.DateTimeField(help_text="Counted on its date in TIME_ZONE.")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    subject = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name_plural = "activities"
+        indexes = [models.Index(fields=["rep", "occurred_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class NpsResponse(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="nps_responses")
+    responded_on = models.DateField()
+    score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-responded_on"]
+        verbose_name = "NPS response"
+        indexes = [models.Index(fields=["customer", "responded_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=10), name="nps_score_0_10"),
+        ]
+
+    def __str__(self):
+        return f"{self.score} on {self.responded_on}"
+
+
+class AcquisitionSpend(models.Model):
+    """Money spent to win customers, charged to a rep, a team, or (neither) the company."""
+
+    rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.PROTECT, related_name="spend")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="spend")
+    spent_on = models.DateField()
+    amount = MoneyField()
+    channel = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["-spent_on"]
+        verbose_name = "acquisition spend"
+        verbose_name_plural = "acquisition spend"
+        indexes = [models.Index(fields=["spent_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="spend_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(rep__isnull=True) | Q(team__isnull=True), name="spend_rep_or_team"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} on {self.spent_on}"
+
+
+class SubjectQuerySet(models.QuerySet):
+    def for_subject(self, scope, subject_id):
+        return self.filter(
+            scope=scope,
+            rep_id=subject_id if scope == Scope.REP else None,
+            team_id=subject_id if scope == Scope.TEAM else None,
+        )
+
+
+def subject_constraints(prefix):
+    """A row names a rep (scope rep), a team (scope team) or neither (scope company)."""
+    return [
+        models.CheckConstraint(
+            condition=Q(scope=Scope.REP, rep__isnull=False, team__isnull=True)
+            | Q(scope=Scope.TEAM, rep__isnull=True, team__isnull=False)
+            | Q(scope=Scope.COMPANY, rep__isnull=True, team__isnull=True),
+            name=f"{prefix}_subject_matches_scope",
+        ),
+    ]
+
+
+class ForecastSubmission(models.Model):
+    class Category(models.TextChoices):
+        COMMIT = "commit"
+        BEST_CASE = "best_case", "best case"
+
+    scope = models.CharField(max_length=7, choices=Scope.choices)
+    rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.CASCADE, related_name="forecasts")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="forecasts")
+    period_kind = models.CharField(max_length=7, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    category = models.CharField(max_length=9, choices=Category.choices, default=Category.COMMIT)
+    amount = MoneyField()
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = SubjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["period_kind", "period_start", "category"])]
+        constraints = [
+            *subject_constraints("forecast"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="forecast_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_category_display()} {self.amount} ({self.period_kind} {self.period_start})"
+
+
+class KpiSnapshot(models.Model):
+    """One metric of one subject for one period, as last computed. Pages read only these."""
+
+    scope = models.CharField(max_length=7, choices=Scope.choices)
+    subject_id = models.PositiveBigIntegerField(help_text="Rep or team id; 0 for the company.")
+    metric = models.CharField(max_length=40)
+    period_kind = models.CharField(max_length=7, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    numerator = models.DecimalField(max_digits=24, decimal_places=6)
+    denominator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    value = models.DecimalField(
+        max_digits=24, decimal_places=6, null=True, blank=True, help_text="Empty when undefined."
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["scope", "subject_id", "metric", "period_kind", "period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "subject_id", "metric", "period_kind", "period_start"],
+                name="snapshot_unique_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["period_kind", "period_start", "metric"])]
+
+    def __str__(self):
+        return f"{self.scope}:{self.subject_id} {self.metric} {self.period_kind} {self.period_start}"

@@ -1,0 +1,41 @@
+"""Root fixtures. Services: see tests/services.py for how a missing one fails in CI."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from tests.factories import RepFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture
+def org(db):
+    """A small organisation: region → two teams, a manager each, reps, an admin and an outsider.
+
+    region (managed by `boss`)
+    ├── east (managed by `east_manager`): alice, bob
+    └── west (managed by `west_manager`): carol
+    """
+    boss = UserFactory(username="boss")
+    east_manager = UserFactory(username="east_manager")
+    west_manager = UserFactory(username="west_manager")
+    region = TeamFactory(name="Region", manager=boss)
+    east = TeamFactory(name="East", parent=region, manager=east_manager)
+    west = TeamFactory(name="West", parent=region, manager=west_manager)
+    alice = RepFactory(full_name="Alice", team=east, user=UserFactory(username="alice"))
+    bob = RepFactory(full_name="Bob", team=east, user=UserFactory(username="bob"))
+    carol = RepFactory(full_name="Carol", team=west, user=UserFactory(username="carol"))
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    outsider = UserFactory(username="outsider")
+    return SimpleNamespace(
+        boss=boss,
+        east_manager=east_manager,
+        west_manager=west_manager,
+        region=region,
+        east=east,
+        west=west,
+        alice=alice,
+        bob=bob,
+        carol=carol,
+        admin=admin,
+        outsider=outsider,
+    )
