@@ -155,4 +155,4 @@ REST_FRAMEWORK = {
 FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", default=1)
 CURRENCY = env("CURRENCY", default="USD")
 # Gross margin used by the cltv metric (a fraction; 1 = CLTV on revenue).
-GROSS_MARGIN = env("GROSS_MARGIN", default="1", cast=Decimal)
+GROSS_MARGIN = Decimal(env("GROSS_MARGIN", default="1"))

@@ -1,0 +1,114 @@
+"""From components to snapshot values: metric numerators/denominators per subject and period.
+
+A subject's components are the sum of its leaves' (a team: every rep and team-level fact below
+it). Metrics are linear in components, so summing components and summing child snapshots'
+numerators and denominators give the same answer; forecast_accuracy alone is per subject.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from . import catalogue
+from .aggregates import ZERO
+from .models import AcquisitionSpend, Activity, Customer, ForecastSubmission, Lead, NpsResponse, Opportunity
+from .periods import KINDS, Period, periods_between
+
+Subject = tuple[str, int]  # ("rep", id) | ("team", id) | ("company", 0)
+Pair = tuple[Decimal, Decimal | None]
+SUMMED = [m for m in catalogue.METRICS if not m.own_only]
+
+
+def add_components(into: dict, comps: dict) -> None:
+    for name, value in comps.items():
+        into[name] = into.get(name, ZERO) + value
+
+
+def metric_pairs(comps: dict) -> dict[str, Pair]:
+    return {m.key: (m.numerator(comps), m.denominator(comps) if m.is_ratio else None) for m in SUMMED}
+
+
+def forecast_pair(revenue: Decimal, forecast: Decimal | None) -> Pair:
+    """forecast_accuracy = max(0, 1 − |R − F| / R) as numerator max(0, R − |R − F|) over R."""
+    if forecast is None:
+        return ZERO, ZERO
+    return max(ZERO, revenue - abs(revenue - forecast)), revenue
+
+
+def data_range() -> tuple[dt.date, dt.date] | None:
+    """First and last day with any fact, the last capped at today: the periods worth computing."""
+    bounds = []
+    for model, fields in [
+        (Opportunity, ["created_on", "closed_on"]),
+        (Lead, ["created_on"]),
+        (Activity, ["occurred_at"]),
+        (Customer, ["acquired_on", "churned_on"]),
+        (NpsResponse, ["responded_on"]),
+        (AcquisitionSpend, ["spent_on"]),
+    ]:
+        agg = model.objects.aggregate(
+            **{f"lo{i}": Min(f) for i, f in enumerate(fields)},
+            **{f"hi{i}": Max(f) for i, f in enumerate(fields)},
+        )
+        for value in agg.values():
+            if value is not None:
+                bounds.append(timezone.localdate(value) if isinstance(value, dt.datetime) else value)
+    if not bounds:
+        return None
+    return min(bounds), min(max(bounds), timezone.localdate())
+
+
+def data_periods(since: dt.date | None = None) -> dict[str, list[Period]]:
+    span = data_range()
+    if span is None:
+        return {kind: [] for kind in KINDS}
+    first, last = span
+    return {
+        kind: [p for p in periods_between(kind, first, last) if since is None or p.end >= since]
+        for kind in KINDS
+    }
+
+
+def latest_commits(kind: str, periods: list[Period], subjects) -> dict[tuple[Subject, int], Decimal]:
+    """The latest commit forecast per subject and period, among those made before it began."""
+    starts = {p.start: p for p in periods}
+    rows = (
+        ForecastSubmission.objects.filter(
+            category=ForecastSubmission.Category.COMMIT, period_kind=kind, period_start__in=starts
+        )
+        .order_by("submitted_at")
+        .values_list("scope", "rep_id", "team_id", "period_start", "amount", "submitted_at")
+    )
+    wanted, found = set(subjects), {}
+    for scope, rep_id, team_id, start, amount, submitted_at in rows:
+        subject = (scope, rep_id or team_id or 0)
+        began = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+        if subject in wanted and submitted_at < began:
+            found[subject, starts[start].index] = amount
+    return found
+
+
+def add_pairs(into: dict[str, Pair], pairs: dict[str, Pair]) -> None:
+    for key, (num, den) in pairs.items():
+        old_num, old_den = into.get(key, (ZERO, None))
+        into[key] = (old_num + num, None if den is None else (old_den or ZERO) + den)
+
+
+def with_forecast(pairs: dict[str, Pair], forecast: Decimal | None) -> dict[str, Pair]:
+    revenue = pairs.get("revenue_won", (ZERO, None))[0]
+    return {**pairs, "forecast_accuracy": forecast_pair(revenue, forecast)}
+
+
+def sum_over_subjects(table, ancestors_of) -> dict:
+    """{subject: {period index: pairs}}: each leaf's metric pairs added to every subject above it."""
+    sums: dict = defaultdict(lambda: defaultdict(dict))
+    for leaf, by_period in table.items():
+        subjects = ancestors_of(leaf)
+        for p, comps in by_period.items():
+            pairs = metric_pairs(comps)
+            for subject in subjects:
+                add_pairs(sums[subject][p], pairs)
+    return sums

@@ -1,0 +1,51 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from kpis import services
+from kpis.models import KpiSnapshot
+from kpis.periods import Period
+from tests.factories import OpportunityFactory, StageFactory, lost_stage, won_stage
+
+
+@pytest.fixture
+def stages(db):
+    return {"won": won_stage(), "lost": lost_stage(), "open": StageFactory(name="Engaging", probability=Decimal("0.4"))}
+
+
+@pytest.fixture
+def deal(stages):
+    """deal(rep, "won", amount, created, closed) — dates as 'YYYY-MM-DD' or None."""
+
+    def make(rep, outcome, amount, created, closed=None, **kwargs):
+        return OpportunityFactory(
+            rep=rep, stage=stages[outcome], amount=Decimal(amount),
+            created_on=dt.date.fromisoformat(created) if created else None,
+            closed_on=dt.date.fromisoformat(closed) if closed else None, **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture
+def snapshot(db):
+    """snapshot(subject, metric, label) → the stored value (None when undefined).
+
+    subject is a Rep, a Team or "company"; label like '2017-01', '2017-Q1', '2017'."""
+
+    def read(subject, metric, label):
+        period = Period.parse(label)
+        scope = "company" if subject == "company" else subject._meta.model_name
+        pk = 0 if subject == "company" else subject.pk
+        row = KpiSnapshot.objects.get(
+            scope=scope, subject_id=pk, metric=metric, period_kind=period.kind, period_start=period.start
+        )
+        return row.value
+
+    return read
+
+
+@pytest.fixture
+def recompute(db):
+    return lambda: services.recompute_all()
