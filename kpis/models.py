@@ -26,6 +26,7 @@ class Customer(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [
+            models.Index(fields=["name"]),
             models.Index(fields=["owner", "acquired_on"]),
             models.Index(fields=["owner", "churned_on"]),
         ]
@@ -58,7 +59,7 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_on"]
-        indexes = [models.Index(fields=["rep", "created_on"])]
+        indexes = [models.Index(fields=["rep", "created_on"]), models.Index(fields=["created_on"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(converted_on__isnull=True) | Q(converted_on__gte=F("created_on")),
@@ -120,6 +121,9 @@ class Opportunity(models.Model):
             models.Index(fields=["rep", "closed_on"]),
             models.Index(fields=["rep", "created_on"]),
             models.Index(fields=["customer", "closed_on"]),
+            models.Index(fields=["closed_on"]),
+            # The admin's newest-first list, without sorting a million rows.
+            models.Index(F("created_on").desc(nulls_last=True), F("id").desc(), name="opportunity_newest_first"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_not_negative"),
@@ -155,7 +159,7 @@ class Activity(models.Model):
     class Meta:
         ordering = ["-occurred_at"]
         verbose_name_plural = "activities"
-        indexes = [models.Index(fields=["rep", "occurred_at"])]
+        indexes = [models.Index(fields=["rep", "occurred_at"]), models.Index(fields=["occurred_at"])]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
@@ -170,7 +174,7 @@ class NpsResponse(models.Model):
     class Meta:
         ordering = ["-responded_on"]
         verbose_name = "NPS response"
-        indexes = [models.Index(fields=["customer", "responded_on"])]
+        indexes = [models.Index(fields=["customer", "responded_on"]), models.Index(fields=["responded_on"])]
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=0, score__lte=10), name="nps_score_0_10"),
         ]

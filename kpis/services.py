@@ -54,7 +54,7 @@ def _finish(values: Values, kind, periods, subject_pairs, subjects) -> None:
 
 
 @transaction.atomic
-def recompute_tree(*, root_team_id: int, since: dt.date | None = None) -> int:
+def recompute_tree(*, root_team_id: int, since: dt.date | None = None, force: bool = False) -> int:
     """Every rep and team under a top-level team, from the facts. Returns rows written."""
     tree = TeamTree.load()
     team_ids = tree.subtree_ids([root_team_id])
@@ -71,7 +71,7 @@ def recompute_tree(*, root_team_id: int, since: dt.date | None = None) -> int:
     for kind, periods in data_periods(since).items():
         table = aggregator.components(kind, periods)
         _finish(values, kind, periods, sum_over_subjects(table, ancestors_of), subjects)
-    return write_snapshots(values)
+    return write_snapshots(values, force=force)
 
 
 def _own_scope(subject) -> Scope:
@@ -123,7 +123,9 @@ def _recompute_subject(subject, periods_by_kind, tree) -> Values:
 
 
 @transaction.atomic
-def recompute_branch(*, scope: str, subject_id: int, since: dt.date | None = None) -> int:
+def recompute_branch(
+    *, scope: str, subject_id: int, since: dt.date | None = None, force: bool = False
+) -> int:
     """A subject whose own facts changed, then every team above it, then the company."""
     tree = TeamTree.load()
     if scope == REP:
@@ -143,7 +145,7 @@ def recompute_branch(*, scope: str, subject_id: int, since: dt.date | None = Non
     periods = data_periods(since)
     written = 0
     for subject in chain:  # bottom-up: each level reads the one below, just written
-        written += write_snapshots(_recompute_subject(subject, periods, tree))
+        written += write_snapshots(_recompute_subject(subject, periods, tree), force=force)
     return written
 
 
@@ -151,16 +153,19 @@ def recompute_company(*, since: dt.date | None = None) -> int:
     return recompute_branch(scope=COMPANY, subject_id=0, since=since)
 
 
-def recompute_all(*, progress=None) -> int:
-    """Everything, one top-level team at a time, then the company; drops stale snapshots."""
+def recompute_all(*, full: bool = False, progress=None) -> int:
+    """Everything, one top-level team at a time, then the company.
+
+    full: also rewrite unchanged rows (fresh computed_at) and drop stale snapshots."""
     roots = TeamTree.load().roots()
     written = 0
     for i, root in enumerate(roots, 1):
-        written += recompute_tree(root_team_id=root)
+        written += recompute_tree(root_team_id=root, force=full)
         if progress:
             progress(i, len(roots) + 1)
-    written += recompute_company()
-    delete_stale_snapshots()
+    written += recompute_branch(scope=COMPANY, subject_id=0, force=full)
+    if full:
+        delete_stale_snapshots()
     if progress:
         progress(len(roots) + 1, len(roots) + 1)
     return written
@@ -181,11 +186,11 @@ def delete_stale_snapshots() -> int:
     return deleted
 
 
-def write_snapshots(values: Values) -> int:
-    """Upsert the rows whose figures changed, in batches; unchanged rows are left alone."""
+def write_snapshots(values: Values, *, force: bool = False) -> int:
+    """Upsert the rows whose figures changed (all of them if forced), in batches."""
     if not values:
         return 0
-    existing = _existing(values)
+    existing = {} if force else _existing(values)
     now = timezone.now()
     changed = []
     for (subject, metric, kind, start), (num, den) in values.items():

@@ -4,8 +4,10 @@ date it changed. Bulk loads (seed_demo, import_crm) bypass signals and recompute
 """
 
 import datetime as dt
+import threading
+from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -24,8 +26,25 @@ from .models import (
     Stage,
 )
 
+_state = threading.local()
 Touch = tuple[str, int, dt.date | None]  # (scope, subject id, earliest period end affected)
 ALL = None
+
+
+@contextmanager
+def bulk_changes(*, recompute=True):
+    """For loaders that write many facts: no per-row recompute; one full recompute on commit."""
+    _state.paused = True
+    try:
+        yield
+    finally:
+        _state.paused = False
+    if recompute:
+        transaction.on_commit(tasks.recompute_all.delay)
+
+
+def _live() -> bool:
+    return not getattr(_state, "paused", False)
 
 
 def _earliest(*dates):
@@ -76,18 +95,28 @@ def touched(obj) -> list[Touch]:
 
 
 def enqueue(touches: list[Touch]) -> None:
-    merged: dict[tuple[str, int], dt.date | None] = {}
+    """Merge into this transaction's pending recomputes; they go out once, when it commits."""
+    pending = getattr(_state, "pending", None)
+    fresh = pending is None or not any(hook is _flush for _, hook, _ in connection.run_on_commit)
+    if fresh:  # first touch in this transaction (a rolled-back one leaves a stale dict behind)
+        pending = _state.pending = {}
     for scope, pk, since in touches:
         key = (scope, pk)
-        merged[key] = since if key not in merged else _earliest(merged[key], since)
-    for (scope, pk), since in merged.items():
+        pending[key] = since if key not in pending else _earliest(pending[key], since)
+    if fresh:
+        transaction.on_commit(_flush)
+
+
+def _flush() -> None:
+    pending, _state.pending = _state.pending, None
+    for (scope, pk), since in pending.items():
         arg = since.isoformat() if since else None
         if scope == "rep":
-            transaction.on_commit(lambda pk=pk, arg=arg: tasks.recompute_rep.delay(pk, arg))
+            tasks.recompute_rep.delay(pk, arg)
         elif scope == "team":
-            transaction.on_commit(lambda pk=pk, arg=arg: tasks.recompute_team.delay(pk, arg))
+            tasks.recompute_team.delay(pk, arg)
         else:
-            transaction.on_commit(lambda arg=arg: tasks.recompute_company.delay(arg))
+            tasks.recompute_company.delay(arg)
 
 
 TRACKED = (
@@ -103,26 +132,29 @@ TRACKED = (
 )
 
 
-@receiver(pre_save)
 def remember_old_state(sender, instance, raw=False, **kwargs):
-    if sender in TRACKED and not raw and instance.pk:
+    if not raw and instance.pk and _live():
         instance._touched_before = [t for old in sender.objects.filter(pk=instance.pk) for t in touched(old)]
 
 
-@receiver(post_save)
 def fact_saved(sender, instance, raw=False, **kwargs):
-    if sender in TRACKED and not raw:
+    if not raw and _live():
         enqueue(getattr(instance, "_touched_before", []) + touched(instance))
 
 
-@receiver(post_delete)
 def fact_deleted(sender, instance, **kwargs):
-    if sender in TRACKED:
+    if _live():
         enqueue(touched(instance))
+
+
+for model in TRACKED:
+    pre_save.connect(remember_old_state, sender=model, dispatch_uid=f"kpis-pre-{model.__name__}")
+    post_save.connect(fact_saved, sender=model, dispatch_uid=f"kpis-save-{model.__name__}")
+    post_delete.connect(fact_deleted, sender=model, dispatch_uid=f"kpis-delete-{model.__name__}")
 
 
 @receiver([post_save, post_delete], sender=Stage)
 def stage_changed(sender, raw=False, **kwargs):
     """A stage's probability reaches every weighted pipeline: recompute everything."""
-    if not raw:
+    if not raw and _live():
         transaction.on_commit(tasks.recompute_all.delay)

@@ -11,6 +11,7 @@ from kpis.models import (
     Activity,
     Customer,
     ForecastSubmission,
+    KpiSnapshot,
     Lead,
     NpsResponse,
     Opportunity,
@@ -136,3 +137,18 @@ class TargetFactory(factory.django.DjangoModelFactory):
     period_kind = "month"
     period_start = dt.date(2017, 1, 1)
     value = Decimal("1000")
+
+
+class KpiSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KpiSnapshot
+
+    scope = "company"
+    subject_id = 0
+    metric = "revenue_won"
+    period_kind = "month"
+    # One month after another, so that several snapshots never share the unique key.
+    period_start = factory.Sequence(lambda n: dt.date(2000 + n // 12, n % 12 + 1, 1))
+    numerator = Decimal("1000")
+    value = Decimal("1000")
+    computed_at = factory.LazyFunction(lambda: timezone.now())

@@ -1,17 +1,25 @@
 import datetime as dt
+import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from kpis import services
 from kpis.models import KpiSnapshot
 from kpis.periods import Period
-from tests.factories import OpportunityFactory, StageFactory, lost_stage, won_stage
+from tests.factories import CustomerFactory, OpportunityFactory, StageFactory, lost_stage, won_stage
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "crm-sales-opportunities"
 
 
 @pytest.fixture
 def stages(db):
-    return {"won": won_stage(), "lost": lost_stage(), "open": StageFactory(name="Engaging", probability=Decimal("0.4"))}
+    return {
+        "won": won_stage(),
+        "lost": lost_stage(),
+        "open": StageFactory(name="Engaging", probability=Decimal("0.4")),
+    }
 
 
 @pytest.fixture
@@ -20,9 +28,12 @@ def deal(stages):
 
     def make(rep, outcome, amount, created, closed=None, **kwargs):
         return OpportunityFactory(
-            rep=rep, stage=stages[outcome], amount=Decimal(amount),
+            rep=rep,
+            stage=stages[outcome],
+            amount=Decimal(amount),
             created_on=dt.date.fromisoformat(created) if created else None,
-            closed_on=dt.date.fromisoformat(closed) if closed else None, **kwargs,
+            closed_on=dt.date.fromisoformat(closed) if closed else None,
+            **kwargs,
         )
 
     return make
@@ -49,3 +60,48 @@ def snapshot(db):
 @pytest.fixture
 def recompute(db):
     return lambda: services.recompute_all()
+
+
+@pytest.fixture
+def customer(db):
+    """customer(owner, acquired, churned=None) — owner a Rep or None; dates as 'YYYY-MM-DD' or None."""
+
+    def make(owner, acquired, churned=None, **kwargs):
+        return CustomerFactory(
+            owner=owner,
+            acquired_on=dt.date.fromisoformat(acquired) if acquired else None,
+            churned_on=dt.date.fromisoformat(churned) if churned else None,
+            **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture
+def snapshot_rows(db):
+    """snapshot_rows() → every snapshot as a comparable tuple (without computed_at)."""
+
+    def rows():
+        return set(
+            KpiSnapshot.objects.values_list(
+                "scope",
+                "subject_id",
+                "metric",
+                "period_kind",
+                "period_start",
+                "numerator",
+                "denominator",
+                "value",
+            )
+        )
+
+    return rows
+
+
+@pytest.fixture
+def data_dir():
+    if not DATA.is_dir():
+        if os.environ.get("CI") or os.environ.get("SALESPERF_REQUIRE_SERVICES"):
+            pytest.fail(f"The shared data set is missing at {DATA}.")
+        pytest.skip("../shared is not beside this checkout")
+    return DATA

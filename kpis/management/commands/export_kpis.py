@@ -1,0 +1,54 @@
+import csv
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from kpis import catalogue
+from kpis.models import KpiSnapshot
+from kpis.periods import KINDS, Period
+from kpis.selectors import snapshots_visible_to
+from teams.models import Rep, Team
+
+SCOPE_ORDER = {"rep": 0, "team": 1, "company": 2}
+
+
+class Command(BaseCommand):
+    help = "Print KPI snapshots as CSV: scope,name,metric,period,value (empty where undefined)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--period", choices=KINDS, help="Only this period kind (default: all).")
+        parser.add_argument("--metric", nargs="+", metavar="KEY", help="Only these metrics.")
+        parser.add_argument("--user", metavar="USERNAME", help="Only the rows this user may see.")
+
+    def handle(self, period=None, metric=None, user=None, **options):
+        unknown = [key for key in metric or [] if key not in catalogue.BY_KEY]
+        if unknown:
+            raise CommandError(
+                f"Unknown metric(s): {', '.join(unknown)}. Known: {', '.join(catalogue.KEYS)}."
+            )
+        rows = KpiSnapshot.objects.all()
+        if user is not None:
+            found = get_user_model().objects.filter(username=user).first()
+            if found is None:
+                raise CommandError(f"No user named '{user}'.")
+            rows = snapshots_visible_to(found)
+        if period:
+            rows = rows.filter(period_kind=period)
+        if metric:
+            rows = rows.filter(metric__in=metric)
+        names = {
+            "rep": dict(Rep.objects.values_list("pk", "full_name")),
+            "team": dict(Team.objects.values_list("pk", "name")),
+            "company": {0: "all"},
+        }
+        out = csv.writer(self.stdout, lineterminator="\n")
+        out.writerow(["scope", "name", "metric", "period", "value"])
+        rows = rows.order_by("period_kind", "period_start", "scope", "subject_id", "metric")
+        for scope, pk, key, kind, start, value in rows.values_list(
+            "scope", "subject_id", "metric", "period_kind", "period_start", "value"
+        ).iterator(chunk_size=5000):
+            name = names[scope].get(pk)
+            if name is None:  # a rep or team deleted since the last recompute
+                continue
+            label = Period.from_start(kind, start).label
+            out.writerow([scope, name, key, label, "" if value is None else f"{value:.6f}"])

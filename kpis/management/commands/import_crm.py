@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from kpis.crm_import import ImportFailed, import_crm
+
+
+class Command(BaseCommand):
+    help = "Import the 'CRM Sales Opportunities' CSV layout from DIR; re-importing updates."
+
+    def add_arguments(self, parser):
+        parser.add_argument("directory")
+        parser.add_argument(
+            "--no-recompute", action="store_true", help="Do not recompute the KPI snapshots afterwards."
+        )
+
+    def handle(self, directory, no_recompute=False, **options):
+        try:
+            report = import_crm(directory, recompute=not no_recompute, progress=self.stdout.write)
+        except ImportFailed as e:
+            raise CommandError(str(e)) from None
+        for line in report.skipped:
+            self.stderr.write(f"skipped {line}")
+        counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Imported {counts}; {len(report.skipped)} rows skipped."))
+        if not no_recompute:
+            self.stdout.write("KPI snapshots are being recomputed (on a worker, or here without a broker).")
