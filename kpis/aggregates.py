@@ -19,9 +19,7 @@ from django.db.models import (
     F,
     IntegerField,
     Min,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
 )
@@ -40,7 +38,7 @@ WON, LOST = Stage.Outcome.WON, Stage.Outcome.LOST
 
 def period_index(field: str, kind: str, *, local_datetime=False):
     """SQL for the index of the period of `kind` that the date in `field` falls in."""
-    tz = {"tzinfo": timezone.get_current_timezone()} if local_datetime else {}
+    tz = {"tzinfo": timezone.get_default_timezone()} if local_datetime else {}
     year = Cast(ExtractYear(field, **tz), IntegerField())
     month = Cast(ExtractMonth(field, **tz), IntegerField())
     index = year * 12 + month - 1 - fiscal_shift(kind)
@@ -176,34 +174,35 @@ def nps(kind, scope, table):
 def customer_wins(kind, scope, table):
     """Won deals seen from the customer's owner: revenue from existing customers, repeat buyers.
 
-    Not summable over months (a customer buying in two months of a quarter is one buyer), so it
-    is grouped at each period kind directly.
+    Buyers are distinct customers, so this is grouped per customer and period (not summable over
+    months), and compared in Python with each customer's first win — a join the database would
+    otherwise redo per deal as a correlated subquery.
     """
-    won = {"stage__outcome": WON, "closed_on__isnull": False}
-    first_win = (
-        Opportunity.objects.filter(customer=OuterRef("customer"), **won)
-        .order_by()
-        .values("customer")
+    wins = Opportunity.objects.filter(
+        scope.q("customer__owner_id"), customer__isnull=False, stage__outcome=WON, closed_on__isnull=False
+    )
+    first_win = dict(
+        wins.values("customer_id")
         .annotate(first=Min("closed_on"))
-        .values("first")
+        .values_list("customer_id", "first")
+        .order_by()
     )
     rows = (
-        Opportunity.objects.filter(scope.q("customer__owner_id"), customer__isnull=False, **won)
-        .annotate(
-            p=period_index("closed_on", kind),
-            acquired_p=period_index("customer__acquired_on", kind),
-            first_win=Subquery(first_win),
+        wins.annotate(
+            p=period_index("closed_on", kind), acquired_p=period_index("customer__acquired_on", kind)
         )
-        .annotate(first_p=period_index("first_win", kind))
-        .values("customer__owner_id", "p")
-        .annotate(
-            existing_revenue=Sum("amount", filter=Q(acquired_p__lt=F("p"))),
-            buyers=Count("customer_id", distinct=True),
-            repeat_buyers=Count("customer_id", distinct=True, filter=Q(first_p__lt=F("p"))),
-        )
+        .values("customer__owner_id", "customer_id", "p", "acquired_p")
+        .annotate(amount=Sum("amount"))
         .order_by()
     )
-    _add(table, rows, leaf_of("customer__owner_id"), ["existing_revenue", "buyers", "repeat_buyers"])
+    leaf = leaf_of("customer__owner_id")
+    for row in rows:
+        slot = table[leaf(row)][row["p"]]
+        first_p = Period.containing(kind, first_win[row["customer_id"]]).index
+        existing = row["acquired_p"] is not None and row["acquired_p"] < row["p"]
+        slot["buyers"] = slot.get("buyers", ZERO) + 1
+        slot["repeat_buyers"] = slot.get("repeat_buyers", ZERO) + (first_p < row["p"])
+        slot["existing_revenue"] = slot.get("existing_revenue", ZERO) + (row["amount"] if existing else ZERO)
 
 
 def spend(kind, scope, table):

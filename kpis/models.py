@@ -123,7 +123,7 @@ class Opportunity(models.Model):
             models.Index(fields=["customer", "closed_on"]),
             models.Index(fields=["closed_on"]),
             # The admin's newest-first list, without sorting a million rows.
-            models.Index(F("created_on").desc(nulls_last=True), F("id").desc(), name="opportunity_newest_first"),
+            models.Index(F("created_on").desc(), F("id").desc(), name="opportunity_newest_first"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_not_negative"),

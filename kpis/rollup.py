@@ -19,6 +19,8 @@ from .periods import KINDS, Period, periods_between
 
 Subject = tuple[str, int]  # ("rep", id) | ("team", id) | ("company", 0)
 Pair = tuple[Decimal, Decimal | None]
+# Facts are attributed to days in settings.TIME_ZONE, whatever zone a request has activated.
+LOCAL = timezone.get_default_timezone
 SUMMED = [m for m in catalogue.METRICS if not m.own_only]
 
 
@@ -55,10 +57,10 @@ def data_range() -> tuple[dt.date, dt.date] | None:
         )
         for value in agg.values():
             if value is not None:
-                bounds.append(timezone.localdate(value) if isinstance(value, dt.datetime) else value)
+                bounds.append(timezone.localdate(value, LOCAL()) if isinstance(value, dt.datetime) else value)
     if not bounds:
         return None
-    return min(bounds), min(max(bounds), timezone.localdate())
+    return min(bounds), min(max(bounds), timezone.localdate(timezone=LOCAL()))
 
 
 def data_periods(since: dt.date | None = None) -> dict[str, list[Period]]:
@@ -85,7 +87,7 @@ def latest_commits(kind: str, periods: list[Period], subjects) -> dict[tuple[Sub
     wanted, found = set(subjects), {}
     for scope, rep_id, team_id, start, amount, submitted_at in rows:
         subject = (scope, rep_id or team_id or 0)
-        began = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+        began = timezone.make_aware(dt.datetime.combine(start, dt.time.min), LOCAL())
         if subject in wanted and submitted_at < began:
             found[subject, starts[start].index] = amount
     return found

@@ -14,7 +14,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Max, Min, Q, Sum
 from django.utils import timezone
 
 from teams.models import Rep
@@ -142,11 +142,28 @@ def recompute_branch(
     else:
         chain = []
     chain.append((COMPANY, 0))
+    if _span_changed():  # a first fact in a new month, or the last of an old one gone
+        return recompute_all(full=True)
+    return _recompute_chain(chain, tree, since=since, force=force)
+
+
+def _recompute_chain(chain, tree, *, since=None, force=False) -> int:
     periods = data_periods(since)
     written = 0
     for subject in chain:  # bottom-up: each level reads the one below, just written
         written += write_snapshots(_recompute_subject(subject, periods, tree), force=force)
     return written
+
+
+def _span_changed() -> bool:
+    """Do the months with facts differ from the months with snapshots?"""
+    months = data_periods()["month"]
+    stored = KpiSnapshot.objects.filter(period_kind="month").aggregate(
+        lo=Min("period_start"), hi=Max("period_start")
+    )
+    if not months:
+        return stored["lo"] is not None
+    return (stored["lo"], stored["hi"]) != (months[0].start, months[-1].start)
 
 
 def recompute_company(*, since: dt.date | None = None) -> int:
@@ -163,7 +180,7 @@ def recompute_all(*, full: bool = False, progress=None) -> int:
         written += recompute_tree(root_team_id=root, force=full)
         if progress:
             progress(i, len(roots) + 1)
-    written += recompute_branch(scope=COMPANY, subject_id=0, force=full)
+    written += _recompute_chain([(COMPANY, 0)], TeamTree.load(), force=full)
     if full:
         delete_stale_snapshots()
     if progress:

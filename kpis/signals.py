@@ -66,7 +66,7 @@ def touched(obj) -> list[Touch]:
                 out.append((*_owner(obj.customer_id), since))
             return out
         case Activity():
-            return [("rep", obj.rep_id, timezone.localdate(obj.occurred_at))]
+            return [("rep", obj.rep_id, timezone.localdate(obj.occurred_at, timezone.get_default_timezone()))]
         case Lead():
             return [("rep", obj.rep_id, obj.created_on)]
         case Customer():
@@ -95,21 +95,24 @@ def touched(obj) -> list[Touch]:
 
 
 def enqueue(touches: list[Touch]) -> None:
-    """Merge into this transaction's pending recomputes; they go out once, when it commits."""
-    pending = getattr(_state, "pending", None)
-    fresh = pending is None or not any(hook is _flush for _, hook, _ in connection.run_on_commit)
-    if fresh:  # first touch in this transaction (a rolled-back one leaves a stale dict behind)
-        pending = _state.pending = {}
+    """Send the recomputes when the transaction commits, each branch once per transaction.
+
+    Every save registers its own hook (so a rolled-back save sends nothing); the hooks of one
+    transaction share its hook list, by which `_send` skips a branch already sent from an
+    earlier or equal date — deleting 1,000 deals of one rep sends a handful of tasks, not 1,000.
+    """
+    batch = connection.run_on_commit if connection.in_atomic_block else None
+    transaction.on_commit(lambda: _send(touches, batch))
+
+
+def _send(touches: list[Touch], batch) -> None:
+    if batch is None or getattr(_state, "batch", None) is not batch:
+        _state.batch, _state.sent = batch, {}
     for scope, pk, since in touches:
         key = (scope, pk)
-        pending[key] = since if key not in pending else _earliest(pending[key], since)
-    if fresh:
-        transaction.on_commit(_flush)
-
-
-def _flush() -> None:
-    pending, _state.pending = _state.pending, None
-    for (scope, pk), since in pending.items():
+        if key in _state.sent and _earliest(_state.sent[key], since) == _state.sent[key]:
+            continue  # already sent from this date or earlier
+        _state.sent[key] = since if key not in _state.sent else _earliest(_state.sent[key], since)
         arg = since.isoformat() if since else None
         if scope == "rep":
             tasks.recompute_rep.delay(pk, arg)

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.factories import RepFactory, TeamFactory, UserFactory
+from tests.services import pytest_runtest_setup, pytest_sessionstart  # noqa: F401  (the services switch)
 
 
 @pytest.fixture
@@ -39,3 +40,9 @@ def org(db):
         admin=admin,
         outsider=outsider,
     )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The real hasher is slow on purpose; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
