@@ -30,6 +30,12 @@ class Metric:
     def is_ratio(self) -> bool:
         return self.denominator is not None
 
+    @property
+    def summable(self) -> bool:
+        """A flow: a quarter is the sum of its months and a team the sum of its reps, so a
+        target for it can be split (and paced); other metrics' targets apply as they are."""
+        return self.key in SUMMABLE
+
 
 def c(name):
     return lambda comps: comps.get(name, Decimal(0))
@@ -169,6 +175,16 @@ METRICS = [
     ),
 ]
 
+SUMMABLE = {
+    "revenue_won",
+    "deals_won",
+    "deals_lost",
+    "leads_generated",
+    "calls_made",
+    "emails_sent",
+    "meetings_held",
+    "new_customers",
+}
 BY_KEY = {m.key: m for m in METRICS}
 KEYS = list(BY_KEY)
 

@@ -138,6 +138,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.recompute_all",
         "schedule": crontab(hour=2, minute=15),
     },
+    # After the nightly recompute, so statuses see last night's figures.
+    "daily-target-alerts": {
+        "task": "targets.check_alerts",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }
 
 # --- REST framework: https://www.django-rest-framework.org/api-guide/settings/
@@ -156,3 +161,7 @@ FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", default=1)
 CURRENCY = env("CURRENCY", default="USD")
 # Gross margin used by the cltv metric (a fraction; 1 = CLTV on revenue).
 GROSS_MARGIN = Decimal(env("GROSS_MARGIN", default="1"))
+# Target status: on track from this share of where a subject should be by today (its pace, or
+# attainment for unpaced metrics), at risk from the next, behind below it.
+TARGET_ON_TRACK_FROM = env.float("TARGET_ON_TRACK_FROM", default=1.0)
+TARGET_AT_RISK_FROM = env.float("TARGET_AT_RISK_FROM", default=0.9)

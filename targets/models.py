@@ -5,11 +5,21 @@ from simple_history.models import HistoricalRecords
 
 from kpis.fields import PeriodKind, Scope
 from kpis.models import SubjectQuerySet, subject_constraints
+from kpis.periods import Period
 from teams.models import Rep, Team
 
 
 class Target(models.Model):
-    """What a subject should reach on one metric in one period. Every change is kept."""
+    """What a subject should reach on one metric in one period. Every change is kept.
+
+    A relative target ("Q3 = Q2 actual + 10%") keeps its baseline period and uplift; its value is
+    computed from the baseline snapshot when it is set, and shown next to them.
+    """
+
+    class Status(models.TextChoices):
+        ON_TRACK = "on_track", "on track"
+        AT_RISK = "at_risk", "at risk"
+        BEHIND = "behind"
 
     scope = models.CharField(max_length=7, choices=Scope.choices)
     rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.CASCADE, related_name="targets")
@@ -18,13 +28,26 @@ class Target(models.Model):
     period_kind = models.CharField(max_length=7, choices=PeriodKind.choices)
     period_start = models.DateField()
     value = models.DecimalField(max_digits=20, decimal_places=6)
+    baseline_start = models.DateField(
+        null=True, blank=True, help_text="Relative target: the baseline period (same kind) it grows from."
+    )
+    uplift_pct = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Relative target: +10 means 10% over the baseline.",
+    )
+    last_status = models.CharField(
+        max_length=8, choices=Status.choices, blank=True, help_text="As of the last daily check (alerts)."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SubjectQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["last_status", "updated_at"])
 
     class Meta:
         ordering = ["period_start", "metric"]
@@ -45,7 +68,41 @@ class Target(models.Model):
                 condition=Q(scope=Scope.COMPANY),
                 name="target_unique_per_company",
             ),
+            models.CheckConstraint(
+                condition=Q(baseline_start__isnull=True, uplift_pct__isnull=True)
+                | Q(baseline_start__isnull=False, uplift_pct__isnull=False),
+                name="target_relative_has_baseline_and_uplift",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.metric} {self.period_kind} {self.period_start}: {self.value}"
+        return f"{self.metric} {self.period.label}: {self.value}"
+
+    @property
+    def period(self) -> Period:
+        return Period.from_start(self.period_kind, self.period_start)
+
+    @property
+    def subject(self) -> tuple[str, int]:
+        return (self.scope, self.rep_id or self.team_id or 0)
+
+    @property
+    def is_relative(self) -> bool:
+        return self.baseline_start is not None
+
+
+class Notification(models.Model):
+    """An in-app message, e.g. a target that has just fallen behind."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    target = models.ForeignKey(Target, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self):
+        return self.message

@@ -1,0 +1,68 @@
+"""Daily alerts: tell the people concerned when a target has just fallen behind, once per change."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from kpis import catalogue
+from kpis.periods import KINDS, Period
+
+from .models import Notification, Target
+from .selectors import targets_progress
+from .services import subject_name
+
+
+def recipients(target: Target) -> list:
+    """The rep (for a rep's target) and the manager of the team in question."""
+    if target.scope == "rep":
+        rep = target.rep
+        return [u for u in (rep.user, rep.team.manager) if u is not None]
+    if target.scope == "team":
+        team = target.team
+        return [u for u in (team.manager, team.parent.manager if team.parent else None) if u is not None]
+    return []
+
+
+@transaction.atomic
+def check_targets(*, today: dt.date) -> int:
+    """Record every current target's status; notify where it has just become "behind".
+
+    Returns the number of notifications sent. Running it twice on a day sends nothing twice.
+    """
+    current = [Period.containing(kind, today) for kind in KINDS]
+    targets = list(
+        Target.objects.select_for_update(of=("self",))
+        .select_related("rep__user", "rep__team__manager", "team__manager", "team__parent__manager")
+        .filter(period_start__in=[p.start for p in current])
+    )
+    targets = [t for t in targets if t.period in current]
+    states = targets_progress(targets, today)
+    sent, changed = 0, []
+    for target in targets:
+        status = states[target.pk].status
+        if status == target.last_status:
+            continue
+        if status == Target.Status.BEHIND:
+            sent += _notify(target, states[target.pk])
+        target.last_status = status
+        changed.append(target)
+    Target.objects.bulk_update(changed, ["last_status"])
+    return sent
+
+
+def _notify(target: Target, state) -> int:
+    metric = catalogue.get(target.metric)
+    who = subject_name(*target.subject)
+    message = (
+        f"{who} is behind on {metric.label.lower()} for {target.period.label}: "
+        f"{state.actual or 0:.2f} of {target.value:.2f}"
+        + (f", {state.expected:.2f} expected by now." if state.expected is not None else ".")
+    )
+    users = recipients(target)
+    Notification.objects.bulk_create([Notification(user=u, target=target, message=message) for u in users])
+    emails = [u.email for u in users if u.email]
+    if emails:
+        send_mail(f"salesperf: {who} is behind", message, settings.DEFAULT_FROM_EMAIL, emails)
+    return len(users)

@@ -1,0 +1,107 @@
+"""Reads about targets: progress against them, and where team and rep targets disagree."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q
+
+from kpis import catalogue
+from kpis.periods import Period
+from kpis.selectors import snapshot_values
+from teams.models import Rep
+from teams.tree import TeamTree
+
+from .models import Target
+from .progress import Progress, progress
+
+
+def targets_progress(targets: list[Target], today: dt.date) -> dict[int, Progress]:
+    """Progress of each target on `today`, in three queries however many targets."""
+    keys = []
+    for t in targets:
+        scope, pk = t.subject
+        keys.append((scope, pk, t.metric, t.period))
+        if t.metric == "revenue_won":
+            keys.append((scope, pk, "pipeline_value", t.period))
+    actuals = snapshot_values(keys)
+    weights = _month_weights(targets)
+    out = {}
+    for t in targets:
+        scope, pk = t.subject
+        metric = catalogue.get(t.metric)
+        out[t.pk] = progress(
+            actual=actuals.get((scope, pk, t.metric, t.period)),
+            target=t.value,
+            period=t.period,
+            today=today,
+            higher_is_better=metric.higher_is_better,
+            summable=metric.summable,
+            month_weights=weights.get(t.pk),
+            pipeline=actuals.get((scope, pk, "pipeline_value", t.period))
+            if t.metric == "revenue_won"
+            else None,
+        )
+    return out
+
+
+def _month_weights(targets) -> dict[int, dict[Period, Decimal]]:
+    """For quarter/year targets: the month targets of the same subject and metric inside them."""
+    longer = [t for t in targets if t.period_kind != "month"]
+    if not longer:
+        return {}
+    q = Q()
+    for t in longer:
+        q |= Q(
+            scope=t.scope,
+            rep_id=t.rep_id,
+            team_id=t.team_id,
+            metric=t.metric,
+            period_kind="month",
+            period_start__gte=t.period.start,
+            period_start__lte=t.period.end,
+        )
+    months = defaultdict(dict)
+    for m in Target.objects.filter(q):
+        months[m.subject, m.metric][m.period] = m.value
+    return {t.pk: months.get((t.subject, t.metric), {}) for t in longer}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A team target that differs from the sum of its reps' targets for the same metric and period."""
+
+    target: Target
+    reps_total: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.target.value - self.reps_total
+
+
+def reconciliation_gaps(team_targets: list[Target]) -> list[Gap]:
+    """Team targets on summable metrics whose reps' targets (whole subtree) add up to something else."""
+    team_targets = [t for t in team_targets if t.scope == "team" and catalogue.get(t.metric).summable]
+    if not team_targets:
+        return []
+    tree = TeamTree.load()
+    rep_team = dict(Rep.objects.values_list("pk", "team_id"))
+    q = Q()
+    for t in team_targets:
+        q |= Q(metric=t.metric, period_kind=t.period_kind, period_start=t.period_start)
+    sums = defaultdict(Decimal)  # (team, metric, kind, start) → Σ rep targets below the team
+    seen = set()
+    for r in Target.objects.filter(q, scope="rep").values(
+        "rep_id", "metric", "period_kind", "period_start", "value"
+    ):
+        for team in tree.ancestors(rep_team[r["rep_id"]]):
+            key = (team, r["metric"], r["period_kind"], r["period_start"])
+            sums[key] += r["value"]
+            seen.add(key)
+    gaps = []
+    for t in team_targets:
+        key = (t.team_id, t.metric, t.period_kind, t.period_start)
+        if key in seen and sums[key] != t.value:
+            gaps.append(Gap(target=t, reps_total=sums[key]))
+    return gaps

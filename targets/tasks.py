@@ -1,0 +1,18 @@
+from celery import shared_task
+from django.utils import timezone
+
+from . import alerts
+
+
+@shared_task(
+    name="targets.check_alerts",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=5,
+    max_retries=3,
+    soft_time_limit=10 * 60,
+    time_limit=12 * 60,
+)
+def check_alerts():
+    """Daily (Celery beat): notice targets that have just fallen behind."""
+    alerts.check_targets(today=timezone.localdate())
