@@ -48,6 +48,8 @@ def _live() -> bool:
 
 
 def _earliest(*dates):
+    # A date assigned as an ISO string stays a string on the instance until it is reloaded.
+    dates = [dt.date.fromisoformat(d) if isinstance(d, str) else d for d in dates]
     return ALL if any(d is None for d in dates) else min(dates)
 
 
@@ -68,11 +70,11 @@ def touched(obj) -> list[Touch]:
         case Activity():
             return [("rep", obj.rep_id, timezone.localdate(obj.occurred_at, timezone.get_default_timezone()))]
         case Lead():
-            return [("rep", obj.rep_id, obj.created_on)]
+            return [("rep", obj.rep_id, _earliest(obj.created_on))]
         case Customer():
             return [(*(("rep", obj.owner_id) if obj.owner_id else ("company", 0)), ALL)]
         case NpsResponse():
-            return [(*_owner(obj.customer_id), obj.responded_on)]
+            return [(*_owner(obj.customer_id), _earliest(obj.responded_on))]
         case AcquisitionSpend():
             leaf = (
                 ("rep", obj.rep_id)
@@ -81,9 +83,9 @@ def touched(obj) -> list[Touch]:
                 if obj.team_id
                 else ("company", 0)
             )
-            return [(*leaf, obj.spent_on)]
+            return [(*leaf, _earliest(obj.spent_on))]
         case ForecastSubmission():
-            return [(obj.scope, obj.rep_id or obj.team_id or 0, obj.period_start)]
+            return [(obj.scope, obj.rep_id or obj.team_id or 0, _earliest(obj.period_start))]
         case Rep():  # its old and its new team both change
             return [("rep", obj.pk, ALL), ("team", obj.team_id, ALL)]
         case Team():

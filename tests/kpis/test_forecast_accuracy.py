@@ -1,0 +1,127 @@
+"""Forecast accuracy = max(0, 1 − |revenue won − F| / revenue won), worked out by hand.
+
+F is the latest `commit` submission for exactly that subject and period made before the period
+began (local midnight of its first day); best-case submissions and later ones are ignored.
+
+Revenue won: alice 1000 + 3000 in January, 2000 in February (Q1 6000); bob 200 in January;
+carol 1000 in January and nothing in February. East January 4200, company January 5200.
+"""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from tests.factories import ForecastFactory
+
+
+def utc(text):
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def forecast(subject, amount, start, submitted, *, kind="month", category="commit"):
+    """A forecast for a Rep, a Team or "company"; dates as ISO text, `submitted` in UTC."""
+    scope = "company" if subject == "company" else subject._meta.model_name
+    return ForecastFactory(
+        scope=scope,
+        rep=subject if scope == "rep" else None,
+        team=subject if scope == "team" else None,
+        period_kind=kind,
+        period_start=dt.date.fromisoformat(start),
+        category=category,
+        amount=D(amount),
+        submitted_at=utc(submitted),
+    )
+
+
+@pytest.fixture
+def revenue(org, deal):
+    deal(org.alice, "won", "1000", "2017-01-02", "2017-01-10")
+    deal(org.alice, "won", "3000", "2016-12-01", "2017-01-20")
+    deal(org.alice, "won", "2000", "2017-01-15", "2017-02-10")
+    deal(org.bob, "won", "200", "2017-01-31", "2017-01-31")
+    deal(org.carol, "won", "1000", "2017-01-03", "2017-01-15")
+
+
+def test_the_latest_commit_made_before_the_month_is_the_forecast(org, revenue, recompute, snapshot):
+    forecast(org.alice, "5000", "2017-01-01", "2016-12-10T10:00")  # superseded
+    forecast(org.alice, "4500", "2017-01-01", "2016-12-30T12:00")  # the one
+    forecast(org.alice, "4000", "2017-01-01", "2016-12-31T12:00", category="best_case")  # not a commit
+    forecast(org.alice, "4000", "2017-01-01", "2017-01-05T09:00")  # made after January began
+    recompute()
+    # F = 4500 against 4000 won: 1 − 500 / 4000 = 0.875.
+    assert snapshot(org.alice, "forecast_accuracy", "2017-01") == D("0.875")
+
+
+def test_a_forecast_counts_only_for_its_own_period_kind_and_start(org, revenue, recompute, snapshot):
+    forecast(org.alice, "4500", "2017-01-01", "2016-12-30T12:00")
+    forecast(org.alice, "6000", "2017-01-01", "2016-12-15T12:00", kind="quarter")
+    recompute()
+    # Q1: 6000 won against the quarter's own 6000 → 1; January's month forecast plays no part.
+    assert snapshot(org.alice, "forecast_accuracy", "2017-Q1") == 1
+    # February has no forecast of its own → undefined.
+    assert snapshot(org.alice, "forecast_accuracy", "2017-02") is None
+    assert snapshot(org.alice, "forecast_accuracy", "2017") is None
+
+
+def test_a_forecast_more_than_twice_the_revenue_scores_zero_not_negative(org, revenue, recompute, snapshot):
+    forecast(org.carol, "2500", "2017-01-01", "2016-12-01T12:00")
+    recompute()
+    # 1 − |1000 − 2500| / 1000 = −0.5 → max(0, −0.5) = 0, a real zero.
+    assert snapshot(org.carol, "forecast_accuracy", "2017-01") == 0
+
+
+def test_without_revenue_or_without_a_forecast_accuracy_is_undefined(org, revenue, recompute, snapshot):
+    forecast(org.carol, "500", "2017-02-01", "2017-01-20T12:00")
+    recompute()
+    assert snapshot(org.carol, "forecast_accuracy", "2017-02") is None  # revenue 0
+    assert snapshot(org.bob, "forecast_accuracy", "2017-01") is None  # no forecast
+
+
+def test_a_teams_accuracy_compares_the_teams_own_forecast_with_the_teams_revenue(
+    org, revenue, recompute, snapshot
+):
+    forecast(org.alice, "4500", "2017-01-01", "2016-12-30T12:00")
+    forecast(org.bob, "300", "2017-01-01", "2016-12-30T12:00")
+    forecast(org.east, "5000", "2017-01-01", "2016-12-20T12:00")
+    forecast(org.east, "6000", "2017-01-01", "2016-12-01T12:00", kind="quarter")
+    forecast("company", "4000", "2017-01-01", "2016-12-20T12:00")
+    recompute()
+    # East, January: 1 − |4200 − 5000| / 4200 = 3400 / 4200 = 0.809524; the reps' own forecasts
+    # (4500 + 300 = 4800) would have given 0.857143.
+    assert snapshot(org.east, "forecast_accuracy", "2017-01") == D("0.809524")
+    # East, Q1: 1 − |6200 − 6000| / 6200 = 6000 / 6200 = 0.967742.
+    assert snapshot(org.east, "forecast_accuracy", "2017-Q1") == D("0.967742")
+    # The company: 1 − |5200 − 4000| / 5200 = 4000 / 5200 = 0.769231.
+    assert snapshot("company", "forecast_accuracy", "2017-01") == D("0.769231")
+    # Region and west submitted nothing: undefined, whatever the teams and reps below said.
+    assert snapshot(org.region, "forecast_accuracy", "2017-01") is None
+    assert snapshot(org.west, "forecast_accuracy", "2017-01") is None
+
+
+def test_a_forecast_made_exactly_at_midnight_utc_is_too_late_in_utc(
+    org, settings, revenue, recompute, snapshot
+):
+    settings.TIME_ZONE = "UTC"
+    forecast(org.bob, "300", "2017-01-01", "2017-01-01T00:00")
+    recompute()
+    assert snapshot(org.bob, "forecast_accuracy", "2017-01") is None
+
+
+def test_before_the_period_means_before_local_midnight_in_time_zone(
+    org, settings, revenue, recompute, snapshot
+):
+    settings.TIME_ZONE = "America/New_York"
+    forecast(org.bob, "300", "2017-01-01", "2017-01-01T03:00")  # Dec 31, 22:00 in New York: in time
+    forecast(org.bob, "100", "2017-01-01", "2017-01-01T06:00")  # Jan 1, 01:00 in New York: too late
+    recompute()
+    # F = 300 against 200 won: 1 − 100 / 200 = 0.5.
+    assert snapshot(org.bob, "forecast_accuracy", "2017-01") == D("0.5")
+
+
+def test_in_utc_both_of_those_forecasts_are_too_late(org, settings, revenue, recompute, snapshot):
+    settings.TIME_ZONE = "UTC"
+    forecast(org.bob, "300", "2017-01-01", "2017-01-01T03:00")
+    forecast(org.bob, "100", "2017-01-01", "2017-01-01T06:00")
+    recompute()
+    assert snapshot(org.bob, "forecast_accuracy", "2017-01") is None
