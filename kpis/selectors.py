@@ -1,5 +1,7 @@
 """Reads of snapshots, always through the one visibility rule (teams.visibility)."""
 
+from collections import defaultdict
+
 from django.db.models import Q
 
 from teams import visibility
@@ -20,22 +22,26 @@ def snapshots_visible_to(user):
 def snapshot_values(keys) -> dict:
     """{(scope, subject_id, metric, Period): value} for the given keys, in one query.
 
-    A missing snapshot is absent from the result; an undefined one maps to None.
+    A missing snapshot is absent from the result; an undefined one maps to None. The query asks
+    per (scope, metric, period kind) for all subjects and starts at once, and Python keeps the
+    exact keys: one OR per key would outgrow what SQLite parses on a large team.
     """
-    keys = list(keys)
-    if not keys:
+    wanted, groups = {}, defaultdict(lambda: (set(), set()))
+    for scope, subject_id, metric, period in keys:
+        wanted[scope, subject_id, metric, period.kind, period.start] = period
+        subjects, starts = groups[scope, metric, period.kind]
+        subjects.add(subject_id)
+        starts.add(period.start)
+    if not wanted:
         return {}
     q = Q()
-    for scope, subject_id, metric, period in keys:
-        q |= Q(
-            scope=scope,
-            subject_id=subject_id,
-            metric=metric,
-            period_kind=period.kind,
-            period_start=period.start,
-        )
-    wanted = {(s, pk, m, p.kind, p.start): p for s, pk, m, p in keys}
+    for (scope, metric, kind), (subjects, starts) in groups.items():
+        q |= Q(scope=scope, metric=metric, period_kind=kind, subject_id__in=subjects, period_start__in=starts)
     rows = KpiSnapshot.objects.filter(q).values_list(
         "scope", "subject_id", "metric", "period_kind", "period_start", "value"
     )
-    return {(s, pk, m, wanted[s, pk, m, k, start]): value for s, pk, m, k, start, value in rows}
+    return {
+        (s, pk, m, wanted[key]): value
+        for s, pk, m, k, start, value in rows
+        if (key := (s, pk, m, k, start)) in wanted
+    }

@@ -1,0 +1,203 @@
+"""seed_demo's services: fill an empty database with reproducible demo data, or clear it first."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from kpis.models import (
+    AcquisitionSpend,
+    Activity,
+    Customer,
+    ForecastSubmission,
+    KpiSnapshot,
+    Lead,
+    NpsResponse,
+    Opportunity,
+)
+from kpis.signals import bulk_changes
+from targets.models import Notification, Target
+from teams.models import Rep, Team, User
+
+from . import plans
+from .facts import RepFactsBuilder, activity_weights, deal_weights
+from .org import DEMO_USERNAMES, DemoLogin, org_create, stages_get_or_create
+from .shape import Window, allocate, rep_profiles, rng_for
+from .writer import BatchWriter, Progress, label
+
+BATCH_SIZE = 5_000
+# Parents before children: the order rows are written in.
+WRITE_ORDER = (
+    Customer,
+    Lead,
+    Opportunity,
+    Activity,
+    NpsResponse,
+    AcquisitionSpend,
+    ForecastSubmission,
+    Target,
+)
+# Children before parents: the order rows are deleted in.
+DELETE_ORDER = (
+    KpiSnapshot,
+    Notification,
+    Target.history.model,
+    Target,
+    ForecastSubmission,
+    NpsResponse,
+    Activity,
+    Opportunity,
+    Lead,
+    AcquisitionSpend,
+    Customer,
+)
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    reps: int = 40
+    opportunities: int = 6_000
+    activities: int = 30_000
+    months: int = 24
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    logins: list[DemoLogin]
+    rows: dict[str, int]
+
+
+class DemoDatabaseNotEmpty(Exception):
+    pass
+
+
+def _quiet(label: str, done: int, total: int | None) -> None:
+    pass
+
+
+def demo_seed(
+    *, size: DemoSize, seed: int, today: dt.date, flush: bool = False, progress: Progress = _quiet
+) -> DemoResult:
+    """Create teams, reps, demo logins and every kind of fact for the `size.months` months up to
+    the one containing `today`. The same seed, size and `today` always give the same data.
+
+    One transaction; bulk_create sends no signals and the rest is paused, so nothing enqueues
+    a recompute per row: the caller recomputes once, when this is done.
+    """
+    with transaction.atomic(), bulk_changes(recompute=False):
+        return _seed(size=size, seed=seed, today=today, flush=flush, progress=progress)
+
+
+def _seed(*, size: DemoSize, seed: int, today: dt.date, flush: bool, progress: Progress) -> DemoResult:
+    if flush:
+        _flush()
+    else:
+        _check_empty()
+    stages = stages_get_or_create()
+    org = org_create(seed=seed, reps=size.reps)
+    progress("teams", len(org.regions) + len(org.teams), len(org.regions) + len(org.teams))
+    progress("reps", len(org.reps), len(org.reps))
+
+    window = Window(today=today, months=size.months, fiscal_start=settings.FISCAL_YEAR_START_MONTH)
+    tz = timezone.get_default_timezone()
+    profiles = rep_profiles(rng_for(seed, "profiles"), size.reps, size.months)
+    noise = rng_for(seed, "volume")
+    deal_counts = _split(size.opportunities, [deal_weights(window, p, noise) for p in profiles])
+    activity_counts = _split(size.activities, [activity_weights(window, p, noise) for p in profiles])
+
+    writer = BatchWriter(
+        WRITE_ORDER,
+        batch_size=BATCH_SIZE,
+        totals={Opportunity: size.opportunities, Activity: size.activities},
+        progress=progress,
+    )
+    # One rep at a time, so that memory holds one rep's rows and a batch, whatever the size.
+    stats_by_team, number = defaultdict(list), 1
+    for r, (rep, profile) in enumerate(zip(org.reps, profiles, strict=True)):
+        rng = rng_for(seed, "rep", r)
+        facts = RepFactsBuilder(
+            rng=rng,
+            window=window,
+            tz=tz,
+            rep=rep,
+            profile=profile,
+            countries=org.countries[rep.team.name],
+            stages=stages,
+        ).build(deal_counts=deal_counts[r], activity_counts=activity_counts[r], first_number=number)
+        number += len(facts.opportunities)
+        writer.add(Customer, facts.customers)
+        writer.add(Lead, facts.leads)
+        writer.add(Opportunity, facts.opportunities)
+        writer.add(Activity, facts.activities)
+        writer.add(NpsResponse, facts.nps_responses)
+        forecasts, commits = plans.rep_forecasts(
+            rng=rng, window=window, tz=tz, rep=rep, profile=profile, won=facts.won
+        )
+        writer.add(ForecastSubmission, forecasts)
+        stats_by_team[rep.team_id].append(
+            plans.RepStats(rep, profile, facts.won, facts.new_customers, facts.calls, commits)
+        )
+
+    rng = rng_for(seed, "plans")
+    subjects = plans.subjects(
+        regions=org.regions, teams=org.teams, stats_by_team=stats_by_team, admin=org.admin
+    )
+    writer.add(ForecastSubmission, plans.rollup_forecasts(rng=rng, window=window, tz=tz, subjects=subjects))
+    writer.add(
+        AcquisitionSpend, plans.spend(rng=rng, window=window, teams=org.teams, stats_by_team=stats_by_team)
+    )
+    for rows in plans.targets(rng=rng, window=window, tz=tz, subjects=subjects):
+        writer.add(Target, rows)
+    writer.flush()
+    rows = {label(model): writer.done[model] for model in WRITE_ORDER}
+    for name, done in rows.items():
+        progress(name, done, done)
+    return DemoResult(logins=org.logins, rows=rows)
+
+
+def _check_empty() -> None:
+    if Rep.objects.exists() or Team.objects.exists():
+        raise DemoDatabaseNotEmpty(
+            "The database already has teams or reps. Run seed_demo --flush to replace them, "
+            "and every fact, with demo data."
+        )
+    if taken := sorted(User.objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True)):
+        raise DemoDatabaseNotEmpty(
+            f"The demo login(s) {', '.join(taken)} already exist. Run seed_demo --flush to replace them."
+        )
+
+
+def _split(total: int, weights_per_rep: list[list[float]]) -> list[list[int]]:
+    """`total` split across every rep and month in proportion to the weights, exactly."""
+    width = len(weights_per_rep[0])
+    counts = allocate(total, [w for weights in weights_per_rep for w in weights])
+    return [counts[r * width : (r + 1) * width] for r in range(len(weights_per_rep))]
+
+
+def demo_flush() -> None:
+    """Delete every fact, target, notification, snapshot, team and rep, the users behind them, and
+    the demo logins.
+
+    Stages stay: they are configuration. Nothing is left to recompute, so nothing is enqueued.
+    """
+    with transaction.atomic(), bulk_changes(recompute=False):
+        _flush()
+
+
+def _flush() -> None:
+    user_ids = {
+        *Rep.objects.values_list("user_id", flat=True),
+        *Team.objects.exclude(manager=None).values_list("manager_id", flat=True),
+        *User.objects.filter(username__in=DEMO_USERNAMES).values_list("pk", flat=True),
+    }
+    # Plain DELETEs: the ORM would load every row and send a signal per row only to delete it.
+    with connection.cursor() as cursor:
+        for model in DELETE_ORDER:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+    Rep.objects.all().delete()
+    Team.objects.update(parent=None)  # the tree protects a team that has children
+    Team.objects.all().delete()
+    User.objects.filter(pk__in=user_ids).delete()
