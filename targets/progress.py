@@ -104,6 +104,10 @@ def progress(
         ratio = pace
     else:
         ratio = reached
+    if ratio is None and actual_or_zero is not None:
+        # x / 0: lower is better and the actual is 0 (no deal lost, no churn), or a target of 0.
+        met = is_met(actual_or_zero, expected if summable else target, higher_is_better=higher_is_better)
+        ratio = Decimal(1) if met else Decimal(0)
     coverage = None
     if pipeline is not None and summable and higher_is_better:
         left = target - actual_or_zero

@@ -1,0 +1,197 @@
+"""Bulk entry of targets as CSV, one target a row:
+
+    scope,name,metric,period,value,baseline,uplift_pct
+    rep,Alice,revenue_won,2017-Q1,30000.000000,,
+    team,East,revenue_won,2017-Q2,,2017-Q1,10.00
+
+`scope`, `name`, `metric` and `period` as `manage.py export_kpis` writes them (a rep's full name,
+a team's name, or `all` for the company; a period label). A relative target leaves `value` empty
+and gives `baseline` (a period label) and `uplift_pct`; both columns may be left out of files
+with absolute targets only. The export writes relative targets so, and importing one recomputes
+its value from the baseline snapshot, as setting it did.
+
+Every row goes through targets.services.target_save (validation, permissions, history): one
+bad row and nothing is written.
+"""
+
+import csv
+import io
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from kpis.periods import Period
+from teams import visibility
+from teams.models import Rep, Team
+
+from .models import Target
+from .services import target_save
+
+COLUMNS = ["scope", "name", "metric", "period", "value"]
+RELATIVE_COLUMNS = ["baseline", "uplift_pct"]
+COMPANY_NAME = "all"
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 50_000
+
+
+def targets_import_csv(*, user, file) -> list[str]:
+    """Set (create or replace) the targets of a CSV file as `user`; all of them or none.
+
+    `file` is a binary file (an upload, or open(path, "rb")). Returns the errors, each
+    "line N: message" (the header is line 1), or one message when the file itself is unusable;
+    an empty list when every row was written.
+    """
+    try:
+        rows = _read(file)
+    except ValueError as e:
+        return [str(e)]
+    names = {
+        "rep": dict(Rep.objects.values_list("full_name", "pk")),
+        "team": dict(Team.objects.values_list("name", "pk")),
+    }
+    errors, seen = [], {}
+    with transaction.atomic():
+        for line, row in rows:
+            if isinstance(row, str):
+                errors.append(f"line {line}: {row}")
+                continue
+            try:
+                scope, subject_id = _subject(row, names)
+                key = (scope, subject_id, row["metric"], _period_key(row["period"]))
+                if key in seen:
+                    raise ValidationError(
+                        f"repeats line {seen[key]} ({row['name']}, {row['metric']}, {row['period']})."
+                    )
+                seen[key] = line
+                target_save(
+                    user=user,
+                    scope=scope,
+                    subject_id=subject_id,
+                    metric=row["metric"],
+                    period=row["period"],
+                    value=row["value"] or None,
+                    baseline=row.get("baseline") or None,
+                    uplift_pct=row.get("uplift_pct") or None,
+                    replace=True,
+                )
+            except ValidationError as e:
+                errors.extend(f"line {line}: {message}" for message in _messages(e))
+        if errors:
+            transaction.set_rollback(True)
+    return errors
+
+
+def targets_export_csv(*, user, stream) -> None:
+    """Write the targets `user` may see to `stream` (text), in the format the import reads.
+
+    user=None writes every target (the command line, whose user has the database anyway).
+    """
+    out = csv.writer(stream, lineterminator="\n")
+    out.writerow(COLUMNS + RELATIVE_COLUMNS)
+    targets = _visible_targets(user).select_related("rep", "team")
+    targets = targets.order_by(
+        "period_kind", "period_start", "scope", "rep__full_name", "team__name", "metric"
+    )
+    for t in targets.iterator(chunk_size=2000):
+        name = t.rep.full_name if t.rep else t.team.name if t.team else COMPANY_NAME
+        relative = t.is_relative
+        out.writerow(
+            [
+                t.scope,
+                name,
+                t.metric,
+                t.period.label,
+                "" if relative else f"{t.value:.6f}",
+                Period.from_start(t.period_kind, t.baseline_start).label if relative else "",
+                f"{t.uplift_pct:.2f}" if relative else "",
+            ]
+        )
+
+
+def _visible_targets(user):
+    if user is None or visibility.is_admin(user):
+        return Target.objects.all()
+    return Target.objects.filter(
+        Q(scope="rep", rep__in=visibility.visible_reps(user))
+        | Q(scope="team", team_id__in=visibility.visible_team_ids(user))
+    )
+
+
+def _read(file) -> list[tuple[int, dict[str, str] | str]]:
+    """[(line number, {column: stripped text} or what is wrong with the row)], or ValueError
+    saying why the file as a whole is unusable."""
+    data = file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"The file is over {MAX_BYTES // (1024 * 1024)} MB: split it into smaller files.")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            line = data[: e.start].count(b"\n") + 1
+            raise ValueError(
+                f"The file is not UTF-8 text (line {line} is not): save it as 'CSV UTF-8' and try again."
+            ) from None
+    reader = csv.reader(io.StringIO(data, newline=""))
+    try:
+        header = [column.strip().lower() for column in next(reader)]
+    except StopIteration:
+        raise ValueError(f"The file is empty: expected the header {','.join(COLUMNS)}.") from None
+    except csv.Error as e:
+        raise ValueError(f"line 1: {e}") from None
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise ValueError(
+            f"The header lacks the column(s) {', '.join(missing)}: expected "
+            f"{','.join(COLUMNS)} (and optionally {','.join(RELATIVE_COLUMNS)})."
+        )
+    unknown = [c for c in header if c not in COLUMNS + RELATIVE_COLUMNS]
+    if unknown:
+        raise ValueError(
+            f"The header has unknown column(s) {', '.join(unknown)}: expected "
+            f"{','.join(COLUMNS)} (and optionally {','.join(RELATIVE_COLUMNS)})."
+        )
+    if len(set(header)) != len(header):
+        raise ValueError("The header names a column twice.")
+    rows = []
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue  # a blank line, e.g. at the end
+            if len(rows) == MAX_ROWS:
+                raise ValueError(f"The file has more than {MAX_ROWS:,} rows: split it into smaller files.")
+            if len(values) != len(header):
+                rows.append((reader.line_num, f"expected {len(header)} fields, found {len(values)}."))
+            else:
+                rows.append((reader.line_num, dict(zip(header, (v.strip() for v in values), strict=True))))
+    except csv.Error as e:
+        raise ValueError(f"line {reader.line_num}: {e}") from None
+    return rows
+
+
+def _subject(row, names) -> tuple[str, int]:
+    scope, name = row["scope"].lower(), row["name"]
+    if scope == "company":
+        if name != COMPANY_NAME:
+            raise ValidationError(f"a company target's name is '{COMPANY_NAME}', not '{name}'.")
+        return scope, 0
+    if scope not in names:
+        raise ValidationError(f"'{scope}' is not a scope: use rep, team or company.")
+    try:
+        return scope, names[scope][name]
+    except KeyError:
+        raise ValidationError(f"no {scope} named '{name}'.") from None
+
+
+def _period_key(label: str):
+    """The period a label names, so that 2017-1 and 2017-01 are the same; the label if none."""
+    try:
+        return Period.parse(label)
+    except ValueError:
+        return label
+
+
+def _messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [m for messages in error.message_dict.values() for m in messages]
+    return error.messages

@@ -1,0 +1,22 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from targets.csv_io import targets_export_csv
+
+
+class Command(BaseCommand):
+    help = (
+        "Print targets as CSV (scope,name,metric,period,value,baseline,uplift_pct), the format "
+        "import_targets reads. Only the targets a user may see with --user USERNAME."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", metavar="USERNAME", help="Only the targets this user may see.")
+
+    def handle(self, user=None, **options):
+        found = None
+        if user is not None:
+            found = get_user_model().objects.filter(username=user).first()
+            if found is None:
+                raise CommandError(f"No user named '{user}'.")
+        targets_export_csv(user=found, stream=self.stdout)
