@@ -29,7 +29,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "teams",
     "kpis",
@@ -75,7 +78,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "teams.User"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -146,12 +150,49 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST framework: https://www.django-rest-framework.org/api-guide/settings/
+# The API's routes are in salesperf/api_urls.py; its viewsets add a page_size parameter and
+# ordering on top of these defaults (teams/api.py: ScopedViewSet).
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Token first: an anonymous request is told 401 with `WWW-Authenticate: Token`, not a bare
+    # 403. Session authentication enforces CSRF on unsafe methods.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # https://www.django-rest-framework.org/api-guide/throttling/ (counted in the cache)
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "1200/minute"},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's handler, plus: a Django ValidationError (model or service) is a 400 with field errors.
+    "EXCEPTION_HANDLER": "teams.api.exception_handler",
+}
+
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "salesperf API",
+    "DESCRIPTION": (
+        "Sales performance: the facts, the KPI snapshots computed from them, and scorecards. "
+        "Every list, detail and write sees only what the caller may see: a rep their own rows, "
+        "a manager the subtrees they manage, an admin everything. Authenticate with a session "
+        "(CSRF token on writes) or `Authorization: Token <key>` (POST /api/v1/auth/token/)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI's assets come from the drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "teams.api.document_errors",
+    ],
 }
 
 # --- salesperf

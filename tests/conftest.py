@@ -46,3 +46,12 @@ def org(db):
 def fast_password_hashing(settings):
     """The real hasher is slow on purpose; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttle counters live in the cache (Redis in CI): every test starts from none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

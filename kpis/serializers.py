@@ -1,0 +1,299 @@
+"""API serializers for the facts, snapshots, the metric catalogue and the scorecard.
+
+Every related id a write names must be one the writer may see (`VisibleRelatedField` over the
+resource's scoping function), and every write is validated by the model's `full_clean`.
+"""
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from teams import visibility
+from teams.filtersets import MAX_ID
+from teams.serializers import ModelCleanSerializer, VisibleRelatedField
+
+from .fields import PeriodKind, Scope
+from .filtersets import customers_visible_to, opportunities_visible_to
+from .models import (
+    AcquisitionSpend,
+    Activity,
+    Customer,
+    ForecastSubmission,
+    KpiSnapshot,
+    Lead,
+    NpsResponse,
+    Opportunity,
+    Stage,
+)
+from .periods import Period
+
+
+def rep_field(**kwargs):
+    return VisibleRelatedField(visibility.visible_reps, **kwargs)
+
+
+def customer_field():
+    return VisibleRelatedField(customers_visible_to, required=False, allow_null=True)
+
+
+def name_of(source):
+    return serializers.CharField(source=source, read_only=True, allow_null=True)
+
+
+class BlankIsNullMixin:
+    """An empty external id is no external id (they are unique when given)."""
+
+    def validate_external_id(self, value):
+        return value or None
+
+
+class CustomerSerializer(BlankIsNullMixin, ModelCleanSerializer):
+    owner = rep_field(required=False, allow_null=True)
+    owner_name = name_of("owner.full_name")
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "owner",
+            "owner_name",
+            "sector",
+            "country",
+            "employees",
+            "annual_revenue",
+            "year_established",
+            "subsidiary_of",
+            "acquired_on",
+            "churned_on",
+        ]
+
+    def validate(self, attrs):
+        if self.current(attrs, "owner") is None and not visibility.is_admin(self.requesting_user()):
+            raise serializers.ValidationError({"owner": ["Choose an owner among your reps."]})
+        return super().validate(attrs)
+
+
+class LeadSerializer(ModelCleanSerializer):
+    rep = rep_field()
+    rep_name = name_of("rep.full_name")
+    customer = customer_field()
+
+    class Meta:
+        model = Lead
+        fields = ["id", "name", "rep", "rep_name", "source", "created_on", "converted_on", "customer"]
+
+
+class StageSerializer(ModelCleanSerializer):
+    class Meta:
+        model = Stage
+        fields = ["id", "name", "order", "probability", "outcome"]
+
+
+class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
+    rep = rep_field()
+    rep_name = name_of("rep.full_name")
+    customer = customer_field()
+    customer_name = name_of("customer.name")
+    stage_name = name_of("stage.name")
+    outcome = serializers.ChoiceField(source="stage.outcome", choices=Stage.Outcome.choices, read_only=True)
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "rep",
+            "rep_name",
+            "customer",
+            "customer_name",
+            "product",
+            "stage",
+            "stage_name",
+            "outcome",
+            "amount",
+            "created_on",
+            "closed_on",
+        ]
+        extra_kwargs = {"amount": {"min_value": 0}}
+
+
+class ActivitySerializer(ModelCleanSerializer):
+    rep = rep_field()
+    rep_name = name_of("rep.full_name")
+    customer = customer_field()
+    opportunity = VisibleRelatedField(opportunities_visible_to, required=False, allow_null=True)
+
+    class Meta:
+        model = Activity
+        fields = ["id", "rep", "rep_name", "kind", "occurred_at", "customer", "opportunity", "subject"]
+
+
+class NpsResponseSerializer(ModelCleanSerializer):
+    customer = VisibleRelatedField(customers_visible_to)
+    customer_name = name_of("customer.name")
+
+    class Meta:
+        model = NpsResponse
+        fields = ["id", "customer", "customer_name", "responded_on", "score", "comment"]
+
+
+class SpendSerializer(ModelCleanSerializer):
+    rep = rep_field(required=False, allow_null=True)
+    team = VisibleRelatedField(visibility.visible_teams, required=False, allow_null=True)
+
+    class Meta:
+        model = AcquisitionSpend
+        fields = ["id", "rep", "team", "spent_on", "amount", "channel"]
+        extra_kwargs = {"amount": {"min_value": 0}}
+
+    def validate(self, attrs):
+        rep, team = self.current(attrs, "rep"), self.current(attrs, "team")
+        if rep is not None and team is not None:
+            raise serializers.ValidationError({"team": ["Charge spend to a rep or to a team, not both."]})
+        if rep is None and team is None and not visibility.can_see_company(self.requesting_user()):
+            raise serializers.ValidationError({"team": ["Charge spend to a rep or a team you manage."]})
+        return super().validate(attrs)
+
+
+class ForecastSerializer(ModelCleanSerializer):
+    rep = rep_field(required=False, allow_null=True)
+    team = VisibleRelatedField(visibility.visible_teams, required=False, allow_null=True)
+    period = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ForecastSubmission
+        fields = [
+            "id",
+            "scope",
+            "rep",
+            "team",
+            "period_kind",
+            "period_start",
+            "period",
+            "category",
+            "amount",
+            "submitted_at",
+            "submitted_by",
+        ]
+        read_only_fields = ["submitted_at", "submitted_by"]
+        extra_kwargs = {"amount": {"min_value": 0}}
+
+    def get_period(self, obj) -> str:
+        return Period.containing(obj.period_kind, obj.period_start).label
+
+    def server_values(self):
+        # A forecast counts by when it was made: every change is a new submission, now.
+        return {"submitted_at": timezone.now(), "submitted_by": self.requesting_user()}
+
+    def validate(self, attrs):
+        scope = self.current(attrs, "scope")
+        rep, team = self.current(attrs, "rep"), self.current(attrs, "team")
+        errors = {}
+        if scope == Scope.REP and rep is None:
+            errors["rep"] = ["Name the rep this forecast is for."]
+        if scope == Scope.TEAM and team is None:
+            errors["team"] = ["Name the team this forecast is for."]
+        if scope != Scope.REP and rep is not None:
+            errors["rep"] = ["Only a rep forecast names a rep."]
+        if scope != Scope.TEAM and team is not None:
+            errors["team"] = ["Only a team forecast names a team."]
+        if scope == Scope.COMPANY and not visibility.can_see_company(self.requesting_user()):
+            errors["scope"] = ["Only admins submit company forecasts."]
+        kind, start = self.current(attrs, "period_kind"), self.current(attrs, "period_start")
+        if kind and start:
+            try:
+                Period.from_start(kind, start)
+            except ValueError as exc:
+                errors["period_start"] = [str(exc)]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().validate(attrs)
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    period = serializers.SerializerMethodField()
+
+    class Meta:
+        model = KpiSnapshot
+        fields = [
+            "id",
+            "scope",
+            "subject_id",
+            "metric",
+            "period_kind",
+            "period_start",
+            "period",
+            "numerator",
+            "denominator",
+            "value",
+            "computed_at",
+        ]
+
+    def get_period(self, obj) -> str:
+        return Period.containing(obj.period_kind, obj.period_start).label
+
+
+class MetricSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    unit = serializers.ChoiceField(choices=["money", "count", "ratio", "days", "score"])
+    higher_is_better = serializers.BooleanField()
+    definition = serializers.CharField()
+
+
+class ScorecardQuerySerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=Scope.choices)
+    subject = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="The rep's or team's id; not for the company.",
+    )
+    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
+
+    def validate_period(self, value) -> Period:
+        try:
+            return Period.parse(value)
+        except (ValueError, OverflowError):
+            raise serializers.ValidationError(
+                f"'{value}' is not a period: use 2017-03, 2017-Q1 or 2017."
+            ) from None
+
+    def validate(self, attrs):
+        if attrs["scope"] == Scope.COMPANY:
+            attrs["subject"] = 0
+        elif attrs.get("subject") is None:
+            raise serializers.ValidationError({"subject": [f"Name the {attrs['scope']} by its id."]})
+        return attrs
+
+
+def decimal(**kwargs):
+    return serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True, **kwargs)
+
+
+class ScorecardRowSerializer(serializers.Serializer):
+    metric = serializers.CharField(help_text="The metric's key in the catalogue.")
+    label = serializers.CharField()
+    unit = serializers.CharField()
+    higher_is_better = serializers.BooleanField()
+    value = decimal(help_text="Empty when undefined (a ratio over 0) or not computed.")
+    numerator = decimal()
+    denominator = decimal(help_text="Empty for plain figures.")
+    computed_at = serializers.DateTimeField(allow_null=True)
+    target = decimal()
+    attainment = decimal()
+    pace = decimal()
+    status = serializers.CharField(allow_null=True)
+
+
+class ScorecardSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=Scope.choices)
+    subject = serializers.IntegerField(help_text="Rep or team id; 0 for the company.")
+    name = serializers.CharField(help_text="The rep's full name, the team's name, or `all`.")
+    period = serializers.CharField()
+    period_kind = serializers.ChoiceField(choices=PeriodKind.choices)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    metrics = ScorecardRowSerializer(many=True)

@@ -1,0 +1,82 @@
+"""Pages run a constant number of queries however large the team: 5 reps or 200, the same."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from kpis import catalogue
+from kpis.models import KpiSnapshot
+from kpis.periods import Period
+from targets.models import Target
+from teams.models import Rep, User
+from tests.factories import TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+MONTHS = [Period.parse("2017-03").shifted(-i) for i in range(12)]
+
+
+def build_team(size: int):
+    """A region with one team of `size` reps, each with every metric's snapshots for 12 months
+    and a monthly revenue target, all written in bulk."""
+    manager = UserFactory(username=f"manager{size}")
+    region = TeamFactory(name=f"Region {size}", manager=manager)
+    team = TeamFactory(name=f"Team {size}", parent=region)
+    users = User.objects.bulk_create(User(username=f"r{size}-{i}") for i in range(size))
+    reps = Rep.objects.bulk_create(
+        Rep(user=u, full_name=f"Rep {size}-{i}", team=team) for i, u in enumerate(users)
+    )
+    now = timezone.now()
+    subjects = [("rep", r.pk) for r in reps] + [("team", team.pk), ("team", region.pk)]
+    KpiSnapshot.objects.bulk_create(
+        KpiSnapshot(
+            scope=scope,
+            subject_id=pk,
+            metric=m.key,
+            period_kind="month",
+            period_start=p.start,
+            numerator=Decimal(1000),
+            value=Decimal(1000),
+            computed_at=now,
+        )
+        for scope, pk in subjects
+        for m in catalogue.METRICS
+        for p in MONTHS
+    )
+    Target.objects.bulk_create(
+        Target(
+            scope="rep",
+            rep=r,
+            metric="revenue_won",
+            period_kind="month",
+            period_start=dt.date(2017, 3, 1),
+            value=Decimal(900 + i),
+        )
+        for i, r in enumerate(reps)
+    )
+    return manager, region, reps
+
+
+def queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("page", ["dashboard", "scorecard", "drill"])
+def test_a_page_runs_as_many_queries_for_200_reps_as_for_5(client, page):
+    counts = []
+    for size in (5, 200):
+        manager, region, reps = build_team(size)
+        client.force_login(manager)
+        url = {
+            "dashboard": f"/dashboard/?team={region.pk}&period=2017-03",
+            "scorecard": f"/scorecard/{reps[-1].pk}/?period=2017-03",
+            "drill": f"/drill/?scope=team&subject={region.pk}&metric=revenue_won&period=2017-03",
+        }[page]
+        counts.append(queries(client, url))
+    assert counts[0] == counts[1], counts
