@@ -1,6 +1,7 @@
 """A KPI recompute sent through the broker runs on a real worker and lands in the database."""
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 import pytest
@@ -40,3 +41,30 @@ def test_recompute_rep_runs_on_the_worker(celery_worker):
     result.get(timeout=20)  # re-raises the task's error, if any
     assert AsyncResult(result.id, app=celery_worker.app).state == "SUCCESS"
     assert result.id in celery_worker.task_ids
+
+
+def test_a_saved_deal_reaches_its_rep_team_and_company_through_the_worker(celery_worker):
+    rep = RepFactory()
+    deal = OpportunityFactory(
+        rep=rep,
+        stage=won_stage(),
+        amount=Decimal("1000"),
+        created_on=dt.date(2017, 1, 10),
+        closed_on=dt.date(2017, 2, 3),
+    )
+    quarter = {"metric": "revenue_won", "period_kind": "quarter", "period_start": dt.date(2017, 1, 1)}
+
+    def shows(amount):
+        return lambda: all(
+            KpiSnapshot.objects.filter(scope=scope, subject_id=pk, value=amount, **quarter).exists()
+            for scope, pk in [("rep", rep.pk), ("team", rep.team_id), ("company", 0)]
+        )
+
+    wait_for(shows(Decimal("1000")), timeout=20, message="the first figures")
+    started = time.monotonic()
+    deal.amount = Decimal("2500")
+    deal.save()  # as the admin does: the signal enqueues on commit, the worker recomputes
+    wait_for(shows(Decimal("2500")), timeout=20, message="the changed amount in rep, team and company")
+    latency = time.monotonic() - started
+    print(f"deal saved → rep, team and company snapshots updated in {latency:.2f}s")
+    assert latency < 5
