@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(next_page="kpis:home"), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(next_page="targets:home"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("api/v1/", include("salesperf.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -20,16 +20,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kpis import catalogue
+from kpis.pages import login_required
 from kpis.periods import Period
-from kpis.views import login_required
 from teams import visibility
 from teams.models import Rep, Team
 from teams.tree import TeamTree
 
-from .forms import METRIC_CHOICES, ImportForm, TargetForm
-from .models import Target
-from .selectors import targets_progress
-from .services import (
+from ..forms import METRIC_CHOICES, ImportForm, TargetForm
+from ..models import Target
+from ..selectors import targets_progress
+from ..services import (
     may_set_targets_for,
     target_delete,
     target_save,
@@ -338,7 +338,7 @@ def _save_grid(user, metric, cells, existing) -> int:
 
 @login_required
 def target_export(request):
-    from .csv_io import targets_export_csv
+    from ..csv_io import targets_export_csv
 
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="targets.csv"'
@@ -351,7 +351,7 @@ class _DryRun(Exception):
 
 
 def _run_import(kind: str, *, user, text: str, dry_run: bool) -> list[str]:
-    from .csv_io import targets_import_csv
+    from ..csv_io import targets_import_csv
 
     importer = {"targets": targets_import_csv}[kind]
     if not dry_run:

@@ -1,0 +1,128 @@
+"""What every page needs: who may see which subject, and which period a page shows.
+
+Who may see what is decided by teams.visibility, through one helper per page type that returns
+the subject or raises Http404 (like healthchecks' _get_check_for_user). The KPI pages here and
+the target pages in targets.views share them.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required as auth_login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max
+from django.http import Http404
+from django.utils import timezone
+
+from teams import visibility
+from teams.models import Rep, Team
+from teams.tree import TeamTree
+
+from .models import KpiSnapshot
+from .periods import KINDS, Period
+
+# How many periods a page's trend (sparklines, bar charts) covers.
+TREND_LENGTH = 12
+
+
+def login_required(view):
+    # settings.LOGIN_URL points at the admin's login, which only staff may pass.
+    return auth_login_required(view, login_url="login")
+
+
+# --- who may see what
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a page is about: a rep, a team (its whole subtree) or the company."""
+
+    scope: str
+    pk: int
+    name: str
+    reps: dict | None  # a Rep lookup selecting its reps; None for the company (everything)
+
+
+def get_rep_for_user(user, rep_id: int) -> Rep:
+    """The rep whose scorecard `user` asks for, or 404 — never another rep's numbers."""
+    rep = visibility.visible_reps(user).select_related("team").filter(pk=rep_id).first()
+    if rep is None:
+        raise Http404("No such rep.")
+    return rep
+
+
+def get_team_for_user(user, team_id: int | None, tree: TeamTree) -> Team | None:
+    """The team a dashboard shows (None: the company, for admins), or 404.
+
+    Without a team id: the company for an admin, else the first team the user manages."""
+    visible = visibility.visible_team_ids(user, tree)
+    if team_id is None:
+        if visibility.can_see_company(user):
+            return None
+        tops = [pk for pk in visible if tree.parent[pk] not in visible]
+        if not tops:
+            raise Http404("You manage no team.")
+        team_id = min(tops)
+    if team_id not in visible:
+        raise Http404("No such team.")
+    return Team.objects.get(pk=team_id)
+
+
+def get_subject_for_user(user, scope: str, subject_id: int) -> Subject:
+    """The rep, team or company a drill-down asks about, or 404."""
+    if scope == "rep":
+        rep = get_rep_for_user(user, subject_id)
+        return Subject("rep", rep.pk, rep.full_name, {"pk": rep.pk})
+    if scope == "team":
+        tree = TeamTree.load()
+        team = get_team_for_user(user, subject_id, tree)
+        return Subject("team", team.pk, team.name, {"team_id__in": sorted(tree.subtree_ids([team.pk]))})
+    if scope == "company" and visibility.can_see_company(user):
+        return Subject("company", 0, "Company", None)
+    raise Http404("No such subject.")
+
+
+def require_admin(user) -> None:
+    if not visibility.is_admin(user):
+        raise PermissionDenied("Only admins may do this.")
+
+
+# --- periods
+
+
+def latest_month() -> Period:
+    """The newest month with figures (the current one, on live data), so old data sets show."""
+    this_month = Period.containing("month", timezone.localdate())
+    latest = (
+        KpiSnapshot.objects.filter(period_kind="month", period_start__lte=this_month.start)
+        .order_by()
+        .aggregate(m=Max("period_start"))["m"]
+    )
+    return Period.from_start("month", latest) if latest else this_month
+
+
+def period_from(request) -> Period:
+    """The period a page asks for (?period=2017-Q1), the latest month by default, or 404."""
+    label = request.GET.get("period", "").strip()
+    if not label:
+        return latest_month()
+    try:
+        return Period.parse(label)
+    except ValueError:
+        raise Http404("No such period.") from None
+
+
+def period_switch(period: Period) -> list[dict]:
+    """Month / quarter / year tabs, each the period of that kind around the one shown."""
+    day = min(period.end, timezone.localdate())
+    day = max(day, period.start)
+    return [
+        {"kind": kind, "period": Period.containing(kind, day), "current": kind == period.kind}
+        for kind in KINDS
+    ]
+
+
+def int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

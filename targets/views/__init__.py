@@ -1,0 +1,10 @@
+"""The pages about targets, one module per page family:
+
+- home: the role redirect (dashboard for managers and admins, scorecard for reps);
+- scorecard: a rep's KPIs against their targets, and the forecast form;
+- dashboard: a team's or the company's KPIs against targets;
+- planner: the target list, one target at a time, the reps × months grid, CSV in and out.
+
+The KPI-only pages (drill-down, recompute) are kpis.views; the helpers every page shares (who may
+see which subject, which period a page shows) are kpis.pages.
+"""
