@@ -101,8 +101,11 @@ class PeriodField(forms.CharField):
         try:
             return Period.parse(value)
         except (ValueError, OverflowError):
+            # The label goes in params, never in the message: a % in it must stay text.
             raise forms.ValidationError(
-                f"'{value}' is not a period: use 2017-03, 2017-Q1 or 2017.", code="invalid"
+                "'%(label)s' is not a period: use 2017-03, 2017-Q1 or 2017.",
+                code="invalid",
+                params={"label": value},
             ) from None
 
 

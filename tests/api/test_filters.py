@@ -191,7 +191,8 @@ def test_a_manager_sees_no_snapshot_outside_the_subtree_whatever_the_filter(org,
 
 
 @pytest.mark.parametrize(
-    "label", ["2017-Q5", "Q1-2017", "2017-13", "soon", "99999999999999999999", "2017-99999999999999"]
+    "label",
+    ["2017-Q5", "Q1-2017", "2017-13", "soon", "99999999999999999999", "2017-99999999999999", "100%", "%s"],
 )
 def test_a_bad_period_label_is_a_400_that_says_how_to_write_one(org, client_as, label):
     response = get(client_as("admin"), "snapshots", period=label)

@@ -96,6 +96,7 @@ def test_a_scorecard_is_only_for_a_subject_you_may_see(org, client_as, who, scop
     [
         ({"scope": "rep", "period": "2017-Q1"}, "subject"),
         ({"scope": "rep", "subject": 1, "period": "2017-Q9"}, "period"),
+        ({"scope": "rep", "subject": 1, "period": "50%s"}, "period"),
         ({"scope": "region", "subject": 1, "period": "2017"}, "scope"),
         ({"scope": "rep", "subject": "x", "period": "2017"}, "subject"),
     ],
