@@ -66,7 +66,7 @@ class Period:
             last = int(label) * 12 + (start_month - 2) % 12
             first = last - 11
             return cls.containing("year", month_start(first), start_month)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError(f"'{label}' is not a period: use 2017-03, 2017-Q1 or 2017.") from None
 
     @property

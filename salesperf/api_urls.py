@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from kpis import api as kpis_api
+from targets import api as targets_api
 from teams import api as teams_api
 
 app_name = "api"
@@ -21,9 +22,10 @@ router.register("forecasts", kpis_api.ForecastViewSet, basename="forecast")
 router.register("stages", kpis_api.StageViewSet, basename="stage")
 router.register("snapshots", kpis_api.SnapshotViewSet, basename="snapshot")
 router.register("metrics", kpis_api.MetricViewSet, basename="metric")
+router.register("targets", targets_api.TargetViewSet, basename="target")
 
 urlpatterns = [
-    path("scorecard/", kpis_api.ScorecardView.as_view(), name="scorecard"),
+    path("scorecard/", targets_api.ScorecardView.as_view(), name="scorecard"),
     path("auth/token/", teams_api.TokenView.as_view(), name="token"),
     *router.urls,
 ]

@@ -10,6 +10,7 @@ from django.db.models import Q
 from kpis import catalogue
 from kpis.periods import Period
 from kpis.selectors import snapshot_values
+from teams import visibility
 from teams.models import Rep
 from teams.tree import TeamTree
 
@@ -105,3 +106,13 @@ def reconciliation_gaps(team_targets: list[Target]) -> list[Gap]:
         if key in seen and sums[key] != t.value:
             gaps.append(Gap(target=t, reps_total=sums[key]))
     return gaps
+
+
+def targets_visible_to(user):
+    """The targets of the reps and teams `user` may see; the company's for admins."""
+    if visibility.is_admin(user):
+        return Target.objects.all()
+    return Target.objects.filter(
+        Q(scope="rep", rep__in=visibility.visible_reps(user))
+        | Q(scope="team", team_id__in=visibility.visible_team_ids(user))
+    )

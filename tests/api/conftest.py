@@ -26,6 +26,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.kpis.conftest import deal, recompute, stages  # noqa: F401  (fixtures for the scorecard)
 
 ROLES = ["anonymous", "rep", "other_rep", "manager", "other_manager", "admin"]
 

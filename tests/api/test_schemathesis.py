@@ -19,6 +19,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from schemathesis.checks import not_a_server_error
 
 from salesperf.wsgi import application
+from tests.factories import TargetFactory
 
 
 @pytest.fixture
@@ -63,6 +64,7 @@ def row_ids(alices):
         "spend": alices.spend.pk,
         "forecasts": alices.forecast.pk,
         "snapshots": alices.snapshot.pk,
+        "targets": TargetFactory(scope="rep", rep=alices.rep).pk,
     }
 
 
