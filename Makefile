@@ -25,7 +25,7 @@ lint: venv
 
 demo: venv
 	$(DEMO_ENV) $(BIN)/python manage.py migrate
-	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --flush  # fresh demo data, ending this month
 	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 

@@ -1,7 +1,7 @@
 import argparse
 import time
 
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -50,10 +50,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f} s.")
 
-        if "recompute_kpis" in get_commands():
-            call_command("recompute_kpis", stdout=self.stdout, stderr=self.stderr)
-        else:
-            self.stdout.write("No recompute_kpis command yet: KPI snapshots were not computed.")
+        call_command("recompute_kpis", stdout=self.stdout, stderr=self.stderr)
 
         self.stdout.write(self.style.SUCCESS("Demo logins (the password follows from --seed):"))
         for login in result.logins:
