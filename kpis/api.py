@@ -28,17 +28,19 @@ from .filtersets import (
     SnapshotFilterSet,
     SpendFilterSet,
     StageFilterSet,
+)
+from .periods import Period
+from .selectors import (
     activities_visible_to,
     customers_visible_to,
     forecasts_visible_to,
     leads_visible_to,
     nps_responses_visible_to,
     opportunities_visible_to,
+    snapshots_visible_to,
     spend_visible_to,
     stages_visible_to,
 )
-from .periods import Period
-from .selectors import snapshots_visible_to
 from .serializers import (
     ActivitySerializer,
     CustomerSerializer,

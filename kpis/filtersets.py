@@ -1,11 +1,7 @@
-"""What each user may see of the facts, and the FilterSets that narrow it down.
+"""The FilterSets that narrow the facts and snapshots down.
 
-The `*_visible_to(user)` functions are each resource's one scoping rule, built on
-teams.visibility: a fact with a rep is visible when its rep is; a customer when its owner is
-(unowned ones to admins only); an NPS response through its customer; spend through its rep or
-team (company-level spend to admins only); a forecast through its subject. The API scopes every
-list, detail, write and filter with them; the FilterSets only narrow what they return, so a
-filter on a row the user may not see matches nothing.
+They only narrow what the scoping functions in kpis.selectors (`*_visible_to(user)`, built on
+teams.visibility) return, so a filter on a row the user may not see matches nothing.
 """
 
 import datetime as dt
@@ -15,7 +11,6 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from teams import visibility
 from teams.filtersets import IdFilter, TeamSubtreeFilter, search_filter
 from teams.models import Rep
 from teams.tree import TeamTree
@@ -34,61 +29,6 @@ from .models import (
     Stage,
 )
 from .periods import Period
-
-# --- Who sees what
-
-
-def customers_visible_to(user):
-    if visibility.is_admin(user):
-        return Customer.objects.all()
-    return Customer.objects.filter(owner__in=visibility.visible_reps(user))
-
-
-def leads_visible_to(user):
-    if visibility.is_admin(user):
-        return Lead.objects.all()
-    return Lead.objects.filter(rep__in=visibility.visible_reps(user))
-
-
-def opportunities_visible_to(user):
-    if visibility.is_admin(user):
-        return Opportunity.objects.all()
-    return Opportunity.objects.filter(rep__in=visibility.visible_reps(user))
-
-
-def activities_visible_to(user):
-    if visibility.is_admin(user):
-        return Activity.objects.all()
-    return Activity.objects.filter(rep__in=visibility.visible_reps(user))
-
-
-def nps_responses_visible_to(user):
-    if visibility.is_admin(user):
-        return NpsResponse.objects.all()
-    return NpsResponse.objects.filter(customer__owner__in=visibility.visible_reps(user))
-
-
-def spend_visible_to(user):
-    if visibility.is_admin(user):
-        return AcquisitionSpend.objects.all()
-    return AcquisitionSpend.objects.filter(
-        Q(rep__in=visibility.visible_reps(user)) | Q(team_id__in=visibility.visible_team_ids(user))
-    )
-
-
-def forecasts_visible_to(user):
-    if visibility.is_admin(user):
-        return ForecastSubmission.objects.all()
-    return ForecastSubmission.objects.filter(
-        Q(scope=Scope.REP, rep__in=visibility.visible_reps(user))
-        | Q(scope=Scope.TEAM, team_id__in=visibility.visible_team_ids(user))
-    )
-
-
-def stages_visible_to(user):
-    """Stages are reference data: everyone signed in sees them all."""
-    return Stage.objects.all() if user.is_authenticated else Stage.objects.none()
-
 
 # --- Filters
 

@@ -12,7 +12,6 @@ from teams.filtersets import MAX_ID
 from teams.serializers import ModelCleanSerializer, VisibleRelatedField
 
 from .fields import PeriodKind, Scope
-from .filtersets import customers_visible_to, opportunities_visible_to
 from .models import (
     AcquisitionSpend,
     Activity,
@@ -25,6 +24,7 @@ from .models import (
     Stage,
 )
 from .periods import Period
+from .selectors import customers_visible_to, opportunities_visible_to
 
 
 def rep_field(**kwargs):
