@@ -7,17 +7,22 @@ dashboard) live in targets.views.
 
 import csv
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from . import catalogue
+from .crm_import import FILES, ImportFailed, import_crm
 from .drill import records_for
+from .forms import CrmImportForm
 from .models import KpiSnapshot
 from .pages import get_subject_for_user, int_or_none, login_required, period_from, require_admin
 
@@ -154,3 +159,30 @@ def _recompute_status() -> dict | None:
     finished = state == "SUCCESS" and all(c.ready() for c in children)
     state = "FAILURE" if failed else ("SUCCESS" if finished else "STARTED")
     return {**status, "done": done, "total": total, "state": state}
+
+
+@login_required
+def crm_import(request):
+    """Admins upload the CRM layout's four CSV files: a preview reports every row it would skip
+    (file:line: reason) and saves nothing; the real import is one transaction."""
+    require_admin(request.user)
+    form = CrmImportForm(request.POST or None, request.FILES or None)
+    report = error = None
+    if request.method == "POST" and form.is_valid():
+        preview = form.cleaned_data["preview"]
+        with tempfile.TemporaryDirectory() as folder:
+            for name in FILES:
+                with open(Path(folder) / name, "wb") as out:
+                    for chunk in form.cleaned_data[name].chunks():
+                        out.write(chunk)
+            try:
+                with transaction.atomic():
+                    report = import_crm(folder, recompute=not preview, progress=lambda *_: None)
+                    transaction.set_rollback(preview)
+            except ImportFailed as e:
+                error = str(e).replace(folder + "/", "")
+        if report and not preview:
+            messages.success(request, "Imported; the KPI snapshots are being recomputed.")
+    return render(
+        request, "kpis/crm_import.html", {"form": form, "report": report, "error": error, "nav": "import"}
+    )
