@@ -24,11 +24,6 @@ LOCAL = timezone.get_default_timezone
 SUMMED = [m for m in catalogue.METRICS if not m.own_only]
 
 
-def add_components(into: dict, comps: dict) -> None:
-    for name, value in comps.items():
-        into[name] = into.get(name, ZERO) + value
-
-
 def metric_pairs(comps: dict) -> dict[str, Pair]:
     return {m.key: (m.numerator(comps), m.denominator(comps) if m.is_ratio else None) for m in SUMMED}
 

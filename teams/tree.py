@@ -44,6 +44,3 @@ class TeamTree:
 
     def roots(self) -> list[int]:
         return sorted(pk for pk, parent in self.parent.items() if parent is None)
-
-    def root_of(self, team_id: int) -> int:
-        return self.ancestors(team_id)[-1]
