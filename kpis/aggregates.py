@@ -1,18 +1,20 @@
-"""Set-based aggregation: one grouped query per metric family, over all reps and periods at once.
+"""Set-based aggregation: one grouped query per metric family, over all reps and months at once.
 
-Each query groups by (leaf, period index), where the leaf is whom a fact is attributed to: a rep,
-a team (team-level spend) or the company (facts with no owner). The period index is computed in
-SQL by the same integer formula as kpis.periods, on SQLite and PostgreSQL alike. Python only
-sees grouped rows — one per leaf and period, never one per deal.
+Each query groups by (leaf, month), where the leaf is whom a fact is attributed to: a rep, a team
+(team-level spend) or the company (facts with no owner). Months are summed into fiscal quarters
+and years by the integer arithmetic of kpis.periods. Python only sees grouped rows — one per
+leaf and month (per customer and month for repeat buyers), never one per deal.
 """
 
 import bisect
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
     Count,
+    DateField,
     DecimalField,
     DurationField,
     ExpressionWrapper,
@@ -21,13 +23,12 @@ from django.db.models import (
     Min,
     Q,
     Sum,
-    Value,
 )
-from django.db.models.functions import Cast, ExtractMonth, ExtractYear
+from django.db.models.functions import Cast, ExtractMonth, ExtractYear, TruncMonth
 from django.utils import timezone
 
 from .models import AcquisitionSpend, Activity, Customer, Lead, NpsResponse, Opportunity, Stage
-from .periods import LENGTH, Period, fiscal_shift
+from .periods import LENGTH, Period, fiscal_shift, month_index, month_start
 
 REP, TEAM, COMPANY = "rep", "team", "company"
 Leaf = tuple[str, int]
@@ -36,15 +37,27 @@ ZERO = Decimal(0)
 WON, LOST = Stage.Outcome.WON, Stage.Outcome.LOST
 
 
-def period_index(field: str, kind: str, *, local_datetime=False):
-    """SQL for the index of the period of `kind` that the date in `field` falls in."""
-    tz = {"tzinfo": timezone.get_default_timezone()} if local_datetime else {}
-    year = Cast(ExtractYear(field, **tz), IntegerField())
-    month = Cast(ExtractMonth(field, **tz), IntegerField())
-    index = year * 12 + month - 1 - fiscal_shift(kind)
-    if LENGTH[kind] > 1:
-        index = index / Value(LENGTH[kind])  # integer division: both sides are integers
-    return ExpressionWrapper(index, output_field=IntegerField())
+def month_of(field: str, *, timestamp=False):
+    """SQL truncating the date in `field` to its month (a timestamp: in TIME_ZONE), turned into a
+    month index by `_months` — date_trunc is far cheaper than EXTRACT on PostgreSQL."""
+    if timestamp:
+        return TruncMonth(field, tzinfo=timezone.get_default_timezone())
+    return TruncMonth(field, output_field=DateField())
+
+
+def month_number(field: str):
+    """SQL for the month index (kpis.periods.month_index) of a date."""
+    index = ExtractYear(field) * 12 + ExtractMonth(field) - 1
+    return ExpressionWrapper(Cast(index, IntegerField()), output_field=IntegerField())
+
+
+def _months(rows, *keys):
+    """Rows with their truncated dates under `keys` as month indexes (None stays None)."""
+    for row in rows:
+        for key in keys:
+            if row[key] is not None:
+                row[key] = month_index(row[key])
+    return rows
 
 
 @dataclass(frozen=True)
@@ -92,131 +105,142 @@ def _add(table: Table, rows, leaf, names):
                 slot[name] = slot.get(name, ZERO) + Decimal(row[name])
 
 
-# --- flows: summed over the facts whose date falls in the period ------------------------------
+def _facts(model, scope_q: Q, date_field: str, from_month: int | None, **filters):
+    """The facts a flow sums, from the first day of `from_month` on (all when None), with their
+    month as `p`."""
+    timestamp = model._meta.get_field(date_field).get_internal_type() == "DateTimeField"
+    if from_month is not None:
+        first_day = month_start(from_month)
+        if timestamp:
+            first_day = timezone.make_aware(dt.datetime.combine(first_day, dt.time.min))
+        filters[f"{date_field}__gte"] = first_day
+    return model.objects.filter(scope_q, **filters).annotate(p=month_of(date_field, timestamp=timestamp))
 
 
-def deals(kind, scope, table):
+def _grouped(queryset, *fields, **aggregates) -> list[dict]:
+    return _months(list(queryset.values(*fields, "p").annotate(**aggregates).order_by()), "p")
+
+
+# --- flows: summed per leaf and month; a quarter or year is the sum of its months ------------
+# Deals and customers are read over all their history, once, for the flows and the stocks alike.
+
+
+def closed_deals(scope) -> list[dict]:
+    """Per rep and close month: the deal flows, and what left the pipeline."""
     won, lost = Q(stage__outcome=WON), Q(stage__outcome=LOST)
     dated_win = won & Q(created_on__isnull=False)
     cycle = ExpressionWrapper(F("closed_on") - F("created_on"), output_field=DurationField())
-    rows = list(
-        Opportunity.objects.filter(scope.q("rep_id"), won | lost, closed_on__isnull=False)
-        .annotate(p=period_index("closed_on", kind))
-        .values("rep_id", "p")
-        .annotate(
-            won_amount=Sum("amount", filter=won),
-            won_count=Count("pk", filter=won),
-            lost_count=Count("pk", filter=lost),
-            cycle=Sum(cycle, filter=dated_win),
-            cycle_count=Count("pk", filter=dated_win),
-        )
-        .order_by()
+    rows = _grouped(
+        _facts(Opportunity, scope.q("rep_id"), "closed_on", None, closed_on__isnull=False),
+        "rep_id",
+        won_amount=Sum("amount", filter=won),
+        won_count=Count("pk", filter=won),
+        lost_count=Count("pk", filter=lost),
+        cycle=Sum(cycle, filter=dated_win),
+        cycle_count=Count("pk", filter=dated_win),
+        **PIPELINE_SUMS,
     )
     for row in rows:
         row["cycle_days"] = row["cycle"].days if row["cycle"] is not None else None
-    _add(
-        table, rows, leaf_of("rep_id"), ["won_amount", "won_count", "lost_count", "cycle_days", "cycle_count"]
-    )
+    return rows
 
 
-def activities(kind, scope, table):
+def activities(scope, from_month, table):
     counts = {"calls": "call", "emails": "email", "meetings": "meeting"}
-    rows = (
-        Activity.objects.filter(scope.q("rep_id"))
-        .annotate(p=period_index("occurred_at", kind, local_datetime=True))
-        .values("rep_id", "p")
-        .annotate(**{name: Count("pk", filter=Q(kind=k)) for name, k in counts.items()})
-        .order_by()
+    rows = _grouped(
+        _facts(Activity, scope.q("rep_id"), "occurred_at", from_month),
+        "rep_id",
+        **{name: Count("pk", filter=Q(kind=k)) for name, k in counts.items()},
     )
     _add(table, rows, leaf_of("rep_id"), list(counts))
 
 
-def leads(kind, scope, table):
-    rows = (
-        Lead.objects.filter(scope.q("rep_id"))
-        .annotate(p=period_index("created_on", kind))
-        .values("rep_id", "p")
-        .annotate(leads=Count("pk"), leads_converted=Count("pk", filter=Q(converted_on__isnull=False)))
-        .order_by()
+def leads(scope, from_month, table):
+    rows = _grouped(
+        _facts(Lead, scope.q("rep_id"), "created_on", from_month),
+        "rep_id",
+        leads=Count("pk"),
+        leads_converted=Count("pk", filter=Q(converted_on__isnull=False)),
     )
     _add(table, rows, leaf_of("rep_id"), ["leads", "leads_converted"])
 
 
-def customers(kind, scope, table):
-    for date_field, name in [("acquired_on", "new_customers"), ("churned_on", "churned")]:
-        rows = (
-            Customer.objects.filter(scope.q("owner_id"), **{f"{date_field}__isnull": False})
-            .annotate(p=period_index(date_field, kind))
-            .values("owner_id", "p")
-            .annotate(**{name: Count("pk")})
-            .order_by()
-        )
-        _add(table, rows, leaf_of("owner_id"), [name])
-
-
-def nps(kind, scope, table):
-    rows = list(
-        NpsResponse.objects.filter(scope.q("customer__owner_id"))
-        .annotate(p=period_index("responded_on", kind))
-        .values("customer__owner_id", "p")
-        .annotate(
-            nps_responses=Count("pk"),
-            promoters=Count("pk", filter=Q(score__gte=9)),
-            detractors=Count("pk", filter=Q(score__lte=6)),
-        )
-        .order_by()
+def nps(scope, from_month, table):
+    rows = _grouped(
+        _facts(NpsResponse, scope.q("customer__owner_id"), "responded_on", from_month),
+        "customer__owner_id",
+        nps_responses=Count("pk"),
+        promoters=Count("pk", filter=Q(score__gte=9)),
+        detractors=Count("pk", filter=Q(score__lte=6)),
     )
     for row in rows:
         row["nps_net"] = row["promoters"] - row["detractors"]
     _add(table, rows, leaf_of("customer__owner_id"), ["nps_responses", "nps_net"])
 
 
-def customer_wins(kind, scope, table):
-    """Won deals seen from the customer's owner: revenue from existing customers, repeat buyers.
-
-    Buyers are distinct customers, so this is grouped per customer and period (not summable over
-    months), and compared in Python with each customer's first win — a join the database would
-    otherwise redo per deal as a correlated subquery.
-    """
-    wins = Opportunity.objects.filter(
-        scope.q("customer__owner_id"), customer__isnull=False, stage__outcome=WON, closed_on__isnull=False
-    )
-    first_win = dict(
-        wins.values("customer_id")
-        .annotate(first=Min("closed_on"))
-        .values_list("customer_id", "first")
-        .order_by()
-    )
-    rows = (
-        wins.annotate(
-            p=period_index("closed_on", kind), acquired_p=period_index("customer__acquired_on", kind)
-        )
-        .values("customer__owner_id", "customer_id", "p", "acquired_p")
-        .annotate(amount=Sum("amount"))
-        .order_by()
-    )
-    leaf = leaf_of("customer__owner_id")
-    for row in rows:
-        slot = table[leaf(row)][row["p"]]
-        first_p = Period.containing(kind, first_win[row["customer_id"]]).index
-        existing = row["acquired_p"] is not None and row["acquired_p"] < row["p"]
-        slot["buyers"] = slot.get("buyers", ZERO) + 1
-        slot["repeat_buyers"] = slot.get("repeat_buyers", ZERO) + (first_p < row["p"])
-        slot["existing_revenue"] = slot.get("existing_revenue", ZERO) + (row["amount"] if existing else ZERO)
-
-
-def spend(kind, scope, table):
-    rows = (
-        AcquisitionSpend.objects.filter(scope.q("rep_id", "team_id"))
-        .annotate(p=period_index("spent_on", kind))
-        .values("rep_id", "team_id", "p")
-        .annotate(spend=Sum("amount"))
-        .order_by()
+def spend(scope, from_month, table):
+    rows = _grouped(
+        _facts(AcquisitionSpend, scope.q("rep_id", "team_id"), "spent_on", from_month),
+        "rep_id",
+        "team_id",
+        spend=Sum("amount"),
     )
     _add(table, rows, leaf_of("rep_id", "team_id"), ["spend"])
 
 
-FLOWS = [deals, activities, leads, customers, nps, customer_wins, spend]
+FLOWS = [activities, leads, nps, spend]
+
+
+class CustomerWins:
+    """Won deals seen from the customer's owner: revenue from existing customers, repeat buyers.
+
+    Buyers are distinct customers, so a quarter is not the sum of its months: the rows stay per
+    customer and month, and each period kind counts its buyers from them. A customer's first win
+    is the first of its rows when they cover all history, else read once for those customers.
+    """
+
+    def __init__(self, scope: Scope, from_month: int | None):
+        wins_q = scope.q("customer__owner_id") & Q(customer__isnull=False, stage__outcome=WON)
+        wins = _facts(Opportunity, wins_q, "closed_on", from_month, closed_on__isnull=False)
+        # Month numbers as integers: these are the most numerous rows, and dates cost to load.
+        self.rows = list(
+            wins.annotate(month=month_number("closed_on"), acquired=month_number("customer__acquired_on"))
+            .values_list("customer__owner_id", "customer_id", "month", "acquired")
+            .annotate(amount=Sum("amount"))
+            .order_by()
+        )
+        self.first_win: dict[int, int] = {}
+        if from_month is None:
+            for _, customer, month, _, _ in self.rows:
+                self.first_win[customer] = min(month, self.first_win.get(customer, month))
+        else:
+            first = (
+                Opportunity.objects.filter(
+                    customer_id__in=wins.values("customer_id"), stage__outcome=WON, closed_on__isnull=False
+                )
+                .values("customer_id")
+                .annotate(first=Min("closed_on"))
+                .values_list("customer_id", "first")
+                .order_by()
+            )
+            self.first_win = {customer: month_index(day) for customer, day in first}
+
+    def add_to(self, table: Table, kind: str, wanted: set[int]) -> None:
+        shift, length = fiscal_shift(kind), LENGTH[kind]
+        buyers: dict[tuple[Leaf, int], dict[int, bool]] = defaultdict(dict)
+        for owner, customer, month, acquired, amount in self.rows:
+            p = (month - shift) // length
+            if p not in wanted:
+                continue
+            leaf = (REP, owner) if owner is not None else COMPANY_LEAF
+            if acquired is not None and (acquired - shift) // length < p:
+                slot = table[leaf][p]
+                slot["existing_revenue"] = slot.get("existing_revenue", ZERO) + amount
+            buyers[leaf, p][customer] = (self.first_win[customer] - shift) // length < p
+        for (leaf, p), repeat in buyers.items():
+            slot = table[leaf][p]
+            slot["buyers"] = slot.get("buyers", ZERO) + len(repeat)
+            slot["repeat_buyers"] = slot.get("repeat_buyers", ZERO) + sum(repeat.values())
 
 
 # --- stocks: a level at a period boundary, from monthly ins and outs ---------------------------
@@ -232,12 +256,12 @@ class Stock:
         self.levels: dict[Leaf, list[Decimal]] = {}
 
     @classmethod
-    def from_rows(cls, rows_in, rows_out, leaf, name) -> "Stock":
+    def from_rows(cls, rows_in, rows_out, leaf, name, name_out=None) -> "Stock":
         deltas: dict[Leaf, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        for rows, sign in [(rows_in, 1), (rows_out, -1)]:
+        for rows, sign, figure in [(rows_in, 1, name), (rows_out, -1, name_out or name)]:
             for row in rows:
                 p = cls.NEVER if row["p"] is None else row["p"]
-                deltas[leaf(row)][p] += sign * Decimal(row[name] or 0)
+                deltas[leaf(row)][p] += sign * Decimal(row[figure] or 0)
         stock = cls()
         for key, by_month in deltas.items():
             months = sorted(by_month)
@@ -256,23 +280,19 @@ class Stock:
         return self.levels.keys()
 
 
-def pipeline_stocks(scope) -> dict[str, Stock]:
+PIPELINE_SUMS = {
+    "amount_sum": Sum("amount"),
+    "weighted_sum": Sum(
+        ExpressionWrapper(
+            F("amount") * F("stage__probability"), output_field=DecimalField(max_digits=24, decimal_places=5)
+        )
+    ),
+}
+
+
+def pipeline_stocks(scope, closed: list[dict]) -> dict[str, Stock]:
     """Deals enter the pipeline in their creation month (unknown: always) and leave when closed."""
-    weighted = ExpressionWrapper(
-        F("amount") * F("stage__probability"), output_field=DecimalField(max_digits=24, decimal_places=5)
-    )
-    base = Opportunity.objects.filter(scope.q("rep_id"))
-    sums = {"amount_sum": Sum("amount"), "weighted_sum": Sum(weighted)}
-    opened = list(
-        base.annotate(p=period_index("created_on", "month")).values("rep_id", "p").annotate(**sums).order_by()
-    )
-    closed = list(
-        base.filter(closed_on__isnull=False)
-        .annotate(p=period_index("closed_on", "month"))
-        .values("rep_id", "p")
-        .annotate(**sums)
-        .order_by()
-    )
+    opened = _grouped(_facts(Opportunity, scope.q("rep_id"), "created_on", None), "rep_id", **PIPELINE_SUMS)
     leaf = leaf_of("rep_id")
     return {
         "pipeline": Stock.from_rows(opened, closed, leaf, "amount_sum"),
@@ -280,37 +300,57 @@ def pipeline_stocks(scope) -> dict[str, Stock]:
     }
 
 
-def customer_stock(scope) -> Stock:
-    """Customers join the active base when acquired and leave it when churned."""
-    base = Customer.objects.filter(scope.q("owner_id"), acquired_on__isnull=False)
-    acquired = (
-        base.annotate(p=period_index("acquired_on", "month"))
-        .values("owner_id", "p")
-        .annotate(n=Count("pk"))
-        .order_by()
+def customer_moves(scope) -> tuple[list[dict], list[dict]]:
+    """Per owner and month: customers acquired, and customers churned (and of those, the ones
+    with an acquisition date, which are the ones that were in the active base)."""
+    owned = scope.q("owner_id")
+    acquired = _grouped(
+        _facts(Customer, owned, "acquired_on", None, acquired_on__isnull=False),
+        "owner_id",
+        new_customers=Count("pk"),
     )
-    churned = (
-        base.filter(churned_on__isnull=False)
-        .annotate(p=period_index("churned_on", "month"))
-        .values("owner_id", "p")
-        .annotate(n=Count("pk"))
-        .order_by()
+    churned = _grouped(
+        _facts(Customer, owned, "churned_on", None, churned_on__isnull=False),
+        "owner_id",
+        churned=Count("pk"),
+        churned_active=Count("pk", filter=Q(acquired_on__isnull=False)),
     )
-    return Stock.from_rows(list(acquired), list(churned), leaf_of("owner_id"), "n")
+    return acquired, churned
 
 
 class Aggregator:
-    """All components for a scope, per leaf and period; stocks are read once for every kind."""
+    """All components for a scope, per leaf and period. The facts are read once, per month, and
+    every period kind is rolled up from those months; `from_month` skips older flows (stocks
+    always start from the beginning)."""
 
-    def __init__(self, scope: Scope):
+    def __init__(self, scope: Scope, from_month: int | None = None):
         self.scope = scope
-        self.pipeline = pipeline_stocks(scope)
-        self.customers = customer_stock(scope)
+        self.monthly: Table = defaultdict(lambda: defaultdict(dict))
+        for flow in FLOWS:
+            flow(scope, from_month, self.monthly)
+        closed = closed_deals(scope)
+        deal_flows = ["won_amount", "won_count", "lost_count", "cycle_days", "cycle_count"]
+        _add(self.monthly, _since(closed, from_month), leaf_of("rep_id"), deal_flows)
+        acquired, churned = customer_moves(scope)
+        owner = leaf_of("owner_id")
+        _add(self.monthly, _since(acquired, from_month), owner, ["new_customers"])
+        _add(self.monthly, _since(churned, from_month), owner, ["churned"])
+        self.wins = CustomerWins(scope, from_month)
+        self.pipeline = pipeline_stocks(scope, closed)
+        self.customers = Stock.from_rows(acquired, churned, owner, "new_customers", "churned_active")
 
     def components(self, kind: str, periods: list[Period]) -> Table:
         table: Table = defaultdict(lambda: defaultdict(dict))
-        for flow in FLOWS:
-            flow(kind, self.scope, table)
+        wanted = {p.index for p in periods}
+        shift, length = fiscal_shift(kind), LENGTH[kind]
+        for leaf, by_month in self.monthly.items():
+            for month, comps in by_month.items():
+                p = (month - shift) // length
+                if p in wanted:
+                    slot = table[leaf][p]
+                    for name, value in comps.items():
+                        slot[name] = slot.get(name, ZERO) + value
+        self.wins.add_to(table, kind, wanted)
         for period in periods:
             end, before_start = period.last_month, period.first_month - 1
             for name, stock in self.pipeline.items():
@@ -319,3 +359,7 @@ class Aggregator:
             for leaf in self.customers.leaves():
                 table[leaf][period.index]["active_at_start"] = self.customers.at(leaf, before_start)
         return table
+
+
+def _since(rows, from_month):
+    return rows if from_month is None else [row for row in rows if row["p"] >= from_month]

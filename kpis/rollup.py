@@ -9,11 +9,11 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from . import catalogue
-from .aggregates import ZERO
+from .aggregates import COMPANY_LEAF, REP, TEAM, ZERO
 from .models import AcquisitionSpend, Activity, Customer, ForecastSubmission, Lead, NpsResponse, Opportunity
 from .periods import KINDS, Period, periods_between
 
@@ -58,8 +58,13 @@ def data_range() -> tuple[dt.date, dt.date] | None:
     return min(bounds), min(max(bounds), timezone.localdate(timezone=LOCAL()))
 
 
-def data_periods(since: dt.date | None = None) -> dict[str, list[Period]]:
-    span = data_range()
+_UNREAD = object()
+
+
+def data_periods(since: dt.date | None = None, *, span=_UNREAD) -> dict[str, list[Period]]:
+    """The periods worth computing, per kind, ending at or after `since`; `span` if already read."""
+    if span is _UNREAD:
+        span = data_range()
     if span is None:
         return {kind: [] for kind in KINDS}
     first, last = span
@@ -69,22 +74,39 @@ def data_periods(since: dt.date | None = None) -> dict[str, list[Period]]:
     }
 
 
-def latest_commits(kind: str, periods: list[Period], subjects) -> dict[tuple[Subject, int], Decimal]:
+FEW_SUBJECTS = 50
+
+
+def latest_commits(
+    periods_by_kind: dict[str, list[Period]], subjects
+) -> dict[tuple[Subject, str, int], Decimal]:
     """The latest commit forecast per subject and period, among those made before it began."""
-    starts = {p.start: p for p in periods}
+    starts, wanted_periods = {}, Q()
+    for kind, periods in periods_by_kind.items():
+        if periods:
+            starts.update({(kind, p.start): p for p in periods})
+            wanted_periods |= Q(period_kind=kind, period_start__in=[p.start for p in periods])
+    if not starts:
+        return {}
+    wanted_subjects = Q()
+    if len(subjects) <= FEW_SUBJECTS:  # else all of them, filtered below
+        for scope, pk in subjects:
+            wanted_subjects |= Q(
+                scope=scope, rep_id=pk if scope == "rep" else None, team_id=pk if scope == "team" else None
+            )
     rows = (
         ForecastSubmission.objects.filter(
-            category=ForecastSubmission.Category.COMMIT, period_kind=kind, period_start__in=starts
+            wanted_periods, wanted_subjects, category=ForecastSubmission.Category.COMMIT
         )
         .order_by("submitted_at")
-        .values_list("scope", "rep_id", "team_id", "period_start", "amount", "submitted_at")
+        .values_list("scope", "rep_id", "team_id", "period_kind", "period_start", "amount", "submitted_at")
     )
     wanted, found = set(subjects), {}
-    for scope, rep_id, team_id, start, amount, submitted_at in rows:
+    for scope, rep_id, team_id, kind, start, amount, submitted_at in rows:
         subject = (scope, rep_id or team_id or 0)
         began = timezone.make_aware(dt.datetime.combine(start, dt.time.min), LOCAL())
         if subject in wanted and submitted_at < began:
-            found[subject, starts[start].index] = amount
+            found[subject, kind, starts[kind, start].index] = amount
     return found
 
 
@@ -99,13 +121,27 @@ def with_forecast(pairs: dict[str, Pair], forecast: Decimal | None) -> dict[str,
     return {**pairs, "forecast_accuracy": forecast_pair(revenue, forecast)}
 
 
-def sum_over_subjects(table, ancestors_of) -> dict:
-    """{subject: {period index: pairs}}: each leaf's metric pairs added to every subject above it."""
+def roll_up(table, tree, rep_team: dict[int, int], *, company: bool) -> dict:
+    """{subject: {period index: components}}: each rep and team summed with everything below it,
+    level by level — reps into their team, then each team (deepest first) into its parent, and
+    the top-level teams into the company when `company`. Reuses the table's dicts."""
     sums: dict = defaultdict(lambda: defaultdict(dict))
-    for leaf, by_period in table.items():
-        subjects = ancestors_of(leaf)
-        for p, comps in by_period.items():
-            pairs = metric_pairs(comps)
-            for subject in subjects:
-                add_pairs(sums[subject][p], pairs)
+    sums.update(table)
+    for rep, team in rep_team.items():
+        _add_components(sums[TEAM, team], sums.get((REP, rep), {}))
+    below = {t for scope, t in table if scope == TEAM} | set(rep_team.values())
+    teams = {above for team in below for above in tree.ancestors(team)}
+    for team in sorted(teams, key=lambda t: -len(tree.ancestors(t))):  # deepest first
+        parent = tree.parent.get(team)
+        if parent is not None:
+            _add_components(sums[TEAM, parent], sums.get((TEAM, team), {}))
+        elif company:
+            _add_components(sums[COMPANY_LEAF], sums.get((TEAM, team), {}))
     return sums
+
+
+def _add_components(into: dict, by_period: dict) -> None:
+    for p, comps in by_period.items():
+        slot = into.setdefault(p, {})
+        for name, value in comps.items():
+            slot[name] = slot.get(name, ZERO) + value

@@ -1,19 +1,22 @@
 """Recompute services: the only code that writes KpiSnapshot rows.
 
+- recompute_all: everything from the facts, one grouped query per metric family (in-process:
+  recompute_kpis, imports, the benchmark).
 - recompute_tree: a top-level team's whole subtree from the facts (the nightly fan-out unit).
-- recompute_rep / recompute_team / recompute_company: incremental, after a fact changed; the
-  subject is recomputed from its own facts, then each team above it and the company are rolled
-  up from their children's snapshots, so nothing outside the changed branch is read.
+- recompute_branch (rep / team / company): incremental, after a fact changed; the subject is
+  recomputed from its own facts for the periods the change reaches, then each team above it and
+  the company are rolled up from their children's snapshots: nothing outside the branch is read.
 Rows are upserted on the snapshot key and only when their figures changed; every service is
-idempotent.
+idempotent, and services writing the same snapshots take turns (`_take_turns`).
 """
 
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min, Q, Sum
 from django.utils import timezone
 
@@ -21,57 +24,70 @@ from teams.models import Rep
 from teams.tree import TeamTree
 
 from . import catalogue
-from .aggregates import COMPANY, COMPANY_LEAF, REP, TEAM, Aggregator, Scope
+from .aggregates import COMPANY, COMPANY_LEAF, REP, TEAM, ZERO, Aggregator, Scope
 from .models import KpiSnapshot
 from .rollup import (
     Pair,
     add_pairs,
     data_periods,
+    data_range,
+    forecast_pair,
     latest_commits,
     metric_pairs,
-    sum_over_subjects,
+    roll_up,
     with_forecast,
 )
 
 log = logging.getLogger(__name__)
-Values = dict[tuple[tuple[str, int], str, str, dt.date], Pair]
-BATCH = 5000
+BATCH = 20_000
 
 
-def _rep_teams(team_ids=None) -> dict[int, int]:
-    reps = Rep.objects.all() if team_ids is None else Rep.objects.filter(team_id__in=team_ids)
-    return dict(reps.values_list("pk", "team_id"))
+Rows = Iterable[tuple[tuple[str, int], str, str, dt.date, Pair]]  # subject, metric, kind, start, pair
 
 
-def _finish(values: Values, kind, periods, subject_pairs, subjects) -> None:
-    forecasts = latest_commits(kind, periods, subjects)
+def _subject_rows(kind, periods, pairs_by_subject, subjects, forecasts) -> Rows:
+    """Every metric of every subject for every period, zeros where nothing happened."""
+    empty = metric_pairs({})
     for subject in subjects:
+        by_period = pairs_by_subject.get(subject, {})
         for period in periods:
-            pairs = subject_pairs.get(subject, {}).get(period.index) or metric_pairs({})
-            pairs = with_forecast(pairs, forecasts.get((subject, period.index)))
+            pairs = with_forecast(
+                by_period.get(period.index) or empty, forecasts.get((subject, kind, period.index))
+            )
             for key, pair in pairs.items():
-                values[subject, key, kind, period.start] = pair
+                yield subject, key, kind, period.start, pair
+
+
+def _recompute_subtrees(roots: list[int] | None, *, since=None, force=False, progress=None) -> int:
+    """Every rep and team under `roots` from the facts, in one pass per metric family;
+    roots=None: the whole company, the company itself included."""
+    tree = TeamTree.load()
+    team_ids = set(tree.parent) if roots is None else tree.subtree_ids(roots)
+    rep_team = dict(Rep.objects.filter(team_id__in=team_ids).values_list("pk", "team_id"))
+    subjects = [(REP, r) for r in rep_team] + [(TEAM, t) for t in team_ids]
+    if roots is None:
+        subjects.append((COMPANY, 0))
+    periods_by_kind = data_periods(since)
+    scope = Scope(frozenset(rep_team), frozenset(team_ids), company=roots is None)
+    aggregator = Aggregator(scope, _first_month(periods_by_kind) if since else None)
+    forecasts = latest_commits(periods_by_kind, subjects)
+
+    def rows() -> Rows:
+        for done, (kind, periods) in enumerate(periods_by_kind.items(), 1):
+            sums = roll_up(aggregator.components(kind, periods), tree, rep_team, company=roots is None)
+            pairs = {subject: {p: metric_pairs(c) for p, c in by_p.items()} for subject, by_p in sums.items()}
+            yield from _subject_rows(kind, periods, pairs, subjects, forecasts)
+            if progress:
+                progress(done, len(periods_by_kind))
+
+    return write_snapshots(rows(), force=force)
 
 
 @transaction.atomic
 def recompute_tree(*, root_team_id: int, since: dt.date | None = None, force: bool = False) -> int:
-    """Every rep and team under a top-level team, from the facts. Returns rows written."""
-    tree = TeamTree.load()
-    team_ids = tree.subtree_ids([root_team_id])
-    rep_team = _rep_teams(team_ids)
-    subjects = [(REP, r) for r in rep_team] + [(TEAM, t) for t in team_ids]
-
-    def ancestors_of(leaf):
-        scope, pk = leaf
-        above = [(TEAM, t) for t in tree.ancestors(rep_team[pk] if scope == REP else pk)]
-        return [leaf, *above] if scope == REP else above
-
-    aggregator = Aggregator(Scope(frozenset(rep_team), frozenset(team_ids), company=False))
-    values: Values = {}
-    for kind, periods in data_periods(since).items():
-        table = aggregator.components(kind, periods)
-        _finish(values, kind, periods, sum_over_subjects(table, ancestors_of), subjects)
-    return write_snapshots(values, force=force)
+    """Every rep and team under a top-level team, from the facts (the nightly fan-out unit)."""
+    _take_turns(root_team_id)
+    return _recompute_subtrees([root_team_id], since=since, force=force)
 
 
 def _own_scope(subject) -> Scope:
@@ -93,33 +109,50 @@ def _children(subject, tree: TeamTree) -> Q:
     return q
 
 
-def _recompute_subject(subject, periods_by_kind, tree) -> Values:
-    """One subject: its own facts plus (for a team or the company) its children's snapshots."""
-    own = Aggregator(_own_scope(subject))
+def _recompute_subject(subject, periods_by_kind, tree) -> list:
+    """One subject: its own facts plus (for a team or the company) its children's snapshots.
+
+    A list, not a generator: its queries must run before the rows are copied to the database."""
+    own = Aggregator(_own_scope(subject), _first_month(periods_by_kind))
     leaf = COMPANY_LEAF if subject[0] == COMPANY else subject
-    values: Values = {}
+    children = _children_sums(subject, periods_by_kind, tree) if subject[0] != REP else {}
+    forecasts = latest_commits(periods_by_kind, [subject])
+    rows = []
     for kind, periods in periods_by_kind.items():
-        table = own.components(kind, periods)
         pairs_by_period = defaultdict(dict)
-        for p, comps in table.get(leaf, {}).items():
+        for p, comps in own.components(kind, periods).get(leaf, {}).items():
             add_pairs(pairs_by_period[p], metric_pairs(comps))
-        if subject[0] != REP and periods:
-            by_start = {p.start: p.index for p in periods}
-            children = (
-                KpiSnapshot.objects.filter(
-                    _children(subject, tree), period_kind=kind, period_start__in=by_start
-                )
-                .exclude(metric="forecast_accuracy")
-                .values("metric", "period_start")
-                .annotate(num=Sum("numerator"), den=Sum("denominator"))
-                .order_by()
-            )
-            for row in children:
-                add_pairs(
-                    pairs_by_period[by_start[row["period_start"]]], {row["metric"]: (row["num"], row["den"])}
-                )
-        _finish(values, kind, periods, {subject: pairs_by_period}, [subject])
-    return values
+        for period in periods:
+            add_pairs(pairs_by_period[period.index], children.get((kind, period.start), {}))
+        rows.extend(_subject_rows(kind, periods, {subject: pairs_by_period}, [subject], forecasts))
+    return rows
+
+
+def _children_sums(subject, periods_by_kind, tree) -> dict:
+    """{(kind, start): {metric: pair}} summed over the subject's children's snapshots."""
+    kind_q = Q()
+    for kind, periods in periods_by_kind.items():
+        if periods:
+            kind_q |= Q(period_kind=kind, period_start__in=[p.start for p in periods])
+    if not kind_q:
+        return {}
+    rows = (
+        KpiSnapshot.objects.filter(_children(subject, tree), kind_q)
+        .exclude(metric="forecast_accuracy")
+        .values("period_kind", "period_start", "metric")
+        .annotate(num=Sum("numerator"), den=Sum("denominator"))
+        .order_by()
+    )
+    sums: dict = defaultdict(dict)
+    for row in rows:
+        sums[row["period_kind"], row["period_start"]][row["metric"]] = (row["num"], row["den"])
+    return sums
+
+
+def _first_month(periods_by_kind) -> int | None:
+    """The first month any wanted period covers: older flows are not needed."""
+    firsts = [periods[0].first_month for periods in periods_by_kind.values() if periods]
+    return min(firsts) if firsts else None
 
 
 @transaction.atomic
@@ -141,23 +174,77 @@ def recompute_branch(
         chain = [(TEAM, t) for t in tree.ancestors(subject_id)]
     else:
         chain = []
+    _take_turns(COMPANY_TURN, *[pk for _, pk in chain[-1:]])  # the chain's top-level team
     chain.append((COMPANY, 0))
-    if _span_changed():  # a first fact in a new month, or the last of an old one gone
+    span = data_range()
+    if _span_changed(span):  # a first fact in a new month, or the last of an old one gone
         return recompute_all(full=True)
-    return _recompute_chain(chain, tree, since=since, force=force)
+    periods = data_periods(since, span=span)
+    if scope == REP and since is not None and not force:
+        written = _recompute_rep_and_shift_above(chain, periods, tree)
+        if written is not None:
+            return written
+    return _recompute_chain(chain, tree, periods=periods, force=force)
 
 
-def _recompute_chain(chain, tree, *, since=None, force=False) -> int:
-    periods = data_periods(since)
-    written = 0
-    for subject in chain:  # bottom-up: each level reads the one below, just written
-        written += write_snapshots(_recompute_subject(subject, periods, tree), force=force)
-    return written
+def _recompute_chain(chain, tree, *, periods, force=False) -> int:
+    # Bottom-up: each level reads the one below, just written.
+    return sum(write_snapshots(_recompute_subject(subject, periods, tree), force=force) for subject in chain)
 
 
-def _span_changed() -> bool:
+def _recompute_rep_and_shift_above(chain, periods, tree) -> int | None:
+    """The hot path — a rep's fact changed: recompute the rep from its facts, and move every
+    team above it and the company by exactly as much as the rep moved (sums are linear), without
+    reading the rep's siblings. None when a row above is missing: then the caller rolls up.
+
+    Only for a fact change (a date to start from): a rep that changed team, or anything that
+    reaches all periods, goes the full way round, where teams are summed from their children."""
+    rep, above = chain[0], chain[1:]
+    new_rows = _recompute_subject(rep, periods, tree)
+    stored = _stored(chain, periods)
+    summed = [row for row in new_rows if row[1] != "forecast_accuracy"]
+    if any(
+        (subject, metric, kind, start) not in stored
+        for subject in above
+        for _, metric, kind, start, _ in summed
+    ):
+        return None
+    forecasts = latest_commits(periods, above)
+    index = {(kind, p.start): p.index for kind, kind_periods in periods.items() for p in kind_periods}
+    rows = list(new_rows)
+    for subject in above:
+        revenue = {}
+        for _, metric, kind, start, (num, den) in summed:
+            old_num, old_den = stored.get((rep, metric, kind, start), (ZERO, None if den is None else ZERO))
+            up_num, up_den = stored[subject, metric, kind, start]
+            pair = (up_num + _q(num) - old_num, None if den is None else up_den + _q(den) - old_den)
+            rows.append((subject, metric, kind, start, pair))
+            if metric == "revenue_won":
+                revenue[kind, start] = pair[0]
+        for (kind, start), amount in revenue.items():
+            forecast = forecasts.get((subject, kind, index[kind, start]))
+            rows.append((subject, "forecast_accuracy", kind, start, forecast_pair(amount, forecast)))
+    return write_snapshots(rows)
+
+
+def _stored(subjects, periods) -> dict:
+    """{(subject, metric, kind, start): (numerator, denominator)} as stored now."""
+    by_scope = defaultdict(list)
+    for scope, pk in subjects:
+        by_scope[scope].append(pk)
+    which = Q()
+    for scope, ids in by_scope.items():
+        which |= Q(scope=scope, subject_id__in=ids)
+    starts = {p.start for kind_periods in periods.values() for p in kind_periods}
+    found = KpiSnapshot.objects.filter(which, period_start__in=starts).values_list(
+        "scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator"
+    )
+    return {((s, pk), m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
+
+
+def _span_changed(span) -> bool:
     """Do the months with facts differ from the months with snapshots?"""
-    months = data_periods()["month"]
+    months = data_periods(span=span)["month"]
     stored = KpiSnapshot.objects.filter(period_kind="month").aggregate(
         lo=Min("period_start"), hi=Max("period_start")
     )
@@ -170,22 +257,33 @@ def recompute_company(*, since: dt.date | None = None) -> int:
     return recompute_branch(scope=COMPANY, subject_id=0, since=since)
 
 
+@transaction.atomic
 def recompute_all(*, full: bool = False, progress=None) -> int:
-    """Everything, one top-level team at a time, then the company.
+    """Everything in one pass — every rep, team and the company — in one transaction.
 
-    full: also rewrite unchanged rows (fresh computed_at) and drop stale snapshots."""
-    roots = TeamTree.load().roots()
-    written = 0
-    for i, root in enumerate(roots, 1):
-        written += recompute_tree(root_team_id=root, force=full)
-        if progress:
-            progress(i, len(roots) + 1)
-    written += _recompute_chain([(COMPANY, 0)], TeamTree.load(), force=full)
+    full: also rewrite unchanged rows (fresh computed_at) and drop stale snapshots. (The nightly
+    Celery run fans out per top-level team instead, see kpis.tasks.)"""
+    _take_turns(COMPANY_TURN, *TeamTree.load().roots())
+    written = _recompute_subtrees(None, force=full, progress=progress)
     if full:
         delete_stale_snapshots()
-    if progress:
-        progress(len(roots) + 1, len(roots) + 1)
     return written
+
+
+LOCK_SPACE = 0x4B5049  # "KPI": this app's namespace of PostgreSQL advisory locks
+COMPANY_TURN = 0  # the company's lock key; a top-level team's is its id
+
+
+def _take_turns(*keys: int) -> None:
+    """Recomputes that write the same snapshots take turns, so an older one can never overwrite
+    a newer one's figures: PostgreSQL advisory locks, held until the transaction ends, taken
+    before anything is read and always in the same order (so two can never deadlock).
+    SQLite needs none: it lets one transaction write at a time."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted(set(keys)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, key])
 
 
 def delete_stale_snapshots() -> int:
@@ -203,34 +301,85 @@ def delete_stale_snapshots() -> int:
     return deleted
 
 
-def write_snapshots(values: Values, *, force: bool = False) -> int:
-    """Upsert the rows whose figures changed (all of them if forced), in batches."""
-    if not values:
-        return 0
-    existing = {} if force else _existing(values)
-    now = timezone.now()
-    changed = []
-    for (subject, metric, kind, start), (num, den) in values.items():
+def write_snapshots(rows: Rows, *, force: bool = False) -> int:
+    """Upsert the rows whose figures changed (all of them if forced), streamed; returns the
+    number of rows written."""
+    prepared = _prepared(rows)
+    if connection.vendor == "postgresql":
+        return _upsert_postgres(prepared, force=force)
+    written, batch = 0, []
+    for row in prepared:
+        batch.append(row)
+        if len(batch) == BATCH:
+            written += _upsert_portable(batch, force=force)
+            batch = []
+    return written + (_upsert_portable(batch, force=force) if batch else 0)
+
+
+def _prepared(rows: Rows):
+    """Snapshot table rows: figures rounded to the column's 6 places, and the value from them."""
+    for (scope, pk), metric, kind, start, (num, den) in rows:
         num, den = _q(num), _q(den)
-        if existing.get((subject, metric, kind, start)) == (num, den):
-            continue
-        value = catalogue.value_of(num, den)
-        changed.append(
-            KpiSnapshot(
-                scope=subject[0],
-                subject_id=subject[1],
-                metric=metric,
-                period_kind=kind,
-                period_start=start,
-                numerator=num,
-                denominator=den,
-                value=_q(value),
-                computed_at=now,
-            )
+        yield scope, pk, metric, kind, start, num, den, _q(catalogue.value_of(num, den))
+
+
+STAGE = "kpi_snapshot_stage"
+SNAPSHOT = KpiSnapshot._meta.db_table
+CREATE_STAGE = f"""
+    CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
+        scope varchar(7), subject_id bigint, metric varchar(40), period_kind varchar(7),
+        period_start date, numerator numeric(24, 6), denominator numeric(24, 6), value numeric(24, 6)
+    ) ON COMMIT DELETE ROWS
+"""
+UPSERT_FROM_STAGE = f"""
+    INSERT INTO {SNAPSHOT}
+        (scope, subject_id, metric, period_kind, period_start, numerator, denominator, value, computed_at)
+    SELECT *, %(now)s FROM {STAGE}
+    ON CONFLICT (scope, subject_id, metric, period_kind, period_start) DO UPDATE SET
+        numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator,
+        value = EXCLUDED.value, computed_at = EXCLUDED.computed_at
+    WHERE %(force)s OR ({SNAPSHOT}.numerator, {SNAPSHOT}.denominator)
+        IS DISTINCT FROM (EXCLUDED.numerator, EXCLUDED.denominator)
+"""
+
+
+def _upsert_postgres(rows, *, force: bool) -> int:
+    """COPY the rows into a temporary table, then one upsert from it, in which the database
+    itself skips the rows whose figures did not change. `rows` may be a generator, but one that
+    runs no query: the connection is busy copying while it is consumed."""
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_STAGE)
+        with cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(UPSERT_FROM_STAGE, {"now": timezone.now(), "force": force})
+        written = cursor.rowcount
+        cursor.execute(f"TRUNCATE {STAGE}")
+    return written
+
+
+def _upsert_portable(rows, *, force: bool) -> int:
+    existing = {} if force else _existing(rows)
+    now = timezone.now()
+    changed = [
+        KpiSnapshot(
+            scope=scope,
+            subject_id=pk,
+            metric=metric,
+            period_kind=kind,
+            period_start=start,
+            numerator=num,
+            denominator=den,
+            value=value,
+            computed_at=now,
         )
-    for i in range(0, len(changed), BATCH):
+        for scope, pk, metric, kind, start, num, den, value in rows
+        if existing.get((scope, pk, metric, kind, start)) != (num, den)
+    ]
+    if changed:
         KpiSnapshot.objects.bulk_create(
-            changed[i : i + BATCH],
+            changed,
+            batch_size=5000,
             update_conflicts=True,
             unique_fields=["scope", "subject_id", "metric", "period_kind", "period_start"],
             update_fields=["numerator", "denominator", "value", "computed_at"],
@@ -238,20 +387,20 @@ def write_snapshots(values: Values, *, force: bool = False) -> int:
     return len(changed)
 
 
-def _existing(values: Values) -> dict:
+def _existing(rows) -> dict:
     by_scope = defaultdict(set)
     kinds, starts = set(), set()
-    for (scope, pk), _, kind, start in values:
+    for scope, pk, _, kind, start, *_ in rows:
         by_scope[scope].add(pk)
         kinds.add(kind)
         starts.add(start)
     q = Q()
     for scope, ids in by_scope.items():
         q |= Q(scope=scope, subject_id__in=ids)
-    rows = KpiSnapshot.objects.filter(q, period_kind__in=kinds, period_start__in=starts).values_list(
+    found = KpiSnapshot.objects.filter(q, period_kind__in=kinds, period_start__in=starts).values_list(
         "scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator"
     )
-    return {((s, pk), m, k, start): (num, den) for s, pk, m, k, start, num, den in rows}
+    return {(s, pk, m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
 
 
 SIX = Decimal("0.000001")

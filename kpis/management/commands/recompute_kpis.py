@@ -22,7 +22,7 @@ class Command(BaseCommand):
         def progress(done, total):
             width = 30
             bar = "#" * (width * done // total) + "-" * (width - width * done // total)
-            self.stdout.write(f"\r[{bar}] {done}/{total} subtrees", ending="")
+            self.stdout.write(f"\r[{bar}] {done}/{total} period kinds", ending="")
             self.stdout.flush()
 
         written = services.recompute_all(full=full, progress=progress)
