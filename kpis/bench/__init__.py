@@ -1,0 +1,1 @@
+"""bench_kpis and bench_pages: the measurements behind docs/performance.md."""

@@ -1,0 +1,53 @@
+"""bench_kpis, small, on PostgreSQL: a regression check on the engine's speed ratios.
+
+The bounds are generous on purpose — CI machines are noisy and small data favours fixed costs;
+the real figures come from the full-size run in docs/performance.md. What is strict: the naive
+loop's figures, computed another way, must equal the engine's snapshots.
+"""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from kpis.demo import DemoSize, demo_seed
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+# Seen at this size on the busy 2-core machine: full / floor ≈ 14, naive / full ≈ 56.
+MAX_FULL_OVER_FLOOR = 40
+MIN_NAIVE_OVER_FULL = 20
+
+
+def test_the_engine_stays_near_the_floor_and_far_ahead_of_the_naive_loop(tmp_path):
+    demo_seed(
+        size=DemoSize(reps=20, opportunities=20_000, activities=60_000, months=12),
+        seed=3,
+        today=timezone.localdate(),
+    )
+    out = tmp_path / "bench.json"
+    call_command(
+        "bench_kpis",
+        naive_reps=2,
+        incremental_tries=10,
+        json_file=str(out),
+        max_full_over_floor=MAX_FULL_OVER_FLOOR,
+        min_naive_over_full=MIN_NAIVE_OVER_FULL,
+    )
+    report = json.loads(out.read_text())
+    assert report["opportunities"] == 20_000
+    assert report["naive_mismatches"] == 0
+    assert report["snapshots"] > 0
+    assert report["incremental_tries"] == 10
+    assert 0 < report["incremental_p50_ms"] <= report["incremental_p95_ms"]
+    assert report["full_over_floor"] <= MAX_FULL_OVER_FLOOR
+    assert report["naive_over_full"] >= MIN_NAIVE_OVER_FULL
+
+
+def test_it_refuses_a_database_other_than_postgresql(monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    with pytest.raises(CommandError, match="PostgreSQL"):
+        call_command("bench_kpis")
