@@ -33,14 +33,26 @@ ALL = None
 
 @contextmanager
 def bulk_changes(*, recompute=True):
-    """For loaders that write many facts: no per-row recompute; one full recompute on commit."""
+    """For loaders that write many facts: no per-row recompute; one full recompute on commit.
+
+    On PostgreSQL the fact tables' planner statistics are refreshed on commit too: until
+    autovacuum gets to it, a freshly loaded table looks empty to the planner, which then picks
+    nested loops over a million rows (seen: 1.4 s instead of 2 ms for one rep's query)."""
     _state.paused = True
     try:
         yield
     finally:
         _state.paused = False
+    if connection.vendor == "postgresql":
+        transaction.on_commit(_analyze_facts)
     if recompute:
         transaction.on_commit(tasks.recompute_all.delay)
+
+
+def _analyze_facts() -> None:
+    tables = ", ".join(model._meta.db_table for model in (*TRACKED, Stage))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _live() -> bool:
