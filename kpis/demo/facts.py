@@ -1,16 +1,24 @@
-"""One rep's facts — customers, leads, opportunities, activities, NPS responses — as unsaved rows.
+"""One rep's facts — customers, leads, opportunities, activities, NPS responses — as rows to insert.
 
 Deals are drawn per month from the rep's share of the volume, then walked in order of creation,
 so that a deal can go to a customer won by an earlier one (repeat business) and a won deal
 turns its prospect into a customer. Activities hang off the deals that were open that month.
+
+The rows are plain tuples in the column order of COLUMNS, not model instances: at a million
+deals, building instances would cost more than all the rest of the seed. Customers and
+opportunities take their primary key from `new_id` when they are made, so that the rows that
+point at them can say so before anything is written.
 """
 
+import bisect
 import datetime as dt
 import heapq
 import itertools
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kpis.models import Activity, Customer, Lead, NpsResponse, Opportunity, Stage
 from teams.models import Rep
@@ -18,6 +26,38 @@ from teams.models import Rep
 from .names import ACTIVITY_SUBJECTS, LEAD_SOURCES, PARENT_COMPANIES, SECTORS, company_name
 from .shape import PRODUCTS, RepProfile, Window, money
 
+# The columns of each model's rows, in order. Leads, activities and NPS responses get their
+# primary key from the database: nothing points at them.
+COLUMNS = {
+    Customer: (
+        "id",
+        "name",
+        "owner_id",
+        "sector",
+        "country",
+        "employees",
+        "annual_revenue",
+        "year_established",
+        "subsidiary_of",
+        "acquired_on",
+        "churned_on",
+    ),
+    Lead: ("name", "rep_id", "source", "created_on", "converted_on", "customer_id"),
+    Opportunity: (
+        "id",
+        "external_id",
+        "name",
+        "rep_id",
+        "customer_id",
+        "product",
+        "stage_id",
+        "amount",
+        "created_on",
+        "closed_on",
+    ),
+    Activity: ("rep_id", "kind", "occurred_at", "customer_id", "opportunity_id", "subject"),
+    NpsResponse: ("customer_id", "responded_on", "score", "comment"),
+}
 DAY = dt.timedelta(days=1)
 # Weights of the months after this one: deals decided there are open today (the pipeline).
 FUTURE_MONTHS = (0.8, 0.45)
@@ -26,8 +66,10 @@ REPEAT_WIN_BONUS = 0.12  # an existing customer is easier to win
 STALLED_SHARE = 0.03  # of deals that would have closed by now, still open
 LEAD_CONVERSION = 0.3
 OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
-KINDS = (Activity.Kind.CALL, Activity.Kind.EMAIL, Activity.Kind.MEETING)
+KINDS = tuple(Activity.Kind.values)  # plain strings: call, email, meeting
 KIND_WEIGHTS = {"typical": (45, 40, 15), "star": (35, 40, 25), "struggler": (55, 35, 10)}
+# Working hours in TIME_ZONE, where activities are counted; meetings start on the half hour.
+HOURS, MINUTES, MEETING_MINUTES = range(8, 18), range(60), (0, 30)
 # NPS scores 0..10: most customers are happy, a few are not.
 NPS_CUM_WEIGHTS = list(itertools.accumulate((2, 1, 1, 2, 2, 4, 6, 12, 18, 26, 26)))
 NPS_COMMENTS = {
@@ -65,13 +107,35 @@ def weekday(day: dt.date, lo: dt.date, hi: dt.date) -> dt.date:
     return monday if monday <= hi else day
 
 
+@dataclass(slots=True)
+class Prospect:
+    """A customer while the deals are walked: whether and when it is won is known only later."""
+
+    id: int
+    name: str
+    details: tuple  # sector, country, employees, annual_revenue, year_established, subsidiary_of
+    acquired_on: dt.date | None = None
+    churned_on: dt.date | None = None
+
+
+class Deal(NamedTuple):
+    """What an activity needs to know of an opportunity."""
+
+    id: int
+    customer_id: int
+    created_on: dt.date
+    closed_on: dt.date | None
+
+
 @dataclass
 class RepFacts:
-    customers: list[Customer] = field(default_factory=list)
-    leads: list[Lead] = field(default_factory=list)
-    opportunities: list[Opportunity] = field(default_factory=list)
-    activities: list[Activity] = field(default_factory=list)
-    nps_responses: list[NpsResponse] = field(default_factory=list)
+    """Rows per model, as tuples in COLUMNS order."""
+
+    customers: list[tuple] = field(default_factory=list)
+    leads: list[tuple] = field(default_factory=list)
+    opportunities: list[tuple] = field(default_factory=list)
+    activities: list[tuple] = field(default_factory=list)
+    nps_responses: list[tuple] = field(default_factory=list)
     # Per window month, for forecasts, targets and spend.
     won: list[float] = field(default_factory=list)
     new_customers: list[int] = field(default_factory=list)
@@ -80,19 +144,34 @@ class RepFacts:
 
 class RepFactsBuilder:
     def __init__(
-        self, *, rng, window, tz, rep: Rep, profile: RepProfile, countries, stages: dict[str, Stage]
+        self,
+        *,
+        rng,
+        window,
+        tz,
+        rep: Rep,
+        profile: RepProfile,
+        countries,
+        stages: dict[str, Stage],
+        new_id: Callable[[type], int],
     ):
         self.rng, self.window, self.tz = rng, window, tz
         self.rep, self.profile, self.countries, self.stages = rep, profile, countries, stages
+        self.new_id = new_id
         self.today = window.today
         self.earliest = window.start(profile.hired)
         months = window.months
         self.facts = RepFacts(won=[0.0] * months, new_customers=[0] * months, calls=[0] * months)
+        self.prospects: list[Prospect] = []
+        self.deals: list[Deal] = []
 
     def build(self, *, deal_counts: list[int], activity_counts: list[int], first_number: int) -> RepFacts:
         self._deals(self._deal_skeletons(deal_counts), first_number)
         self._activities(activity_counts)
         self._nps_responses()
+        self.facts.customers = [
+            (p.id, p.name, self.rep.pk, *p.details, p.acquired_on, p.churned_on) for p in self.prospects
+        ]
         return self.facts
 
     def _deal_skeletons(self, deal_counts):
@@ -126,7 +205,7 @@ class RepFactsBuilder:
 
     def _deals(self, skeletons, first_number: int) -> None:
         rng, window, facts, profile = self.rng, self.window, self.facts, self.profile
-        won_stage, lost_stage = self.stages["Won"], self.stages["Lost"]
+        rep_id, won_stage, lost_stage = self.rep.pk, self.stages["Won"].pk, self.stages["Lost"].pk
         pending = []  # (acquired_on, number, customer): won, but after the current deal began
         customers = []  # acquired before the current deal began (some have churned since)
         for number, (created, decided, product, amount) in enumerate(skeletons, start=first_number):
@@ -137,7 +216,7 @@ class RepFactsBuilder:
             if repeat:
                 amount *= 0.7
             else:
-                customer = self._new_customer()
+                customer = self._new_prospect()
             chance = profile.win_rate + (REPEAT_WIN_BONUS if repeat else 0)
             chance *= 1.08 if window.is_quarter_end(window.index(decided)) else 1
             won = rng.random() < chance
@@ -148,24 +227,29 @@ class RepFactsBuilder:
                     progress = (self.today - created) / (closed - created)
                 else:  # stalled somewhere early
                     progress = rng.random() * 0.7
-                won, stage, closed = False, self.stages[OPEN_STAGES[min(int(progress * 4), 3)]], None
+                won, closed = False, None
+                stage = self.stages[OPEN_STAGES[min(int(progress * 4), 3)]].pk
             else:
                 stage = won_stage if won else lost_stage
+            deal = Deal(self.new_id(Opportunity), customer.id, created, closed)
+            value = money(amount)
             facts.opportunities.append(
-                Opportunity(
-                    external_id=f"DEMO-{number:06d}",
-                    name=f"{customer.name} – {product.name}",
-                    rep_id=self.rep.pk,
-                    customer=customer,
-                    product=product.name,
-                    stage_id=stage.pk,
-                    amount=money(amount),
-                    created_on=created,
-                    closed_on=closed,
+                (
+                    deal.id,
+                    f"DEMO-{number:06d}",
+                    f"{customer.name} – {product.name}",
+                    rep_id,
+                    customer.id,
+                    product.name,
+                    stage,
+                    value,
+                    created,
+                    closed,
                 )
             )
+            self.deals.append(deal)
             if won:
-                facts.won[window.index(closed)] += float(money(amount))
+                facts.won[window.index(closed)] += float(value)
             if not repeat and won:
                 customer.acquired_on, customer.churned_on = closed, self._churned_on(closed)
                 heapq.heappush(pending, (closed, number, customer))
@@ -183,91 +267,83 @@ class RepFactsBuilder:
                 return customer
         return None
 
-    def _new_customer(self) -> Customer:
+    def _new_prospect(self) -> Prospect:
         rng = self.rng
         employees = int(rng.lognormvariate(math.log(250), 1.3)) + 5
-        customer = Customer(
-            name=company_name(rng),
-            owner_id=self.rep.pk,
-            sector=rng.choice(SECTORS),
-            country=rng.choice(self.countries),
-            employees=employees,
-            annual_revenue=money(employees * rng.uniform(0.1, 0.3)),
-            year_established=rng.randint(1950, self.today.year - 2),
-            subsidiary_of=rng.choice(PARENT_COMPANIES) if rng.random() < 0.05 else "",
+        name = company_name(rng)
+        details = (
+            rng.choice(SECTORS),
+            rng.choice(self.countries),
+            employees,
+            money(employees * rng.uniform(0.1, 0.3)),  # annual revenue, in millions
+            rng.randint(1950, self.today.year - 2),
+            rng.choice(PARENT_COMPANIES) if rng.random() < 0.05 else "",
         )
-        self.facts.customers.append(customer)
-        return customer
+        prospect = Prospect(self.new_id(Customer), name, details)
+        self.prospects.append(prospect)
+        return prospect
 
     def _churned_on(self, acquired: dt.date) -> dt.date | None:
         months = int(math.log(1 - self.rng.random()) / math.log(1 - self.profile.churn))
         day = acquired + (months * 30 + self.rng.randint(15, 45)) * DAY
         return day if day <= self.today else None
 
-    def _lead(self, name: str, deal_created: dt.date, customer: Customer | None) -> Lead:
+    def _lead(self, name: str, deal_created: dt.date, customer: Prospect | None) -> tuple:
         created = max(deal_created - self.rng.randint(0, 21) * DAY, self.earliest)
-        return Lead(
-            name=name,
-            rep_id=self.rep.pk,
-            source=self.rng.choice(LEAD_SOURCES),
-            created_on=created,
-            converted_on=customer.acquired_on if customer else None,
-            customer=customer,
-        )
+        source = self.rng.choice(LEAD_SOURCES)
+        if customer is None:
+            return (name, self.rep.pk, source, created, None, None)
+        return (name, self.rep.pk, source, created, customer.acquired_on, customer.id)
 
     def _leads_without_deals(self, deal_dates: list[dt.date]) -> None:
         """Leads that never became a deal, enough to bring the rep's conversion near LEAD_CONVERSION."""
         leads = self.facts.leads
-        converted = sum(1 for lead in leads if lead.customer is not None)
+        converted = sum(self.facts.new_customers)  # every customer won came with a lead
         for _ in range(max(0, round(converted / LEAD_CONVERSION) - len(leads))):
             leads.append(self._lead(company_name(self.rng), self.rng.choice(deal_dates), None))
 
     def _activities(self, activity_counts: list[int]) -> None:
-        rng, window, facts = self.rng, self.window, self.facts
+        rng, window, facts, tz, rep_id = self.rng, self.window, self.facts, self.tz, self.rep.pk
         current = window.current
         live = [[] for _ in range(window.months)]  # per month: the deals open at some point in it
-        for opp in facts.opportunities:
-            last = window.index(opp.closed_on) if opp.closed_on else current
-            for i in range(max(window.index(opp.created_on), 0), min(last, current) + 1):
-                live[i].append(opp)
+        for deal in self.deals:
+            last = window.index(deal.closed_on) if deal.closed_on else current
+            for i in range(max(window.index(deal.created_on), 0), min(last, current) + 1):
+                live[i].append(deal)
+        customer_ids = [prospect.id for prospect in self.prospects]
+        # rng.choices(KINDS, cum_weights=…)[0] by hand (the same draw), without its checks per call.
         cum_weights = list(itertools.accumulate(KIND_WEIGHTS[self.profile.kind]))
+        total, top = cum_weights[-1] + 0.0, len(KINDS) - 1
+        unit, choice, randint = rng.random, rng.choice, rng.randint
+        combine, time = dt.datetime.combine, dt.time
+        calls, rows = facts.calls, facts.activities
         yesterday = self.today - DAY
         for i, count in enumerate(activity_counts):
-            start, last = window.start(i), min(window.end(i), yesterday)
+            start, last, deals = window.start(i), min(window.end(i), yesterday), live[i]
             for _ in range(count):
-                kind = rng.choices(KINDS, cum_weights=cum_weights)[0]
-                opp = rng.choice(live[i]) if live[i] and rng.random() < 0.7 else None
-                if opp is not None:
-                    lo, hi = max(start, opp.created_on), min(last, opp.closed_on or last)
+                kind = KINDS[bisect.bisect(cum_weights, unit() * total, 0, top)]
+                deal = choice(deals) if deals and unit() < 0.7 else None
+                if deal is not None:
+                    lo, hi = max(start, deal.created_on), min(last, deal.closed_on or last)
                     if lo > hi:
-                        opp = None
-                if opp is None:
-                    lo, hi = start, last
-                    customer = rng.choice(facts.customers) if facts.customers and rng.random() < 0.4 else None
+                        deal = None
+                if deal is None:
+                    lo, hi, deal_id = start, last, None
+                    customer_id = choice(customer_ids) if customer_ids and unit() < 0.4 else None
                 else:
-                    customer = opp.customer
-                day = weekday(lo + rng.randint(0, (hi - lo).days) * DAY, lo, hi)
-                minute = rng.choice((0, 30)) if kind == Activity.Kind.MEETING else rng.randint(0, 59)
-                facts.activities.append(
-                    Activity(
-                        rep_id=self.rep.pk,
-                        kind=kind,
-                        # Working hours in TIME_ZONE, where activities are counted.
-                        occurred_at=dt.datetime.combine(
-                            day, dt.time(rng.randint(8, 17), minute), tzinfo=self.tz
-                        ),
-                        customer=customer,
-                        opportunity=opp,
-                        subject=rng.choice(ACTIVITY_SUBJECTS[kind]),
-                    )
-                )
-                if kind == Activity.Kind.CALL:
-                    facts.calls[i] += 1
+                    deal_id, customer_id = deal.id, deal.customer_id
+                day = weekday(lo + randint(0, (hi - lo).days) * DAY, lo, hi)
+                minute = choice(MEETING_MINUTES) if kind == "meeting" else choice(MINUTES)
+                occurred_at = combine(day, time(choice(HOURS), minute), tzinfo=tz)
+                subject = choice(ACTIVITY_SUBJECTS[kind])
+                rows.append((rep_id, kind, occurred_at, customer_id, deal_id, subject))
+                if kind == "call":
+                    calls[i] += 1
 
     def _nps_responses(self) -> None:
         rng, kind = self.rng, self.profile.kind
         mood = {"star": 1, "struggler": -1}.get(kind, 0)
-        for customer in self.facts.customers:
+        for customer in self.prospects:
             if customer.acquired_on is None:
                 continue
             end = customer.churned_on or self.today
@@ -280,12 +356,5 @@ class RepFactsBuilder:
                         score -= 3  # unhappy before they leave
                     score = min(max(score, 0), 10)
                     band = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
-                    self.facts.nps_responses.append(
-                        NpsResponse(
-                            customer=customer,
-                            responded_on=day,
-                            score=score,
-                            comment=rng.choice(NPS_COMMENTS[band]),
-                        )
-                    )
+                    self.facts.nps_responses.append((customer.id, day, score, rng.choice(NPS_COMMENTS[band])))
                 day += rng.randint(90, 200) * DAY

@@ -23,12 +23,12 @@ from targets.models import Notification, Target
 from teams.models import Rep, Team, User
 
 from . import plans
-from .facts import RepFactsBuilder, activity_weights, deal_weights
+from .bulk_load import indexes_and_foreign_keys_rebuilt_after
+from .facts import COLUMNS, RepFactsBuilder, activity_weights, deal_weights
 from .org import DEMO_USERNAMES, DemoLogin, org_create, stages_get_or_create
 from .shape import Window, allocate, rep_profiles, rng_for
-from .writer import BatchWriter, Progress, label
+from .writer import BatchWriter, KeyPool, Progress, copy_supported, label
 
-BATCH_SIZE = 5_000
 # Parents before children: the order rows are written in.
 WRITE_ORDER = (
     Customer,
@@ -84,18 +84,21 @@ def demo_seed(
     """Create teams, reps, demo logins and every kind of fact for the `size.months` months up to
     the one containing `today`. The same seed, size and `today` always give the same data.
 
-    One transaction; bulk_create sends no signals and the rest is paused, so nothing enqueues
-    a recompute per row: the caller recomputes once, when this is done.
+    One transaction; COPY and bulk_create send no signals and the rest is paused, so nothing
+    enqueues a recompute per row: the caller recomputes once, when this is done.
     """
     with transaction.atomic(), bulk_changes(recompute=False):
-        return _seed(size=size, seed=seed, today=today, flush=flush, progress=progress)
+        if flush:
+            _flush()
+        else:
+            _check_empty()
+        if not copy_supported():
+            return _seed(size=size, seed=seed, today=today, progress=progress, copy=False)
+        with indexes_and_foreign_keys_rebuilt_after(COLUMNS.keys(), progress=progress):
+            return _seed(size=size, seed=seed, today=today, progress=progress, copy=True)
 
 
-def _seed(*, size: DemoSize, seed: int, today: dt.date, flush: bool, progress: Progress) -> DemoResult:
-    if flush:
-        _flush()
-    else:
-        _check_empty()
+def _seed(*, size: DemoSize, seed: int, today: dt.date, progress: Progress, copy: bool) -> DemoResult:
     stages = stages_get_or_create()
     org = org_create(seed=seed, reps=size.reps)
     progress("teams", len(org.regions) + len(org.teams), len(org.regions) + len(org.teams))
@@ -110,10 +113,12 @@ def _seed(*, size: DemoSize, seed: int, today: dt.date, flush: bool, progress: P
 
     writer = BatchWriter(
         WRITE_ORDER,
-        batch_size=BATCH_SIZE,
+        columns=COLUMNS,
+        copy=copy,
         totals={Opportunity: size.opportunities, Activity: size.activities},
         progress=progress,
     )
+    keys = KeyPool()
     # One rep at a time, so that memory holds one rep's rows and a batch, whatever the size.
     stats_by_team, number = defaultdict(list), 1
     for r, (rep, profile) in enumerate(zip(org.reps, profiles, strict=True)):
@@ -126,6 +131,7 @@ def _seed(*, size: DemoSize, seed: int, today: dt.date, flush: bool, progress: P
             profile=profile,
             countries=org.countries[rep.team.name],
             stages=stages,
+            new_id=keys.take,
         ).build(deal_counts=deal_counts[r], activity_counts=activity_counts[r], first_number=number)
         number += len(facts.opportunities)
         writer.add(Customer, facts.customers)
@@ -193,10 +199,18 @@ def _flush() -> None:
         *Team.objects.exclude(manager=None).values_list("manager_id", flat=True),
         *User.objects.filter(username__in=DEMO_USERNAMES).values_list("pk", flat=True),
     }
-    # Plain DELETEs: the ORM would load every row and send a signal per row only to delete it.
+    # Not the ORM: it would load every row and send a signal per row only to delete it.
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in DELETE_ORDER]
     with connection.cursor() as cursor:
-        for model in DELETE_ORDER:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+        if connection.vendor == "postgresql":
+            # At once and without scanning a row. No CASCADE: a table that points at one of these
+            # and is not in the list makes this fail rather than be emptied too. TRUNCATE refuses
+            # a table with foreign key checks still pending in this transaction: run them first.
+            connection.check_constraints()
+            cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        else:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
     Rep.objects.all().delete()
     Team.objects.update(parent=None)  # the tree protects a team that has children
     Team.objects.all().delete()

@@ -58,7 +58,7 @@ class Window:
     months: int
     fiscal_start: int = 1
 
-    @property
+    @functools.cached_property  # read for every row
     def first(self) -> dt.date:
         return add_months(self.today, 1 - self.months)
 
