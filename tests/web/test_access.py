@@ -1,5 +1,7 @@
-"""Who may open which page: anonymous → login; a rep their own only; a manager their subtree;
-an admin everything; admin-only pages refused to everybody else."""
+"""Who may open which page, for the cases the permission matrix (tests/security/
+test_permission_matrix.py: every page × anonymous, rep, other rep, manager, other manager, admin)
+leaves out: the login's redirects, someone with no role, a manager of the region (`boss`), and
+nonsense parameters."""
 
 import pytest
 
@@ -9,28 +11,6 @@ pytestmark = pytest.mark.django_db
 def user_of(org, who):
     rep = getattr(org, who, None)
     return rep.user if hasattr(rep, "user") else rep
-
-
-PAGES = [
-    "/",
-    "/scorecard/",
-    "/dashboard/",
-    "/drill/?scope=company&subject=0&metric=revenue_won&period=2017-Q1",
-    "/targets/",
-    "/targets/new/",
-    "/targets/grid/",
-    "/targets/import/",
-    "/targets/export.csv",
-    "/ops/recompute/",
-    "/ops/import/",
-]
-
-
-@pytest.mark.parametrize("url", PAGES)
-def test_anonymous_visitors_are_sent_to_log_in(client, url):
-    response = client.get(url)
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/?next=")
 
 
 def test_the_login_page_logs_in_and_home_sends_each_role_where_it_belongs(client, org):
@@ -57,13 +37,7 @@ def test_logging_out_takes_a_post_and_ends_the_session(client, org):
 
 # (who, whose scorecard, status)
 SCORECARDS = [
-    ("alice", "alice", 200),
-    ("alice", "bob", 404),
-    ("alice", "carol", 404),
-    ("east_manager", "alice", 200),
-    ("east_manager", "carol", 404),
     ("boss", "carol", 200),
-    ("admin", "carol", 200),
     ("outsider", "alice", 404),
 ]
 
@@ -82,70 +56,37 @@ def test_drill_downs_follow_the_visibility_rule(client, sales, who, whose, statu
     assert client.get(url).status_code == status
 
 
-# (who, which team, status); None: the company
+# (who, which team, status)
 DASHBOARDS = [
-    ("east_manager", "east", 200),
-    ("east_manager", "west", 404),
     ("east_manager", "region", 404),
     ("boss", "region", 200),
     ("boss", "west", 200),
-    ("admin", "west", 200),
-    ("admin", None, 200),
-    ("alice", "east", 404),
 ]
 
 
 @pytest.mark.parametrize(("who", "team", "status"), DASHBOARDS)
 def test_dashboards_follow_the_visibility_rule(client, sales, who, team, status):
     client.force_login(user_of(sales, who))
-    query = f"?team={getattr(sales, team).pk}" if team else ""
-    assert client.get(f"/dashboard/{query}").status_code == status
+    assert client.get(f"/dashboard/?team={getattr(sales, team).pk}").status_code == status
 
 
 @pytest.mark.parametrize(("who", "team", "status"), DASHBOARDS)
 def test_team_drill_downs_follow_the_visibility_rule(client, sales, who, team, status):
     client.force_login(user_of(sales, who))
-    scope, pk = ("team", getattr(sales, team).pk) if team else ("company", 0)
-    url = f"/drill/?scope={scope}&subject={pk}&metric=calls_made&period=2017-03"
+    url = f"/drill/?scope=team&subject={getattr(sales, team).pk}&metric=calls_made&period=2017-03"
     assert client.get(url).status_code == status
 
 
-@pytest.mark.parametrize("who", ["east_manager", "boss", "alice"])
-def test_only_admins_see_the_company(client, sales, who):
-    client.force_login(user_of(sales, who))
+def test_a_region_manager_does_not_see_the_company(client, sales):
+    client.force_login(sales.boss)
     url = "/drill/?scope=company&subject=0&metric=revenue_won&period=2017-Q1"
     assert client.get(url).status_code == 404
 
 
 @pytest.mark.parametrize("url", ["/ops/recompute/", "/ops/recompute/status/", "/ops/import/"])
-@pytest.mark.parametrize("who", ["alice", "east_manager", "boss"])
-def test_admin_pages_are_refused_to_everybody_else(client, org, url, who):
-    client.force_login(user_of(org, who))
+def test_admin_pages_are_refused_to_a_region_manager(client, org, url):
+    client.force_login(org.boss)
     assert client.get(url).status_code == 403
-
-
-@pytest.mark.parametrize("url", ["/ops/recompute/", "/ops/recompute/status/", "/ops/import/"])
-def test_admins_open_the_admin_pages(client, org, url):
-    client.force_login(org.admin)
-    assert client.get(url).status_code == 200
-
-
-@pytest.mark.parametrize(
-    ("who", "url", "status"),
-    [
-        ("alice", "/targets/", 200),
-        ("alice", "/targets/new/", 403),
-        ("alice", "/targets/grid/", 404),
-        ("alice", "/targets/import/", 403),
-        ("east_manager", "/targets/new/", 200),
-        ("east_manager", "/targets/grid/", 200),
-        ("east_manager", "/targets/import/", 200),
-        ("admin", "/targets/grid/", 200),
-    ],
-)
-def test_the_planner_is_for_managers_and_admins(client, org, who, url, status):
-    client.force_login(user_of(org, who))
-    assert client.get(url).status_code == status
 
 
 @pytest.mark.parametrize("bad", ["period=2017-Q9", "metric=nope", "scope=rep&subject=x"])

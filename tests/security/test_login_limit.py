@@ -1,0 +1,122 @@
+"""Password guessing is cut short: after FAILURES_PER_USER failed sign-ins for a username (or
+FAILURES_PER_CLIENT from one address) even the right password is refused until a cool-down ends,
+on the login page, the admin's login and the API token endpoint alike. The counts are in the
+cache: Redis when REDIS_URL is set (as in CI), local memory otherwise."""
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from teams import login
+from tests.services import wait_for
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/accounts/login/"
+TOKEN = "/api/v1/auth/token/"
+ANOTHER_ADDRESS = "192.0.2.7"  # TEST-NET-1: only ever a value in the request's environ
+
+
+def sign_in(client, username, password, path=PAGE, **extra):
+    return client.post(path, {"username": username, "password": password}, **extra)
+
+
+def signed_in_as(client) -> str | None:
+    return client.session.get("_auth_user_id")
+
+
+def fail(client, username, times, path=PAGE, **extra):
+    for _ in range(times):
+        response = sign_in(client, username, "wrong", path, **extra)
+        assert response.status_code in (200, 400), response.status_code  # a plain wrong password
+
+
+def test_after_too_many_failures_even_the_right_password_is_refused(org):
+    client = Client()
+    fail(client, "alice", login.FAILURES_PER_USER)
+
+    response = sign_in(client, "alice", "pw")
+
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert 0 < int(response["Retry-After"]) <= login.LOCKOUT_SECONDS
+    assert signed_in_as(client) is None
+
+
+def test_one_failure_fewer_still_lets_the_right_password_in(org):
+    client = Client()
+    fail(client, "alice", login.FAILURES_PER_USER - 1)
+
+    response = sign_in(client, "alice", "pw")
+
+    assert response.status_code == 302
+    assert signed_in_as(client) == str(org.alice.user.pk)
+
+
+def test_a_success_starts_the_count_again(org):
+    client = Client()
+    fail(client, "alice", login.FAILURES_PER_USER - 1)
+    assert sign_in(client, "alice", "pw").status_code == 302
+    client.post("/accounts/logout/")
+
+    fail(client, "alice", login.FAILURES_PER_USER - 1)
+
+    assert sign_in(client, "alice", "pw").status_code == 302
+
+
+def test_a_locked_username_does_not_lock_out_others(org):
+    client = Client()
+    fail(client, "alice", login.FAILURES_PER_USER)
+
+    assert sign_in(client, "bob", "pw").status_code == 302
+
+
+def test_the_lock_ends_after_the_cool_down(org, monkeypatch):
+    monkeypatch.setattr(login, "LOCKOUT_SECONDS", 1)
+    client = Client()
+    fail(client, "alice", login.FAILURES_PER_USER)
+    assert sign_in(client, "alice", "pw").status_code == 429
+
+    wait_for(lambda: sign_in(Client(), "alice", "pw").status_code == 302, timeout=10, interval=0.25)
+
+
+def test_one_address_guessing_many_usernames_is_stopped_there_only(org):
+    client = Client()
+    for n in range(login.FAILURES_PER_CLIENT):
+        sign_in(client, f"guess{n}", "wrong")  # each username far from its own limit
+
+    here = sign_in(client, "alice", "pw")
+    elsewhere = sign_in(Client(), "alice", "pw", REMOTE_ADDR=ANOTHER_ADDRESS)
+
+    assert here.status_code == 429
+    assert elsewhere.status_code == 302
+
+
+def test_the_api_token_endpoint_is_limited_too(org):
+    client = APIClient()
+    fail(client, "alice", login.FAILURES_PER_USER, TOKEN)
+
+    response = sign_in(client, "alice", "pw", TOKEN)
+
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.json()["detail"]
+    assert 0 < int(response["Retry-After"]) <= login.LOCKOUT_SECONDS
+    assert "token" not in response.json()
+
+
+def test_failures_count_together_on_the_page_and_the_api(org):
+    fail(Client(), "alice", 2)
+    fail(APIClient(), "alice", login.FAILURES_PER_USER - 2, TOKEN)
+
+    assert sign_in(Client(), "alice", "pw").status_code == 429
+    assert sign_in(APIClient(), "alice", "pw", TOKEN).status_code == 429
+
+
+def test_the_admin_login_is_limited_too(org):
+    client = Client()
+    fail(client, "admin", login.FAILURES_PER_USER, "/admin/login/")
+
+    response = sign_in(client, "admin", "pw", "/admin/login/")
+
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert client.get("/admin/").status_code == 302  # still sent to the login
