@@ -175,11 +175,12 @@ class MetricViewSet(viewsets.ViewSet):
     lookup_field = "key"
     lookup_value_regex = "[a-z_]+"
 
-    def list(self, request):
+    # format: the router's suffix routes (/metrics.json) pass it.
+    def list(self, request, format=None):
         return Response(MetricSerializer(catalogue.METRICS, many=True).data)
 
     @extend_schema(parameters=[METRIC_KEY])
-    def retrieve(self, request, key):
+    def retrieve(self, request, key, format=None):
         if key not in catalogue.BY_KEY:
             raise NotFound(f"No metric '{key}'.")
         return Response(MetricSerializer(catalogue.BY_KEY[key]).data)

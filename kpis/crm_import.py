@@ -7,12 +7,15 @@ external ids, so a re-import updates and never duplicates, and a failure leaves 
 
 import csv
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min
 from django.utils.text import slugify
@@ -20,6 +23,7 @@ from django.utils.text import slugify
 from teams.models import Rep, Team
 
 from .models import Customer, Opportunity, Stage
+from .periods import FIRST_YEAR, LAST_YEAR, in_range
 from .signals import bulk_changes
 
 FILES = {
@@ -47,8 +51,11 @@ STAGES = {
 }
 
 
+MONEY_LIMIT = Decimal(10) ** 12  # a MoneyField holds 14 digits, 2 after the point
+
+
 class ImportFailed(Exception):
-    """The directory cannot be imported at all (a file or column is missing)."""
+    """The directory cannot be imported at all (a file or column is missing, a file is unreadable)."""
 
 
 @dataclass
@@ -69,31 +76,72 @@ def _read(directory: Path, name: str):
     path = directory / name
     if not path.is_file():
         raise ImportFailed(f"{path}: file not found.")
+    if path.stat().st_size > settings.IMPORT_MAX_MB * 1024 * 1024:
+        raise ImportFailed(f"{path}: over {settings.IMPORT_MAX_MB} MB: split it into smaller files.")
+    data = path.read_bytes()
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in FILES[name] if c not in (reader.fieldnames or [])]
-            if missing:
-                raise ImportFailed(f"{path}: missing column(s) {', '.join(missing)}.")
-            return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ImportFailed(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}).") from None
+        line = data[: e.start].count(b"\n") + 1
+        raise ImportFailed(f"{path}: not UTF-8 text (line {line} is not): save it as 'CSV UTF-8'.") from None
+    if "\x00" in text:  # no CSV text holds NUL, and PostgreSQL would refuse it
+        raise ImportFailed(f"{path}: not CSV text (it holds NUL bytes).")
+    if not text.strip():
+        raise ImportFailed(f"{path}: the file is empty.")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        missing = [c for c in FILES[name] if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ImportFailed(f"{path}: missing column(s) {', '.join(missing)}.")
+        return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+    except csv.Error as e:  # e.g. a field over csv's size limit
+        raise ImportFailed(f"{path}:{reader.reader.line_num}: {e}.") from None
 
 
-def _date(value: str) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
+def _fit(model, field_name: str, column: str, value):
+    """`value`, or ValueError when the model's column cannot hold it (too long, out of range)."""
+    try:
+        model._meta.get_field(field_name).run_validators(value)
+    except ValidationError as e:
+        raise ValueError(f"{column} '{_short(value)}': {' '.join(e.messages)}") from None
+    return value
+
+
+def _date(row, column: str) -> dt.date | None:
+    """The column's date, or ValueError saying why it is not one."""
+    if not row[column]:
+        return None
+    try:
+        day = dt.date.fromisoformat(row[column])
+    except ValueError:
+        raise ValueError(f"{column} must be YYYY-MM-DD, not '{row[column]}'") from None
+    if not in_range(day):
+        raise ValueError(f"{column} {row[column]} is not between {FIRST_YEAR} and {LAST_YEAR}")
+    return day
 
 
 def _money(value: str) -> Decimal:
+    """An amount from 0 up to what a MoneyField holds, or InvalidOperation."""
     amount = Decimal(value)
-    if amount < 0 or not amount.is_finite():
+    if not amount.is_finite() or not 0 <= amount < MONEY_LIMIT:
         raise InvalidOperation
     return amount.quantize(Decimal("0.01"))
+
+
+def _not_an_amount(column: str, value: str) -> str:
+    return f"{column} '{_short(value)}' is not an amount from 0 to {MONEY_LIMIT - Decimal('0.01'):,}"
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def import_crm(directory, *, recompute=True, progress=print) -> Report:
     """Import a directory; unless told not to, the snapshots are recomputed once it commits."""
     directory = Path(directory)
+    if not directory.is_dir():
+        raise ImportFailed(f"{directory}: no such directory.")
     data = {name: _read(directory, name) for name in FILES}
     report = Report()
     with transaction.atomic(), bulk_changes(recompute=recompute):
@@ -133,6 +181,13 @@ def _import_teams(rows, report) -> dict[str, int]:
         elif row["sales_agent"] in agents:
             report.skip("sales_teams.csv", line, f"{row['sales_agent']} is listed twice")
         else:
+            try:
+                _fit(Rep, "full_name", "sales_agent", row["sales_agent"])
+                _fit(Team, "name", "manager", row["manager"])
+                _fit(Team, "name", "regional_office", row["regional_office"])
+            except ValueError as e:
+                report.skip("sales_teams.csv", line, str(e))
+                continue
             agents[row["sales_agent"]] = row
     managers = {row["manager"] for row in agents.values()}
     users = _users_for(set(agents) | managers)
@@ -161,10 +216,13 @@ def _import_teams(rows, report) -> dict[str, int]:
 def _prices(rows, report) -> dict[str, Decimal]:
     prices = {}
     for line, row in rows:
+        if product_key(row["product"]) in prices:
+            report.skip("products.csv", line, f"{row['product']} is listed twice")
+            continue
         try:
             prices[product_key(row["product"])] = _money(row["sales_price"])
         except InvalidOperation:
-            report.skip("products.csv", line, f"sales_price '{row['sales_price']}' is not an amount")
+            report.skip("products.csv", line, _not_an_amount("sales_price", row["sales_price"]))
     return prices
 
 
@@ -174,10 +232,27 @@ def _import_accounts(rows, report) -> dict[str, int]:
         if not row["account"]:
             report.skip("accounts.csv", line, "account name is empty")
             continue
+        if row["account"] in accounts:
+            report.skip("accounts.csv", line, f"{row['account']} is listed twice")
+            continue
+        try:
+            _fit(Customer, "external_id", "account", row["account"])
+            _fit(Customer, "sector", "sector", row["sector"])
+            _fit(Customer, "country", "office_location", row.get("office_location", ""))
+            _fit(Customer, "subsidiary_of", "subsidiary_of", row.get("subsidiary_of", ""))
+        except ValueError as e:
+            report.skip("accounts.csv", line, str(e))
+            continue
+        # Descriptive numbers: one that cannot be read, or cannot be stored, is left empty.
         numbers = {}
-        for column, cast in [("year_established", int), ("employees", int), ("revenue", Decimal)]:
+        for column, field_name, cast in [
+            ("year_established", "year_established", int),
+            ("employees", "employees", int),
+            ("revenue", "annual_revenue", _money),
+        ]:
             try:
-                numbers[column] = cast(row[column]) if row.get(column) else None
+                value = cast(row[column]) if row.get(column) else None
+                numbers[column] = None if value is None else _fit(Customer, field_name, column, value)
             except (ValueError, InvalidOperation):
                 numbers[column] = None
         accounts[row["account"]] = Customer(
@@ -211,6 +286,8 @@ def _pipeline_row(row, reps, prices, customers, stages) -> Opportunity:
     """An Opportunity from a row, or ValueError saying why the row cannot be taken."""
     if not row["opportunity_id"]:
         raise ValueError("opportunity_id is empty")
+    _fit(Opportunity, "external_id", "opportunity_id", row["opportunity_id"])
+    _fit(Opportunity, "product", "product", row["product"])
     if row["sales_agent"] not in reps:
         raise ValueError(f"sales_agent '{row['sales_agent']}' is not in sales_teams.csv")
     stage = stages.get(row["deal_stage"])
@@ -218,12 +295,7 @@ def _pipeline_row(row, reps, prices, customers, stages) -> Opportunity:
         raise ValueError(f"deal_stage '{row['deal_stage']}' is not one of {', '.join(STAGES)}")
     if row["account"] and row["account"] not in customers:
         raise ValueError(f"account '{row['account']}' is not in accounts.csv")
-    try:
-        created, closed = _date(row["engage_date"]), _date(row["close_date"])
-    except ValueError:
-        raise ValueError(
-            f"dates must be YYYY-MM-DD, not '{row['engage_date']}' / '{row['close_date']}'"
-        ) from None
+    created, closed = _date(row, "engage_date"), _date(row, "close_date")
     if stage.outcome != Stage.Outcome.OPEN and closed is None:
         raise ValueError(f"a {row['deal_stage']} deal needs a close_date")
     if stage.outcome == Stage.Outcome.OPEN and closed is not None:
@@ -234,7 +306,7 @@ def _pipeline_row(row, reps, prices, customers, stages) -> Opportunity:
         try:
             amount = _money(row["close_value"])
         except InvalidOperation:
-            raise ValueError(f"close_value '{row['close_value']}' is not an amount") from None
+            raise ValueError(_not_an_amount("close_value", row["close_value"])) from None
     elif product_key(row["product"]) in prices:
         amount = prices[product_key(row["product"])]
     else:

@@ -40,13 +40,9 @@ class PeriodField(forms.CharField):
             return None
         try:
             return Period.parse(value)
-        except (ValueError, OverflowError):
+        except ValueError as e:  # not a period, or out of range
             # The label goes in params, never in the message: a % in it must stay text.
-            raise forms.ValidationError(
-                "'%(label)s' is not a period: use 2017-03, 2017-Q1 or 2017.",
-                code="invalid",
-                params={"label": value},
-            ) from None
+            raise forms.ValidationError("%(reason)s", code="invalid", params={"reason": str(e)}) from None
 
 
 class PeriodFilter(django_filters.CharFilter):

@@ -1,6 +1,9 @@
 """The facts salesperf measures, and the snapshots it computes from them."""
 
+import datetime as dt
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -8,9 +11,34 @@ from django.db.models import F, Q
 from teams.models import Rep, Team
 
 from .fields import MoneyField, PeriodKind, Scope
+from .periods import FIRST_YEAR, LAST_YEAR, in_range
 
 
-class Customer(models.Model):
+class DatesInRange:
+    """Validation (forms, admin, API) refuses a date or time outside the years salesperf works in
+    (kpis.periods.FIRST_YEAR to LAST_YEAR): one fact dated in year 1 would make every recompute
+    span twenty centuries."""
+
+    def clean_fields(self, exclude=None):
+        errors = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as e:
+            errors = e.update_error_dict(errors)
+        for field in self._meta.concrete_fields:
+            value = getattr(self, field.attname)
+            if (
+                isinstance(value, dt.date)  # datetimes too
+                and field.name not in errors
+                and field.name not in (exclude or ())
+                and not in_range(value)
+            ):
+                errors[field.name] = [f"Give a date from {FIRST_YEAR} to {LAST_YEAR}."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class Customer(DatesInRange, models.Model):
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     name = models.CharField(max_length=200)
     owner = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
@@ -45,7 +73,7 @@ class Customer(models.Model):
         return self.name
 
 
-class Lead(models.Model):
+class Lead(DatesInRange, models.Model):
     name = models.CharField(max_length=200)
     rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="leads")
     source = models.CharField(max_length=50, blank=True)
@@ -104,7 +132,7 @@ class Stage(models.Model):
         return self.name
 
 
-class Opportunity(models.Model):
+class Opportunity(DatesInRange, models.Model):
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     name = models.CharField(max_length=200, blank=True)
     rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="opportunities")
@@ -142,7 +170,7 @@ class Opportunity(models.Model):
         return self.name or self.external_id or f"Opportunity {self.pk}"
 
 
-class Activity(models.Model):
+class Activity(DatesInRange, models.Model):
     class Kind(models.TextChoices):
         CALL = "call"
         EMAIL = "email"
@@ -168,7 +196,7 @@ class Activity(models.Model):
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
 
 
-class NpsResponse(models.Model):
+class NpsResponse(DatesInRange, models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="nps_responses")
     responded_on = models.DateField()
     score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
@@ -186,7 +214,7 @@ class NpsResponse(models.Model):
         return f"{self.score} on {self.responded_on}"
 
 
-class AcquisitionSpend(models.Model):
+class AcquisitionSpend(DatesInRange, models.Model):
     """Money spent to win customers, charged to a rep, a team, or (neither) the company."""
 
     rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.PROTECT, related_name="spend")
@@ -232,7 +260,7 @@ def subject_constraints(prefix):
     ]
 
 
-class ForecastSubmission(models.Model):
+class ForecastSubmission(DatesInRange, models.Model):
     class Category(models.TextChoices):
         COMMIT = "commit"
         BEST_CASE = "best_case", "best case"

@@ -13,6 +13,15 @@ from django.conf import settings
 
 KINDS = ("month", "quarter", "year")
 LENGTH = {"month": 1, "quarter": 3, "year": 12}
+# The years salesperf works in: periods (Period.parse) and the dates of facts (kpis.models) outside
+# them are refused. Pages step a dozen periods back and one forward from the one they show, and a
+# recompute spans every month from the earliest fact: a deal dated in year 1 would make it
+# compute twenty centuries of empty months.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def in_range(day: dt.date) -> bool:
+    return FIRST_YEAR <= day.year <= LAST_YEAR
 
 
 def fiscal_shift(kind: str, start_month: int | None = None) -> int:
@@ -50,14 +59,21 @@ class Period:
 
     @classmethod
     def parse(cls, label: str, start_month: int | None = None) -> "Period":
-        """'2017-03', '2017-Q1' or '2017' (fiscal quarter/year names, as `label` writes them)."""
-        start_month = start_month or settings.FISCAL_YEAR_START_MONTH
+        """'2017-03', '2017-Q1' or '2017' (fiscal quarter/year names, as `label` writes them),
+        from FIRST_YEAR to LAST_YEAR."""
+        period = cls._parse(label, start_month or settings.FISCAL_YEAR_START_MONTH)
+        if not FIRST_YEAR * 12 <= period.first_month <= period.last_month < (LAST_YEAR + 1) * 12:
+            raise ValueError(f"'{label}' is out of range: use a period from {FIRST_YEAR} to {LAST_YEAR}.")
+        return period
+
+    @classmethod
+    def _parse(cls, label: str, start_month: int) -> "Period":
         try:
             if "-Q" in label:
                 year, quarter = label.split("-Q")
                 if not 1 <= int(quarter) <= 4:
                     raise ValueError
-                first = cls.parse(year, start_month).first_month + (int(quarter) - 1) * 3
+                first = cls._parse(year, start_month).first_month + (int(quarter) - 1) * 3
                 return cls.containing("quarter", month_start(first), start_month)
             if "-" in label:
                 year, month = label.split("-")

@@ -256,10 +256,8 @@ class ScorecardQuerySerializer(serializers.Serializer):
     def validate_period(self, value) -> Period:
         try:
             return Period.parse(value)
-        except (ValueError, OverflowError):
-            raise serializers.ValidationError(
-                f"'{value}' is not a period: use 2017-03, 2017-Q1 or 2017."
-            ) from None
+        except ValueError as e:  # not a period, or out of range
+            raise serializers.ValidationError(str(e)) from None
 
     def validate(self, attrs):
         if attrs["scope"] == Scope.COMPANY:

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -42,6 +42,8 @@ def drill(request):
     records = records_for(metric.key, period, subject.reps, (subject.scope, subject.pk))
     qs = records.queryset
     q = request.GET.get("q", "").strip()
+    if "\x00" in q:  # PostgreSQL cannot compare text with NUL in it
+        return HttpResponseBadRequest("The search text may not contain NUL characters.")
     if q:
         match = Q()
         for field in records.search:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "salesperf.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -75,6 +76,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept connection is checked before reuse: after a database restart the next request
+# reconnects instead of failing on a dead connection.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "teams.User"
@@ -135,8 +139,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
-# Redelivery of an unacknowledged task must wait longer than the longest task may run.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
+# Redis hands an unacknowledged task (its worker died) to another worker once it is this old,
+# so it must exceed the longest a task may run, else a task still running would also run
+# elsewhere. Tests shorten it to see redelivery in seconds. Kombu looks for such tasks only
+# every 100 s by default; every 10 s (a third of a short timeout) is cheap. docs/reliability.md
+_visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 5 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    "unacked_restore_interval": max(1, min(10, _visibility_timeout // 3)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_BEAT_SCHEDULE = {
     "nightly-full-recompute": {
         "task": "kpis.recompute_all",
@@ -160,6 +172,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers; the JSON one turns JSON nested too deep to parse into a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "teams.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -206,3 +224,7 @@ GROSS_MARGIN = Decimal(env("GROSS_MARGIN", default="1"))
 # attainment for unpaced metrics), at risk from the next, behind below it.
 TARGET_ON_TRACK_FROM = env.float("TARGET_ON_TRACK_FROM", default=1.0)
 TARGET_AT_RISK_FROM = env.float("TARGET_AT_RISK_FROM", default=0.9)
+# The largest CSV file an import takes (each of the CRM layout's files, a targets file), in MB.
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not cover uploaded files, and imports read a file
+# whole, in one transaction.
+IMPORT_MAX_MB = env.int("IMPORT_MAX_MB", default=5)

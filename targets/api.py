@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from kpis import api as kpis_api
+from kpis import catalogue
 from kpis.fields import PeriodKind, Scope
 from kpis.filtersets import PeriodFilter
 from kpis.periods import Period
@@ -116,7 +117,9 @@ class TargetSerializer(serializers.ModelSerializer):
 
 class TargetFilterSet(django_filters.FilterSet):
     scope = django_filters.ChoiceFilter(choices=Scope.choices, help_text="rep, team or company.")
-    metric = django_filters.CharFilter(help_text="A metric key, e.g. revenue_won.")
+    metric = django_filters.ChoiceFilter(
+        choices=[(key, key) for key in catalogue.KEYS], help_text="A metric key, e.g. revenue_won."
+    )
     period_kind = django_filters.ChoiceFilter(choices=PeriodKind.choices, help_text="month, quarter or year.")
     period = PeriodFilter()
     rep_id = django_filters.NumberFilter(field_name="rep_id", help_text="Targets of this rep.")

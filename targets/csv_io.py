@@ -17,6 +17,7 @@ bad row and nothing is written.
 import csv
 import io
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -31,7 +32,6 @@ from .services import target_save
 COLUMNS = ["scope", "name", "metric", "period", "value"]
 RELATIVE_COLUMNS = ["baseline", "uplift_pct"]
 COMPANY_NAME = "all"
-MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 
 
@@ -118,20 +118,30 @@ def _visible_targets(user):
     )
 
 
+def csv_text(data: bytes) -> str:
+    """The bytes of a file as text, or ValueError saying where they are not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ValueError(
+            f"The file is not UTF-8 text (line {line} is not): save it as 'CSV UTF-8' and try again."
+        ) from None
+
+
 def _read(file) -> list[tuple[int, dict[str, str] | str]]:
     """[(line number, {column: stripped text} or what is wrong with the row)], or ValueError
     saying why the file as a whole is unusable."""
-    data = file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise ValueError(f"The file is over {MAX_BYTES // (1024 * 1024)} MB: split it into smaller files.")
+    max_bytes = settings.IMPORT_MAX_MB * 1024 * 1024
+    data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"The file is over {settings.IMPORT_MAX_MB} MB: split it into smaller files.")
     if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            line = data[: e.start].count(b"\n") + 1
-            raise ValueError(
-                f"The file is not UTF-8 text (line {line} is not): save it as 'CSV UTF-8' and try again."
-            ) from None
+        data = csv_text(data)
+    if "\x00" in data:  # no CSV text holds NUL: a binary file, or UTF-16 read as bytes
+        raise ValueError(
+            "The file is not CSV text (it holds NUL bytes): save it as 'CSV UTF-8' and try again."
+        )
     reader = csv.reader(io.StringIO(data, newline=""))
     try:
         header = [column.strip().lower() for column in next(reader)]
@@ -166,6 +176,8 @@ def _read(file) -> list[tuple[int, dict[str, str] | str]]:
                 rows.append((reader.line_num, dict(zip(header, (v.strip() for v in values), strict=True))))
     except csv.Error as e:
         raise ValueError(f"line {reader.line_num}: {e}") from None
+    if not rows:
+        raise ValueError("The file has a header but no rows: nothing to import.")
     return rows
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from kpis import catalogue
+from kpis.forms import check_import_size
 from kpis.models import ForecastSubmission
 from kpis.periods import KINDS, Period
 from teams import visibility
@@ -85,7 +86,9 @@ class TargetForm(forms.Form):
 
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(choices=[("targets", "Targets")])
-    file = forms.FileField(label="CSV file", help_text="UTF-8, with a header row.")
+    file = forms.FileField(
+        label="CSV file", help_text="UTF-8, with a header row.", validators=[check_import_size]
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")

@@ -18,6 +18,9 @@ from teams.tree import TeamTree
 from .models import Target
 
 SIX = Decimal("0.000001")
+# What Target.value (20 digits, 6 after the point) and Target.uplift_pct (7, 2) can hold.
+VALUE_LIMIT = Decimal(10) ** 14
+UPLIFT_LIMIT = Decimal(10) ** 5
 
 
 def _period(label_or_period, field) -> Period:
@@ -73,6 +76,8 @@ def _check_value(metric, value):
         raise ValidationError({"value": f"'{value}' is not a number."}) from None
     if not value.is_finite():
         raise ValidationError({"value": "A target must be a finite number."})
+    if abs(value) >= VALUE_LIMIT:
+        raise ValidationError({"value": f"A target must be below {VALUE_LIMIT:,}."})
     if metric.key != "nps" and value < 0:
         raise ValidationError({"value": f"A {metric.label.lower()} target cannot be negative."})
     if metric.unit == "ratio" and value > 1:
@@ -127,6 +132,10 @@ def target_save(
             uplift_pct = Decimal(str(uplift_pct)).quantize(Decimal("0.01"))
         except ArithmeticError:
             raise ValidationError({"uplift_pct": f"'{uplift_pct}' is not a percentage."}) from None
+        if not uplift_pct.is_finite() or abs(uplift_pct) >= UPLIFT_LIMIT:
+            raise ValidationError(
+                {"uplift_pct": f"An uplift must be a number between -{UPLIFT_LIMIT:,} and {UPLIFT_LIMIT:,}."}
+            )
         value = relative_value(
             scope=scope, subject_id=subject_id, metric=metric, baseline=baseline, uplift_pct=uplift_pct
         )

@@ -9,20 +9,24 @@ the serializers' `VisibleRelatedField`, so a write can never leave the user's ow
 
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import mixins, views, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, ParseError, Throttled, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 
-from . import visibility
+from . import login, visibility
 from .filtersets import RepFilterSet, TeamFilterSet
 from .serializers import RepSerializer, TeamSerializer, field_errors
 
@@ -37,10 +41,21 @@ def is_signed_in(user) -> bool:
 
 
 def exception_handler(exc, context):
-    """DRF's, and a Django ValidationError (a model's or a service's) is a 400 with field errors."""
+    """DRF's, and a Django ValidationError (a model's or a service's) is a 400 with field errors;
+    a body over Django's upload limits an error in JSON, like any other, not Django's HTML page."""
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(field_errors(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge(f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.")
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        exc = ParseError(str(exc))
     return views.exception_handler(exc, context)
+
+
+class BodyTooLarge(APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "too_large"
 
 
 class Conflict(APIException):
@@ -73,6 +88,21 @@ class StableOrderingFilter(OrderingFilter):
                 "schema": {"type": "string"},
             }
         ]
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        """The fields asked for, or a 400 naming those it cannot sort by (DRF drops them silently)."""
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        unknown = [field for field in fields if field and field not in valid]
+        if unknown:
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        f"Cannot sort by {', '.join(unknown)}: use {', '.join(view.ordering_fields)}, "
+                        "with `-` before a field for descending."
+                    ]
+                }
+            )
+        return valid
 
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])
@@ -165,12 +195,33 @@ class RepViewSet(ScopedViewSet):
     ordering = ["full_name"]
 
 
+@extend_schema_serializer(component_name="AuthToken")
+class LimitedAuthTokenSerializer(AuthTokenSerializer):
+    """DRF's, counting failures and refusing locked usernames and clients like the login page."""
+
+    def validate(self, attrs):
+        request, username = self.context["request"], attrs.get("username", "")
+        if seconds := login.locked_for(request, username):
+            raise Throttled(wait=seconds, detail=login.locked_message(seconds))
+        try:
+            attrs = super().validate(attrs)
+        except ValidationError:
+            login.failed(request, username)
+            raise
+        login.succeeded(request, username)
+        return attrs
+
+
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
+    """Exchange a username and password for an API token (`Authorization: Token <key>`).
+
+    After repeated failures for a username or from a client, a 429 with Retry-After (teams.login)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # DRF's view names its own
     throttle_classes = [AnonRateThrottle]  # DRF's view has none: slow down password guessing
+    serializer_class = LimitedAuthTokenSerializer
 
 
 # --- OpenAPI: the errors every operation may answer with (a drf-spectacular postprocessing hook)
@@ -187,6 +238,7 @@ ERRORS = {
     "403": ("Error", "Not allowed: your role may not write this, or a session write lacks its CSRF token."),
     "404": ("Error", "Not found among the rows you may see (or no such page)."),
     "409": ("Error", "Cannot delete: other records still refer to it."),
+    "413": ("Error", "The request body is over the size limit (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB)."),
     "429": ("Error", "Too many requests; retry after `Retry-After` seconds."),
 }
 
@@ -200,6 +252,8 @@ def error_codes(path: str, method: str, operation: dict) -> list[str]:
         codes.append("400")
     if "{" in path or "page" in params:
         codes.append("404")
+    if method in {"post", "put", "patch"}:
+        codes.append("413")
     if method == "delete":
         codes.append("409")
     return codes

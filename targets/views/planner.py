@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from kpis import catalogue
@@ -51,10 +52,13 @@ def _targets_visible_to(user):
 
 
 def _get_target_for_user(user, pk: int) -> Target:
-    """A target `user` may change, or 404 (a rep sees their targets on the scorecard)."""
-    target = Target.objects.filter(pk=pk).select_related("rep", "team").first()
-    if target is None or not may_set_targets_for(user, target.scope, target.subject[1]):
+    """A target `user` may change: 404 if they may not see it, 403 if they see it but may not
+    change it (a rep, their own) — the API's rule too."""
+    target = _targets_visible_to(user).filter(pk=pk).select_related("rep", "team").first()
+    if target is None:
         raise Http404("No such target.")
+    if not may_set_targets_for(user, target.scope, target.subject[1]):
+        raise PermissionDenied("Reps do not set targets.")
     return target
 
 
@@ -86,9 +90,9 @@ def target_list(request):
     if label:
         try:
             period = Period.parse(label)
-        except ValueError:
+        except ValueError as e:
             period = None
-            messages.error(request, f"'{label}' is not a period: use 2017-03, 2017-Q1 or 2017.")
+            messages.error(request, str(e))
         if period:
             qs = qs.filter(period_kind=period.kind, period_start=period.start)
     metric = request.GET.get("metric", "")
@@ -188,7 +192,10 @@ def target_spread(request, pk: int):
         messages.error(request, _error_text(e))
     else:
         messages.success(request, f"Spread over {len(made)} {over}.")
-    return redirect(request.POST.get("next") or "targets:list")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = "targets:list"  # never off to another site
+    return redirect(back)
 
 
 # --- the grid: reps × months of one metric, saved all at once or not at all
@@ -387,13 +394,18 @@ def _import_page(request, *, template: str, title: str, nav: str):
             messages.success(request, f"Imported {pending['name']}.")
             return redirect(request.path)
     elif request.method == "POST" and form.is_valid():
+        from ..csv_io import csv_text
+
         upload = form.cleaned_data["file"]
         try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            form.add_error("file", "The file is not UTF-8 text.")
+            text = csv_text(upload.read())
+        except ValueError as e:
+            form.add_error("file", str(e))
         else:
-            rows = list(csv.reader(io.StringIO(text)))
+            try:
+                rows = list(csv.reader(io.StringIO(text, newline="")))
+            except csv.Error:  # no rows to show; the dry run below reports what is wrong
+                rows = []
             kind = form.cleaned_data["kind"]
             errors = _run_import(kind, user=request.user, text=text, dry_run=True)
             preview = {

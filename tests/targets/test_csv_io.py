@@ -237,8 +237,8 @@ def test_a_file_over_the_row_limit_is_refused(org, monkeypatch):
     assert not Target.objects.exists()
 
 
-def test_a_file_over_the_size_limit_is_refused_unread(org, monkeypatch):
-    monkeypatch.setattr(csv_io, "MAX_BYTES", 1024 * 1024)
+def test_a_file_over_the_size_limit_is_refused_unread(org, settings):
+    settings.IMPORT_MAX_MB = 1
     big = csv_file(HEADER + "rep,Alice,revenue_won,2017-01,1\n" * 40_000)
     assert targets_import_csv(user=org.east_manager, file=big) == [
         "The file is over 1 MB: split it into smaller files."

@@ -8,14 +8,20 @@ from django.utils import timezone
 from kpis.demo import DemoDatabaseNotEmpty, DemoSize, demo_seed
 
 
-def count(minimum: int):
+def count(minimum: int, maximum: int | None = None):
     def parse(value: str) -> int:
         number = int(value)
         if number < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        if maximum is not None and number > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}")
         return number
 
     return parse
+
+
+# The demo's months end with this one; a century back stays within the years salesperf works in.
+MAX_MONTHS = 100 * 12
 
 
 class Command(BaseCommand):
@@ -30,7 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--reps", type=count(1), default=defaults.reps)
         parser.add_argument("--opportunities", type=count(0), default=defaults.opportunities)
         parser.add_argument("--activities", type=count(0), default=defaults.activities)
-        parser.add_argument("--months", type=count(1), default=defaults.months, help="ending with this month")
+        parser.add_argument(
+            "--months", type=count(1, MAX_MONTHS), default=defaults.months, help="ending with this month"
+        )
         parser.add_argument("--seed", type=int, default=42, help="the same seed and sizes give the same data")
         parser.add_argument(
             "--flush",
