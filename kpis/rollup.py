@@ -55,7 +55,9 @@ def data_range() -> tuple[dt.date, dt.date] | None:
                 bounds.append(timezone.localdate(value, LOCAL()) if isinstance(value, dt.datetime) else value)
     if not bounds:
         return None
-    return min(bounds), min(max(bounds), timezone.localdate(timezone=LOCAL()))
+    first, last = min(bounds), min(max(bounds), timezone.localdate(timezone=LOCAL()))
+    # Every fact after today: nothing to compute yet (not today's quarter and year alone).
+    return (first, last) if first <= last else None
 
 
 _UNREAD = object()
