@@ -68,7 +68,8 @@ def time_fanout(workers: int, timeout: float = 1800) -> float:
             channel = conn.default_channel
 
             def queue_length() -> int:
-                return channel.queue_declare(queue="celery", passive=True).message_count
+                # Declared (idempotently) so that an empty broker has the queue to count.
+                return channel.queue_declare(queue="celery", durable=True, auto_delete=False).message_count
 
             _wait(lambda: len(celery_app.control.ping(timeout=0.5)) >= workers, timeout=60)
             KpiSnapshot.objects.all().delete()
