@@ -324,7 +324,6 @@ class Aggregator:
     always start from the beginning)."""
 
     def __init__(self, scope: Scope, from_month: int | None = None):
-        self.scope = scope
         self.monthly: Table = defaultdict(lambda: defaultdict(dict))
         for flow in FLOWS:
             flow(scope, from_month, self.monthly)

@@ -227,14 +227,20 @@ def _recompute_rep_and_shift_above(chain, periods, tree) -> int | None:
     return write_snapshots(rows)
 
 
-def _stored(subjects, periods) -> dict:
-    """{(subject, metric, kind, start): (numerator, denominator)} as stored now."""
-    by_scope = defaultdict(list)
+def _subjects_q(subjects) -> Q:
+    """Snapshots of these (scope, id) subjects: one IN list per scope."""
+    by_scope = defaultdict(set)
     for scope, pk in subjects:
-        by_scope[scope].append(pk)
+        by_scope[scope].add(pk)
     which = Q()
     for scope, ids in by_scope.items():
         which |= Q(scope=scope, subject_id__in=ids)
+    return which
+
+
+def _stored(subjects, periods) -> dict:
+    """{(subject, metric, kind, start): (numerator, denominator)} as stored now."""
+    which = _subjects_q(subjects)
     starts = {p.start for kind_periods in periods.values() for p in kind_periods}
     found = KpiSnapshot.objects.filter(which, period_start__in=starts).values_list(
         "scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator"
@@ -388,16 +394,10 @@ def _upsert_portable(rows, *, force: bool) -> int:
 
 
 def _existing(rows) -> dict:
-    by_scope = defaultdict(set)
-    kinds, starts = set(), set()
-    for scope, pk, _, kind, start, *_ in rows:
-        by_scope[scope].add(pk)
-        kinds.add(kind)
-        starts.add(start)
-    q = Q()
-    for scope, ids in by_scope.items():
-        q |= Q(scope=scope, subject_id__in=ids)
-    found = KpiSnapshot.objects.filter(q, period_kind__in=kinds, period_start__in=starts).values_list(
+    kinds = {row[3] for row in rows}
+    starts = {row[4] for row in rows}
+    which = _subjects_q({(row[0], row[1]) for row in rows})
+    found = KpiSnapshot.objects.filter(which, period_kind__in=kinds, period_start__in=starts).values_list(
         "scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator"
     )
     return {(s, pk, m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
