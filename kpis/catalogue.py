@@ -2,16 +2,47 @@
 
 Each metric is a numerator and (for ratios) a denominator, both *linear* in the components that
 kpis.aggregates sums per rep and period. Linearity is what makes roll-ups right: a team's or a
-quarter's value is Σ numerator / Σ denominator, never an average of rates.
+quarter's value is Σ numerator / Σ denominator, never an average of rates. The linear forms are
+data (`Linear`), so that Python (one subject) and SQL (every subject at once, kpis.writes) read
+the one definition.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 
 Components = dict[str, Decimal]
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Σ scale × component. A scale is a number, or the name of a setting read when evaluated."""
+
+    terms: tuple[tuple[str, Decimal | str], ...]
+
+    def scales(self):
+        for name, scale in self.terms:
+            yield name, Decimal(getattr(settings, scale) if isinstance(scale, str) else scale)
+
+    def __call__(self, comps: Components) -> Decimal:
+        total = ZERO
+        for name, scale in self.scales():
+            value = comps.get(name, ZERO)
+            total += value if scale == 1 else value * scale
+        return total
+
+    def __add__(self, other: "Linear") -> "Linear":
+        return Linear(self.terms + other.terms)
+
+    @property
+    def components(self) -> set[str]:
+        return {name for name, _ in self.terms}
+
+
+def c(name: str, scale: Decimal | str = Decimal(1)) -> Linear:
+    return Linear(((name, scale),))
 
 
 @dataclass(frozen=True)
@@ -21,8 +52,8 @@ class Metric:
     unit: str  # money | count | ratio | days | score
     higher_is_better: bool
     definition: str
-    numerator: Callable[[Components], Decimal]
-    denominator: Callable[[Components], Decimal] | None = None
+    numerator: Linear
+    denominator: Linear | None = None
     # Computed per subject from its own figures (forecast_accuracy), not summed from below.
     own_only: bool = False
 
@@ -35,10 +66,6 @@ class Metric:
         """A flow: a quarter is the sum of its months and a team the sum of its reps, so a
         target for it can be split (and paced); other metrics' targets apply as they are."""
         return self.key in SUMMABLE
-
-
-def c(name):
-    return lambda comps: comps.get(name, Decimal(0))
 
 
 METRICS = [
@@ -68,7 +95,7 @@ METRICS = [
         True,
         "Deals won / (deals won + deals lost), by close date.",
         c("won_count"),
-        lambda k: k.get("won_count", 0) + k.get("lost_count", 0),
+        c("won_count") + c("lost_count"),
     ),
     Metric(
         "sales_cycle_days",
@@ -142,7 +169,7 @@ METRICS = [
         "(Revenue from existing customers / active customers) × gross margin / churn rate.",
         # With both "active" counts taken at the period's start this reduces to
         # existing revenue × margin / churned customers — still linear, so it rolls up.
-        lambda k: k.get("existing_revenue", 0) * settings.GROSS_MARGIN,
+        c("existing_revenue", "GROSS_MARGIN"),
         c("churned"),
     ),
     Metric(
@@ -151,7 +178,7 @@ METRICS = [
         "score",
         True,
         "(Promoters − detractors) / responses × 100; promoters 9–10, detractors 0–6.",
-        lambda k: k.get("nps_net", 0) * 100,
+        c("nps_net", Decimal(100)),
         c("nps_responses"),
     ),
     Metric(
@@ -169,8 +196,9 @@ METRICS = [
         "ratio",
         True,
         "max(0, 1 − |revenue won − commit forecast| / revenue won), forecast made before the period.",
+        # Both set per subject from its own revenue and forecast (kpis.rollup.forecast_pair).
         c("forecast_hit"),
-        c("won_amount"),
+        c("forecast_base"),
         own_only=True,
     ),
 ]
@@ -186,6 +214,9 @@ SUMMABLE = {
     "new_customers",
 }
 BY_KEY = {m.key: m for m in METRICS}
+COMPONENTS = sorted(
+    {name for m in METRICS for form in (m.numerator, m.denominator) if form for name in form.components}
+)
 KEYS = list(BY_KEY)
 
 
@@ -194,6 +225,11 @@ def get(key: str) -> Metric:
         return BY_KEY[key]
     except KeyError:
         raise KeyError(f"Unknown metric '{key}'. Known: {', '.join(KEYS)}.") from None
+
+
+def pairs(comps: Components, metrics=METRICS) -> dict[str, tuple[Decimal, Decimal | None]]:
+    """{metric: (numerator, denominator)} from a subject's components for one period."""
+    return {m.key: (m.numerator(comps), m.denominator(comps) if m.is_ratio else None) for m in metrics}
 
 
 def value_of(numerator: Decimal, denominator: Decimal | None) -> Decimal | None:

@@ -9,7 +9,8 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Min, Q, Value
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from . import catalogue
@@ -25,7 +26,7 @@ SUMMED = [m for m in catalogue.METRICS if not m.own_only]
 
 
 def metric_pairs(comps: dict) -> dict[str, Pair]:
-    return {m.key: (m.numerator(comps), m.denominator(comps) if m.is_ratio else None) for m in SUMMED}
+    return catalogue.pairs(comps, SUMMED)
 
 
 def forecast_pair(revenue: Decimal, forecast: Decimal | None) -> Pair:
@@ -35,27 +36,43 @@ def forecast_pair(revenue: Decimal, forecast: Decimal | None) -> Pair:
     return max(ZERO, revenue - abs(revenue - forecast)), revenue
 
 
-def data_range() -> tuple[dt.date, dt.date] | None:
-    """First and last day with any fact, the last capped at today: the periods worth computing."""
-    bounds = []
-    for model, fields in [
-        (Opportunity, ["created_on", "closed_on"]),
-        (Lead, ["created_on"]),
-        (Activity, ["occurred_at"]),
-        (Customer, ["acquired_on", "churned_on"]),
-        (NpsResponse, ["responded_on"]),
-        (AcquisitionSpend, ["spent_on"]),
-    ]:
-        agg = model.objects.aggregate(
-            **{f"lo{i}": Min(f) for i, f in enumerate(fields)},
-            **{f"hi{i}": Max(f) for i, f in enumerate(fields)},
-        )
-        for value in agg.values():
-            if value is not None:
-                bounds.append(timezone.localdate(value, LOCAL()) if isinstance(value, dt.datetime) else value)
-    if not bounds:
+FACT_DATES = [
+    (Opportunity, "created_on"),
+    (Opportunity, "closed_on"),
+    (Lead, "created_on"),
+    (Activity, "occurred_at"),
+    (Customer, "acquired_on"),
+    (Customer, "churned_on"),
+    (NpsResponse, "responded_on"),
+    (AcquisitionSpend, "spent_on"),
+]
+
+
+def fact_dates():
+    return [(model.objects, field) for model, field in FACT_DATES]
+
+
+def first_and_last(columns) -> list[tuple[dt.date | None, dt.date | None]]:
+    """(first, last) day of each (queryset, date field), in one query: a timestamp's day is local.
+    MIN and MAX of the bare column, so each is one end of an index, never a scan."""
+    parts = []
+    for queryset, field in columns:
+        lo, hi = Min(field), Max(field)
+        if queryset.model._meta.get_field(field).get_internal_type() == "DateTimeField":
+            lo, hi = TruncDate(lo, tzinfo=LOCAL()), TruncDate(hi, tzinfo=LOCAL())
+        parts.append(queryset.order_by().values(one=Value(1)).annotate(lo=lo, hi=hi).values_list("lo", "hi"))
+    return list(parts[0].union(*parts[1:], all=True))
+
+
+def data_range(bounds=None) -> tuple[dt.date, dt.date] | None:
+    """First and last day with any fact, the last capped at today: the periods worth computing.
+    `bounds`: first_and_last of FACT_DATES, if already read."""
+    if bounds is None:
+        bounds = first_and_last(fact_dates())
+    days = [day for pair in bounds for day in pair if day is not None]
+    if not days:
         return None
-    first, last = min(bounds), min(max(bounds), timezone.localdate(timezone=LOCAL()))
+    first, last = min(days), min(max(days), timezone.localdate(timezone=LOCAL()))
     # Every fact after today: nothing to compute yet (not today's quarter and year alone).
     return (first, last) if first <= last else None
 
@@ -116,6 +133,13 @@ def add_pairs(into: dict[str, Pair], pairs: dict[str, Pair]) -> None:
     for key, (num, den) in pairs.items():
         old_num, old_den = into.get(key, (ZERO, None))
         into[key] = (old_num + num, None if den is None else (old_den or ZERO) + den)
+
+
+def forecast_components(revenue: Decimal, forecast: Decimal | None) -> dict[str, Decimal]:
+    """forecast_accuracy's components for a subject and period (catalogue: forecast_hit over
+    forecast_base)."""
+    hit, base = forecast_pair(revenue, forecast)
+    return {"forecast_hit": hit, "forecast_base": base}
 
 
 def with_forecast(pairs: dict[str, Pair], forecast: Decimal | None) -> dict[str, Pair]:

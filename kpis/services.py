@@ -6,46 +6,41 @@
 - recompute_branch (rep / team / company): incremental, after a fact changed; the subject is
   recomputed from its own facts for the periods the change reaches, then each team above it and
   the company are rolled up from their children's snapshots: nothing outside the branch is read.
-Rows are upserted on the snapshot key and only when their figures changed; every service is
-idempotent, and services writing the same snapshots take turns (`_take_turns`).
+Rows are upserted (kpis.writes) on the snapshot key and only when their figures changed; every
+service is idempotent, and services writing the same snapshots take turns (`_take_turns`).
 """
 
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
-from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, Sum
-from django.utils import timezone
+from django.db.models import Q, Sum
 
 from teams.models import Rep
 from teams.tree import TeamTree
 
-from . import catalogue
 from .aggregates import COMPANY, COMPANY_LEAF, REP, TEAM, ZERO, Aggregator, Scope
 from .models import KpiSnapshot
 from .rollup import (
-    Pair,
     add_pairs,
     data_periods,
     data_range,
+    fact_dates,
+    first_and_last,
+    forecast_components,
     forecast_pair,
     latest_commits,
     metric_pairs,
     roll_up,
     with_forecast,
 )
+from .writes import ComponentRows, SnapshotRows, rounded, subjects_q, write_components, write_snapshots
 
 log = logging.getLogger(__name__)
-BATCH = 20_000
 
 
-Rows = Iterable[tuple[tuple[str, int], str, str, dt.date, Pair]]  # subject, metric, kind, start, pair
-
-
-def _subject_rows(kind, periods, pairs_by_subject, subjects, forecasts) -> Rows:
+def _subject_rows(kind, periods, pairs_by_subject, subjects, forecasts) -> SnapshotRows:
     """Every metric of every subject for every period, zeros where nothing happened."""
     empty = metric_pairs({})
     for subject in subjects:
@@ -72,15 +67,20 @@ def _recompute_subtrees(roots: list[int] | None, *, since=None, force=False, pro
     aggregator = Aggregator(scope, _first_month(periods_by_kind) if since else None)
     forecasts = latest_commits(periods_by_kind, subjects)
 
-    def rows() -> Rows:
+    def rows() -> ComponentRows:
         for done, (kind, periods) in enumerate(periods_by_kind.items(), 1):
             sums = roll_up(aggregator.components(kind, periods), tree, rep_team, company=roots is None)
-            pairs = {subject: {p: metric_pairs(c) for p, c in by_p.items()} for subject, by_p in sums.items()}
-            yield from _subject_rows(kind, periods, pairs, subjects, forecasts)
+            for subject in subjects:
+                by_period = sums.get(subject, {})
+                for period in periods:
+                    comps = by_period.get(period.index, {})
+                    forecast = forecasts.get((subject, kind, period.index))
+                    comps.update(forecast_components(comps.get("won_amount", ZERO), forecast))
+                    yield subject, kind, period.start, comps
             if progress:
                 progress(done, len(periods_by_kind))
 
-    return write_snapshots(rows(), force=force)
+    return write_components(rows(), force=force)
 
 
 @transaction.atomic
@@ -176,8 +176,11 @@ def recompute_branch(
         chain = []
     _take_turns(COMPANY_TURN, *[pk for _, pk in chain[-1:]])  # the chain's top-level team
     chain.append((COMPANY, 0))
-    span = data_range()
-    if _span_changed(span):  # a first fact in a new month, or the last of an old one gone
+    # The span of the facts and of the monthly snapshots, in one query.
+    months = KpiSnapshot.objects.filter(period_kind="month")
+    *facts, stored = first_and_last([*fact_dates(), (months, "period_start")])
+    span = data_range(facts)
+    if _span_changed(span, stored):  # a first fact in a new month, or the last of an old one gone
         return recompute_all(full=True)
     periods = data_periods(since, span=span)
     if scope == REP and since is not None and not force:
@@ -217,7 +220,7 @@ def _recompute_rep_and_shift_above(chain, periods, tree) -> int | None:
         for _, metric, kind, start, (num, den) in summed:
             old_num, old_den = stored.get((rep, metric, kind, start), (ZERO, None if den is None else ZERO))
             up_num, up_den = stored[subject, metric, kind, start]
-            pair = (up_num + _q(num) - old_num, None if den is None else up_den + _q(den) - old_den)
+            pair = (up_num + rounded(num) - old_num, None if den is None else up_den + rounded(den) - old_den)
             rows.append((subject, metric, kind, start, pair))
             if metric == "revenue_won":
                 revenue[kind, start] = pair[0]
@@ -227,20 +230,9 @@ def _recompute_rep_and_shift_above(chain, periods, tree) -> int | None:
     return write_snapshots(rows)
 
 
-def _subjects_q(subjects) -> Q:
-    """Snapshots of these (scope, id) subjects: one IN list per scope."""
-    by_scope = defaultdict(set)
-    for scope, pk in subjects:
-        by_scope[scope].add(pk)
-    which = Q()
-    for scope, ids in by_scope.items():
-        which |= Q(scope=scope, subject_id__in=ids)
-    return which
-
-
 def _stored(subjects, periods) -> dict:
     """{(subject, metric, kind, start): (numerator, denominator)} as stored now."""
-    which = _subjects_q(subjects)
+    which = subjects_q(subjects)
     starts = {p.start for kind_periods in periods.values() for p in kind_periods}
     found = KpiSnapshot.objects.filter(which, period_start__in=starts).values_list(
         "scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator"
@@ -248,15 +240,12 @@ def _stored(subjects, periods) -> dict:
     return {((s, pk), m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
 
 
-def _span_changed(span) -> bool:
-    """Do the months with facts differ from the months with snapshots?"""
+def _span_changed(span, stored) -> bool:
+    """Do the months with facts differ from the (first, last) months with snapshots?"""
     months = data_periods(span=span)["month"]
-    stored = KpiSnapshot.objects.filter(period_kind="month").aggregate(
-        lo=Min("period_start"), hi=Max("period_start")
-    )
     if not months:
-        return stored["lo"] is not None
-    return (stored["lo"], stored["hi"]) != (months[0].start, months[-1].start)
+        return stored[0] is not None
+    return stored != (months[0].start, months[-1].start)
 
 
 def recompute_company(*, since: dt.date | None = None) -> int:
@@ -305,106 +294,3 @@ def delete_stale_snapshots() -> int:
         in_range |= Q(period_kind=kind, period_start__in=[p.start for p in periods])
     deleted, _ = KpiSnapshot.objects.exclude(keep & in_range).delete()
     return deleted
-
-
-def write_snapshots(rows: Rows, *, force: bool = False) -> int:
-    """Upsert the rows whose figures changed (all of them if forced), streamed; returns the
-    number of rows written."""
-    prepared = _prepared(rows)
-    if connection.vendor == "postgresql":
-        return _upsert_postgres(prepared, force=force)
-    written, batch = 0, []
-    for row in prepared:
-        batch.append(row)
-        if len(batch) == BATCH:
-            written += _upsert_portable(batch, force=force)
-            batch = []
-    return written + (_upsert_portable(batch, force=force) if batch else 0)
-
-
-def _prepared(rows: Rows):
-    """Snapshot table rows: figures rounded to the column's 6 places, and the value from them."""
-    for (scope, pk), metric, kind, start, (num, den) in rows:
-        num, den = _q(num), _q(den)
-        yield scope, pk, metric, kind, start, num, den, _q(catalogue.value_of(num, den))
-
-
-STAGE = "kpi_snapshot_stage"
-SNAPSHOT = KpiSnapshot._meta.db_table
-CREATE_STAGE = f"""
-    CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
-        scope varchar(7), subject_id bigint, metric varchar(40), period_kind varchar(7),
-        period_start date, numerator numeric(24, 6), denominator numeric(24, 6), value numeric(24, 6)
-    ) ON COMMIT DELETE ROWS
-"""
-UPSERT_FROM_STAGE = f"""
-    INSERT INTO {SNAPSHOT}
-        (scope, subject_id, metric, period_kind, period_start, numerator, denominator, value, computed_at)
-    SELECT *, %(now)s FROM {STAGE}
-    ON CONFLICT (scope, subject_id, metric, period_kind, period_start) DO UPDATE SET
-        numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator,
-        value = EXCLUDED.value, computed_at = EXCLUDED.computed_at
-    WHERE %(force)s OR ({SNAPSHOT}.numerator, {SNAPSHOT}.denominator)
-        IS DISTINCT FROM (EXCLUDED.numerator, EXCLUDED.denominator)
-"""
-
-
-def _upsert_postgres(rows, *, force: bool) -> int:
-    """COPY the rows into a temporary table, then one upsert from it, in which the database
-    itself skips the rows whose figures did not change. `rows` may be a generator, but one that
-    runs no query: the connection is busy copying while it is consumed."""
-    with connection.cursor() as cursor:
-        cursor.execute(CREATE_STAGE)
-        with cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(UPSERT_FROM_STAGE, {"now": timezone.now(), "force": force})
-        written = cursor.rowcount
-        cursor.execute(f"TRUNCATE {STAGE}")
-    return written
-
-
-def _upsert_portable(rows, *, force: bool) -> int:
-    existing = {} if force else _existing(rows)
-    now = timezone.now()
-    changed = [
-        KpiSnapshot(
-            scope=scope,
-            subject_id=pk,
-            metric=metric,
-            period_kind=kind,
-            period_start=start,
-            numerator=num,
-            denominator=den,
-            value=value,
-            computed_at=now,
-        )
-        for scope, pk, metric, kind, start, num, den, value in rows
-        if existing.get((scope, pk, metric, kind, start)) != (num, den)
-    ]
-    if changed:
-        KpiSnapshot.objects.bulk_create(
-            changed,
-            batch_size=5000,
-            update_conflicts=True,
-            unique_fields=["scope", "subject_id", "metric", "period_kind", "period_start"],
-            update_fields=["numerator", "denominator", "value", "computed_at"],
-        )
-    return len(changed)
-
-
-def _existing(rows) -> dict:
-    kinds = {row[3] for row in rows}
-    starts = {row[4] for row in rows}
-    which = _subjects_q({(row[0], row[1]) for row in rows})
-    found = KpiSnapshot.objects.filter(which, period_kind__in=kinds, period_start__in=starts).values_list(
-        "scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator"
-    )
-    return {(s, pk, m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
-
-
-SIX = Decimal("0.000001")
-
-
-def _q(value: Decimal | None) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(SIX)

@@ -19,7 +19,7 @@ import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kpis import services
+from kpis import services, writes
 from kpis.models import Activity, KpiSnapshot, Opportunity, Stage
 from kpis.rollup import data_periods
 from salesperf.celery_app import app as celery_app
@@ -160,7 +160,7 @@ def _same(stored, computed) -> bool:
     if stored is None:
         return False
     (a, b), (c, d) = stored, computed
-    return a == services._q(c) and b == services._q(d)
+    return a == writes.rounded(c) and b == writes.rounded(d)
 
 
 def time_incremental(tries: int, rng: random.Random) -> list[float]:

@@ -1,0 +1,204 @@
+"""Writing KpiSnapshot rows: upserted on the snapshot key, and only when their figures changed.
+
+Two shapes of input, one table:
+- snapshot rows (subject, metric, kind, start, (numerator, denominator)): the incremental paths,
+  a few subjects at a time;
+- component rows (subject, kind, start, components): the bulk recompute. On PostgreSQL these are
+  copied as they are — one row per subject and period, not per metric — and the catalogue's
+  linear forms turn them into metrics inside the database (`_metrics_sql`), so the 20 times as
+  many snapshot rows are never built in Python. Elsewhere they are expanded here, in Python, from
+  the same forms.
+
+Figures are rounded to the column's 6 places half away from zero, as PostgreSQL's numeric does,
+so both ways give the same digits; a value is computed from the rounded figures.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from . import catalogue
+from .models import KpiSnapshot
+
+Subject = tuple[str, int]
+Pair = tuple[Decimal, Decimal | None]
+SnapshotRows = Iterable[tuple[Subject, str, str, dt.date, Pair]]  # subject, metric, kind, start, pair
+ComponentRows = Iterable[tuple[Subject, str, dt.date, dict[str, Decimal]]]  # subject, kind, start, comps
+BATCH = 20_000
+SIX = Decimal("0.000001")
+
+
+def rounded(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(SIX, ROUND_HALF_UP)
+
+
+def write_snapshots(rows: SnapshotRows, *, force: bool = False) -> int:
+    """Upsert the rows whose figures changed (all of them if forced), streamed; returns the
+    number of rows written. On PostgreSQL `rows` may be a generator, but one that runs no query:
+    the connection is busy copying while it is consumed."""
+    prepared = _prepared(rows)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(CREATE_SNAPSHOT_STAGE)
+            return _copy_and_upsert(
+                cursor, SNAPSHOT_STAGE, prepared, f"SELECT * FROM {SNAPSHOT_STAGE}", force
+            )
+    written, batch = 0, []
+    for row in prepared:
+        batch.append(row)
+        if len(batch) == BATCH:
+            written += _upsert_portable(batch, force=force)
+            batch = []
+    return written + (_upsert_portable(batch, force=force) if batch else 0)
+
+
+def write_components(rows: ComponentRows, *, force: bool = False) -> int:
+    """Every metric of each (subject, period) from its components, upserted like write_snapshots."""
+    if connection.vendor != "postgresql":
+        return write_snapshots(
+            (
+                (subject, key, kind, start, pair)
+                for subject, kind, start, comps in rows
+                for key, pair in catalogue.pairs(comps).items()
+            ),
+            force=force,
+        )
+    names = catalogue.COMPONENTS
+    copied = (
+        (scope, pk, kind, start, *[comps.get(name, 0) for name in names])
+        for (scope, pk), kind, start, comps in rows
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_COMPONENT_STAGE)
+        select, params = _metrics_sql()
+        return _copy_and_upsert(cursor, COMPONENT_STAGE, copied, select, force, params)
+
+
+def _prepared(rows: SnapshotRows):
+    """Snapshot table rows: figures rounded to the column's places, and the value from them."""
+    for (scope, pk), metric, kind, start, (num, den) in rows:
+        num, den = rounded(num), rounded(den)
+        yield scope, pk, metric, kind, start, num, den, rounded(catalogue.value_of(num, den))
+
+
+# --- PostgreSQL: COPY into a temporary table, then one upsert from it ------------------------
+
+SNAPSHOT = KpiSnapshot._meta.db_table
+FIGURE = "numeric(24, 6)"  # the snapshot columns' type: a cast to it rounds as `rounded` does
+SNAPSHOT_STAGE = "kpi_snapshot_stage"
+CREATE_SNAPSHOT_STAGE = f"""
+    CREATE TEMP TABLE IF NOT EXISTS {SNAPSHOT_STAGE} (
+        scope varchar(7), subject_id bigint, metric varchar(40), period_kind varchar(7),
+        period_start date, numerator {FIGURE}, denominator {FIGURE}, value {FIGURE}
+    ) ON COMMIT DELETE ROWS
+"""
+COMPONENT_STAGE = "kpi_component_stage"
+CREATE_COMPONENT_STAGE = f"""
+    CREATE TEMP TABLE IF NOT EXISTS {COMPONENT_STAGE} (
+        scope varchar(7), subject_id bigint, period_kind varchar(7), period_start date,
+        {", ".join(f"{name} numeric NOT NULL" for name in catalogue.COMPONENTS)}
+    ) ON COMMIT DELETE ROWS
+"""
+UPSERT = f"""
+    INSERT INTO {SNAPSHOT}
+        (scope, subject_id, metric, period_kind, period_start, numerator, denominator, value, computed_at)
+    SELECT *, %(now)s FROM ({{select}}) AS computed
+    ON CONFLICT (scope, subject_id, metric, period_kind, period_start) DO UPDATE SET
+        numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator,
+        value = EXCLUDED.value, computed_at = EXCLUDED.computed_at
+    WHERE %(force)s OR ({SNAPSHOT}.numerator, {SNAPSHOT}.denominator)
+        IS DISTINCT FROM (EXCLUDED.numerator, EXCLUDED.denominator)
+"""
+
+
+def _metrics_sql() -> tuple[str, dict]:
+    """SELECT of snapshot rows from the component stage: each metric's numerator and denominator
+    as the catalogue's linear forms of the stage's columns (scales as parameters, read now)."""
+    params: dict = {}
+
+    def sql(form: catalogue.Linear | None) -> str:
+        if form is None:
+            return f"NULL::{FIGURE}"
+        terms = []
+        for name, scale in form.scales():
+            if scale == 1:
+                terms.append(f"s.{name}")
+            else:
+                params[f"scale{len(params)}"] = scale
+                terms.append(f"s.{name} * %(scale{len(params) - 1})s")
+        return f"({' + '.join(terms)})::{FIGURE}"
+
+    metrics = ",\n".join(f"('{m.key}', {sql(m.numerator)}, {sql(m.denominator)})" for m in catalogue.METRICS)
+    select = f"""
+        SELECT s.scope, s.subject_id, m.metric, s.period_kind, s.period_start, m.num, m.den,
+            CASE WHEN m.den IS NULL THEN m.num WHEN m.den <> 0 THEN m.num / m.den END
+        FROM {COMPONENT_STAGE} AS s CROSS JOIN LATERAL (VALUES {metrics}) AS m (metric, num, den)
+    """
+    return select, params
+
+
+def _copy_and_upsert(cursor, stage: str, rows, select: str, force: bool, params=None) -> int:
+    with cursor.copy(f"COPY {stage} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(UPSERT.format(select=select), {**(params or {}), "now": timezone.now(), "force": force})
+    written = cursor.rowcount
+    cursor.execute(f"TRUNCATE {stage}")
+    return written
+
+
+# --- elsewhere (SQLite): compare with what is stored, then bulk_create in batches -------------
+
+
+def subjects_q(subjects) -> Q:
+    """Snapshots of these (scope, id) subjects: one IN list per scope."""
+    by_scope = defaultdict(set)
+    for scope, pk in subjects:
+        by_scope[scope].add(pk)
+    which = Q()
+    for scope, ids in by_scope.items():
+        which |= Q(scope=scope, subject_id__in=ids)
+    return which
+
+
+def _upsert_portable(rows, *, force: bool) -> int:
+    existing = {} if force else _existing(rows)
+    now = timezone.now()
+    changed = [
+        KpiSnapshot(
+            scope=scope,
+            subject_id=pk,
+            metric=metric,
+            period_kind=kind,
+            period_start=start,
+            numerator=num,
+            denominator=den,
+            value=value,
+            computed_at=now,
+        )
+        for scope, pk, metric, kind, start, num, den, value in rows
+        if existing.get((scope, pk, metric, kind, start)) != (num, den)
+    ]
+    if changed:
+        KpiSnapshot.objects.bulk_create(
+            changed,
+            batch_size=5000,
+            update_conflicts=True,
+            unique_fields=["scope", "subject_id", "metric", "period_kind", "period_start"],
+            update_fields=["numerator", "denominator", "value", "computed_at"],
+        )
+    return len(changed)
+
+
+def _existing(rows) -> dict:
+    kinds = {row[3] for row in rows}
+    starts = {row[4] for row in rows}
+    found = KpiSnapshot.objects.filter(
+        subjects_q({(row[0], row[1]) for row in rows}), period_kind__in=kinds, period_start__in=starts
+    ).values_list("scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator")
+    return {(s, pk, m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
