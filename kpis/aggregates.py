@@ -28,7 +28,7 @@ from django.db.models.functions import Cast, ExtractMonth, ExtractYear, TruncMon
 from django.utils import timezone
 
 from .models import AcquisitionSpend, Activity, Customer, Lead, NpsResponse, Opportunity, Stage
-from .periods import LENGTH, Period, fiscal_shift, month_index, month_start
+from .periods import KINDS, LENGTH, Period, fiscal_shift, month_index, month_start
 
 REP, TEAM, COMPANY = "rep", "team", "company"
 Leaf = tuple[str, int]
@@ -194,53 +194,63 @@ FLOWS = [activities, leads, nps, spend]
 class CustomerWins:
     """Won deals seen from the customer's owner: revenue from existing customers, repeat buyers.
 
-    Buyers are distinct customers, so a quarter is not the sum of its months: the rows stay per
-    customer and month, and each period kind counts its buyers from them. A customer's first win
-    is the first of its rows when they cover all history, else read once for those customers.
+    Buyers are distinct customers, so a quarter is not the sum of its months: each period kind
+    counts its buyers itself. The rows (customer × month) are streamed in customer order and
+    only the counts are kept, so memory does not grow with the number of customers. A
+    customer's first win is its first row when they cover all history, else read for them.
     """
 
     def __init__(self, scope: Scope, from_month: int | None):
         wins_q = scope.q("customer__owner_id") & Q(customer__isnull=False, stage__outcome=WON)
         wins = _facts(Opportunity, wins_q, "closed_on", from_month, closed_on__isnull=False)
-        # Month numbers as integers: these are the most numerous rows, and dates cost to load.
-        self.rows = list(
+        first_win = None if from_month is None else self._first_wins(wins)
+        # {kind: {(leaf, period): [buyers, repeat buyers, revenue from existing customers]}}
+        self.sums = {kind: defaultdict(lambda: [0, 0, ZERO]) for kind in KINDS}
+        shifts = [(kind, fiscal_shift(kind), LENGTH[kind]) for kind in KINDS]
+        rows = (
             wins.annotate(month=month_number("closed_on"), acquired=month_number("customer__acquired_on"))
             .values_list("customer__owner_id", "customer_id", "month", "acquired")
             .annotate(amount=Sum("amount"))
+            .order_by("customer_id", "month")
+        )
+        if from_month is None:  # all history: stream it (a recent slice is small, and one query)
+            rows = rows.iterator(chunk_size=10_000)
+        current, last_counted = None, {}
+        for owner, customer, month, acquired, amount in rows:
+            if customer != current:
+                current, last_counted = customer, {}
+                first = month if first_win is None else first_win[customer]
+            leaf = (REP, owner) if owner is not None else COMPANY_LEAF
+            for kind, shift, length in shifts:
+                p = (month - shift) // length
+                slot = self.sums[kind][leaf, p]
+                if acquired is not None and (acquired - shift) // length < p:
+                    slot[2] += amount
+                if last_counted.get(kind) != p:  # months come in order: a new period
+                    last_counted[kind] = p
+                    slot[0] += 1
+                    slot[1] += (first - shift) // length < p
+
+    @staticmethod
+    def _first_wins(wins) -> dict[int, int]:
+        first = (
+            Opportunity.objects.filter(
+                customer_id__in=wins.values("customer_id"), stage__outcome=WON, closed_on__isnull=False
+            )
+            .values("customer_id")
+            .annotate(first=Min("closed_on"))
+            .values_list("customer_id", "first")
             .order_by()
         )
-        self.first_win: dict[int, int] = {}
-        if from_month is None:
-            for _, customer, month, _, _ in self.rows:
-                self.first_win[customer] = min(month, self.first_win.get(customer, month))
-        else:
-            first = (
-                Opportunity.objects.filter(
-                    customer_id__in=wins.values("customer_id"), stage__outcome=WON, closed_on__isnull=False
-                )
-                .values("customer_id")
-                .annotate(first=Min("closed_on"))
-                .values_list("customer_id", "first")
-                .order_by()
-            )
-            self.first_win = {customer: month_index(day) for customer, day in first}
+        return {customer: month_index(day) for customer, day in first}
 
     def add_to(self, table: Table, kind: str, wanted: set[int]) -> None:
-        shift, length = fiscal_shift(kind), LENGTH[kind]
-        buyers: dict[tuple[Leaf, int], dict[int, bool]] = defaultdict(dict)
-        for owner, customer, month, acquired, amount in self.rows:
-            p = (month - shift) // length
-            if p not in wanted:
-                continue
-            leaf = (REP, owner) if owner is not None else COMPANY_LEAF
-            if acquired is not None and (acquired - shift) // length < p:
+        for (leaf, p), (buyers, repeat, existing) in self.sums[kind].items():
+            if p in wanted:
                 slot = table[leaf][p]
-                slot["existing_revenue"] = slot.get("existing_revenue", ZERO) + amount
-            buyers[leaf, p][customer] = (self.first_win[customer] - shift) // length < p
-        for (leaf, p), repeat in buyers.items():
-            slot = table[leaf][p]
-            slot["buyers"] = slot.get("buyers", ZERO) + len(repeat)
-            slot["repeat_buyers"] = slot.get("repeat_buyers", ZERO) + sum(repeat.values())
+                slot["buyers"] = slot.get("buyers", ZERO) + buyers
+                slot["repeat_buyers"] = slot.get("repeat_buyers", ZERO) + repeat
+                slot["existing_revenue"] = slot.get("existing_revenue", ZERO) + existing
 
 
 # --- stocks: a level at a period boundary, from monthly ins and outs ---------------------------

@@ -63,7 +63,8 @@ def _recompute_subtrees(roots: list[int] | None, *, since=None, force=False, pro
     if roots is None:
         subjects.append((COMPANY, 0))
     periods_by_kind = data_periods(since)
-    scope = Scope(frozenset(rep_team), frozenset(team_ids), company=roots is None)
+    # The whole company reads every fact, unfiltered (a rep always has a team).
+    scope = Scope() if roots is None else Scope(frozenset(rep_team), frozenset(team_ids), company=False)
     aggregator = Aggregator(scope, _first_month(periods_by_kind) if since else None)
     forecasts = latest_commits(periods_by_kind, subjects)
 
@@ -109,14 +110,14 @@ def _children(subject, tree: TeamTree) -> Q:
     return q
 
 
-def _recompute_subject(subject, periods_by_kind, tree) -> list:
-    """One subject: its own facts plus (for a team or the company) its children's snapshots.
-
-    A list, not a generator: its queries must run before the rows are copied to the database."""
+def _recompute_subject(subject, periods_by_kind, tree, forecasts=None) -> list:
+    """One subject: its own facts plus (for a team or the company) its children's snapshots;
+    `forecasts` if already read (latest_commits)."""
     own = Aggregator(_own_scope(subject), _first_month(periods_by_kind))
     leaf = COMPANY_LEAF if subject[0] == COMPANY else subject
     children = _children_sums(subject, periods_by_kind, tree) if subject[0] != REP else {}
-    forecasts = latest_commits(periods_by_kind, [subject])
+    if forecasts is None:
+        forecasts = latest_commits(periods_by_kind, [subject])
     rows = []
     for kind, periods in periods_by_kind.items():
         pairs_by_period = defaultdict(dict)
@@ -203,7 +204,8 @@ def _recompute_rep_and_shift_above(chain, periods, tree) -> int | None:
     Only for a fact change (a date to start from): a rep that changed team, or anything that
     reaches all periods, goes the full way round, where teams are summed from their children."""
     rep, above = chain[0], chain[1:]
-    new_rows = _recompute_subject(rep, periods, tree)
+    forecasts = latest_commits(periods, chain)
+    new_rows = _recompute_subject(rep, periods, tree, forecasts)
     stored = _stored(chain, periods)
     summed = [row for row in new_rows if row[1] != "forecast_accuracy"]
     if any(
@@ -212,7 +214,6 @@ def _recompute_rep_and_shift_above(chain, periods, tree) -> int | None:
         for _, metric, kind, start, _ in summed
     ):
         return None
-    forecasts = latest_commits(periods, above)
     index = {(kind, p.start): p.index for kind, kind_periods in periods.items() for p in kind_periods}
     rows = list(new_rows)
     for subject in above:
@@ -267,6 +268,9 @@ def recompute_all(*, full: bool = False, progress=None) -> int:
 
 LOCK_SPACE = 0x4B5049  # "KPI": this app's namespace of PostgreSQL advisory locks
 COMPANY_TURN = 0  # the company's lock key; a top-level team's is its id
+TAKE_IN_ORDER = """
+    SELECT pg_advisory_xact_lock(%s, key) FROM unnest(%s::int[]) WITH ORDINALITY AS k (key, n) ORDER BY n
+"""
 
 
 def _take_turns(*keys: int) -> None:
@@ -277,8 +281,7 @@ def _take_turns(*keys: int) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for key in sorted(set(keys)):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, key])
+        cursor.execute(TAKE_IN_ORDER, [LOCK_SPACE, sorted(set(keys))])
 
 
 def delete_stale_snapshots() -> int:

@@ -2,7 +2,7 @@
 
 Two shapes of input, one table:
 - snapshot rows (subject, metric, kind, start, (numerator, denominator)): the incremental paths,
-  a few subjects at a time;
+  a few subjects at a time, sent to PostgreSQL as arrays in the upsert itself (one round trip);
 - component rows (subject, kind, start, components): the bulk recompute. On PostgreSQL these are
   copied as they are — one row per subject and period, not per metric — and the catalogue's
   linear forms turn them into metrics inside the database (`_metrics_sql`), so the 20 times as
@@ -38,16 +38,15 @@ def rounded(value: Decimal | None) -> Decimal | None:
 
 
 def write_snapshots(rows: SnapshotRows, *, force: bool = False) -> int:
-    """Upsert the rows whose figures changed (all of them if forced), streamed; returns the
-    number of rows written. On PostgreSQL `rows` may be a generator, but one that runs no query:
-    the connection is busy copying while it is consumed."""
+    """Upsert the rows whose figures changed (all of them if forced); returns the number of rows
+    written."""
     prepared = _prepared(rows)
     if connection.vendor == "postgresql":
+        columns = [list(column) for column in zip(*prepared, strict=True)]
+        if not columns:
+            return 0
         with connection.cursor() as cursor:
-            cursor.execute(CREATE_SNAPSHOT_STAGE)
-            return _copy_and_upsert(
-                cursor, SNAPSHOT_STAGE, prepared, f"SELECT * FROM {SNAPSHOT_STAGE}", force
-            )
+            return _upsert(cursor, UNNEST_SNAPSHOTS, dict(zip(SNAPSHOT_COLUMNS, columns, strict=True)), force)
     written, batch = 0, []
     for row in prepared:
         batch.append(row)
@@ -86,16 +85,16 @@ def _prepared(rows: SnapshotRows):
         yield scope, pk, metric, kind, start, num, den, rounded(catalogue.value_of(num, den))
 
 
-# --- PostgreSQL: COPY into a temporary table, then one upsert from it ------------------------
+# --- PostgreSQL: one upsert, from arrays or from a temporary table filled by COPY -------------
 
 SNAPSHOT = KpiSnapshot._meta.db_table
 FIGURE = "numeric(24, 6)"  # the snapshot columns' type: a cast to it rounds as `rounded` does
-SNAPSHOT_STAGE = "kpi_snapshot_stage"
-CREATE_SNAPSHOT_STAGE = f"""
-    CREATE TEMP TABLE IF NOT EXISTS {SNAPSHOT_STAGE} (
-        scope varchar(7), subject_id bigint, metric varchar(40), period_kind varchar(7),
-        period_start date, numerator {FIGURE}, denominator {FIGURE}, value {FIGURE}
-    ) ON COMMIT DELETE ROWS
+SNAPSHOT_COLUMNS = ["scope", "subject", "metric", "kind", "start", "num", "den", "value"]
+UNNEST_SNAPSHOTS = """
+    SELECT * FROM unnest(
+        %(scope)s::varchar[], %(subject)s::bigint[], %(metric)s::varchar[], %(kind)s::varchar[],
+        %(start)s::date[], %(num)s::numeric[], %(den)s::numeric[], %(value)s::numeric[]
+    )
 """
 COMPONENT_STAGE = "kpi_component_stage"
 CREATE_COMPONENT_STAGE = f"""
@@ -142,14 +141,20 @@ def _metrics_sql() -> tuple[str, dict]:
     return select, params
 
 
-def _copy_and_upsert(cursor, stage: str, rows, select: str, force: bool, params=None) -> int:
+def _copy_and_upsert(cursor, stage: str, rows, select: str, force: bool, params: dict) -> int:
+    """`rows` may be a generator, but one that runs no query: the connection is busy copying
+    while it is consumed."""
     with cursor.copy(f"COPY {stage} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    cursor.execute(UPSERT.format(select=select), {**(params or {}), "now": timezone.now(), "force": force})
-    written = cursor.rowcount
+    written = _upsert(cursor, select, params, force)
     cursor.execute(f"TRUNCATE {stage}")
     return written
+
+
+def _upsert(cursor, select: str, params: dict, force: bool) -> int:
+    cursor.execute(UPSERT.format(select=select), {**params, "now": timezone.now(), "force": force})
+    return cursor.rowcount
 
 
 # --- elsewhere (SQLite): compare with what is stored, then bulk_create in batches -------------

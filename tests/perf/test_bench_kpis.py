@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from kpis.demo import DemoSize, demo_seed
+from kpis.models import KpiSnapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -27,12 +28,13 @@ def test_the_engine_stays_near_the_floor_and_far_ahead_of_the_naive_loop(tmp_pat
         seed=3,
         today=timezone.localdate(),
     )
-    out = tmp_path / "bench.json"
+    out, plans = tmp_path / "bench.json", tmp_path / "plans.txt"
     call_command(
         "bench_kpis",
         naive_reps=3,
         incremental_tries=10,
         json_file=str(out),
+        explain_file=str(plans),
         max_full_over_floor=MAX_FULL_OVER_FLOOR,
         min_naive_over_full=MIN_NAIVE_OVER_FULL,
     )
@@ -44,6 +46,11 @@ def test_the_engine_stays_near_the_floor_and_far_ahead_of_the_naive_loop(tmp_pat
     assert 0 < report["incremental_p50_ms"] <= report["incremental_p95_ms"]
     assert report["full_over_floor"] <= MAX_FULL_OVER_FLOOR
     assert report["naive_over_full"] >= MIN_NAIVE_OVER_FULL
+    # The plans of the full recompute's statements, the upsert's among them; rolled back after.
+    explained = plans.read_text()
+    assert "Insert on kpis_kpisnapshot" in explained
+    assert "kpis_activity" in explained and "actual time=" in explained
+    assert KpiSnapshot.objects.count() == report["snapshots"]
 
 
 def test_it_refuses_a_database_other_than_postgresql(monkeypatch):

@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kpis.bench.explain import explain_full, write_plans
 from kpis.bench.recompute import run
 from kpis.management.commands.seed_demo import count
 
@@ -28,11 +29,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", dest="json_file", metavar="FILE", help="also write the figures as JSON")
         parser.add_argument(
+            "--explain",
+            dest="explain_file",
+            metavar="FILE",
+            help="then write EXPLAIN (ANALYZE, BUFFERS) of every statement of a full recompute (rolled back)",
+        )
+        parser.add_argument(
             "--max-full-over-floor", type=float, help="fail if full recompute / floor is above this"
         )
         parser.add_argument("--min-naive-over-full", type=float, help="fail if naive / full is below this")
 
-    def handle(self, *, naive_reps, incremental_tries, seed, workers, json_file, **options):
+    def handle(self, *, naive_reps, incremental_tries, seed, workers, json_file, explain_file, **options):
         try:
             report = run(
                 naive_sample=naive_reps,
@@ -65,6 +72,11 @@ class Command(BaseCommand):
         if json_file:
             with open(json_file, "w") as out:
                 json.dump(report.as_dict(), out, indent=2)
+        if explain_file:
+            plans = explain_full()
+            with open(explain_file, "w") as out:
+                write_plans(plans, out)
+            self.stdout.write(f"{len(plans)} plans written to {explain_file}")
         failures = self.failures(report, **options)
         if failures:
             raise CommandError("; ".join(failures))
