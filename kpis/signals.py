@@ -1,12 +1,18 @@
 """Incremental recompute: a saved or deleted fact enqueues, on commit, a recompute of the branch
 it touches — its rep (or team, or the company), the teams above, the company — from the earliest
 date it changed. Bulk loads (seed_demo, import_crm) bypass signals and recompute in one go.
+
+The change is committed before anything is sent: a broker that cannot be reached then does not
+fail the request (or command) that made it; a warning is logged and the snapshots catch up at
+the nightly full recompute (`_publish`, docs/reliability.md).
 """
 
 import datetime as dt
+import logging
 import threading
 from contextlib import contextmanager
 
+import kombu.exceptions
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
@@ -26,6 +32,8 @@ from .models import (
     Stage,
 )
 
+log = logging.getLogger(__name__)
+
 _state = threading.local()
 Touch = tuple[str, int, dt.date | None]  # (scope, subject id, earliest period end affected)
 ALL = None
@@ -44,9 +52,11 @@ def bulk_changes(*, recompute=True):
     finally:
         _state.paused = False
     if connection.vendor == "postgresql":
-        transaction.on_commit(_analyze_facts)
+        # Only the planner's statistics: if it fails, the load stands and autovacuum refreshes
+        # them later, so a failure is logged (by Django) and the recompute below still runs.
+        transaction.on_commit(_analyze_facts, robust=True)
     if recompute:
-        transaction.on_commit(tasks.recompute_all.delay)
+        transaction.on_commit(lambda: _publish(tasks.recompute_all))
 
 
 def _analyze_facts() -> None:
@@ -121,7 +131,9 @@ def enqueue(touches: list[Touch]) -> None:
 
 def _send(touches: list[Touch], batch) -> None:
     if batch is None or getattr(_state, "batch", None) is not batch:
-        _state.batch, _state.sent = batch, {}
+        _state.batch, _state.sent, _state.unreachable = batch, {}, False
+    if _state.unreachable:
+        return  # the broker refused this transaction's first send: don't wait on it for every row
     for scope, pk, since in touches:
         key = (scope, pk)
         if key in _state.sent and _earliest(_state.sent[key], since) == _state.sent[key]:
@@ -129,11 +141,40 @@ def _send(touches: list[Touch], batch) -> None:
         _state.sent[key] = since if key not in _state.sent else _earliest(_state.sent[key], since)
         arg = since.isoformat() if since else None
         if scope == "rep":
-            tasks.recompute_rep.delay(pk, arg)
+            sent = _publish(tasks.recompute_rep, pk, arg)
         elif scope == "team":
-            tasks.recompute_team.delay(pk, arg)
+            sent = _publish(tasks.recompute_team, pk, arg)
         else:
-            tasks.recompute_company.delay(arg)
+            sent = _publish(tasks.recompute_company, arg)
+        if not sent:
+            _state.unreachable = True
+            return
+
+
+def _publish(task, *args) -> bool:
+    """Send `task` from an on-commit hook; False if the broker cannot be reached.
+
+    The change that asked for it is committed by now: failing here would answer an error (a 503)
+    for data that was saved, and a client retrying would write it twice. So the broker's error is
+    logged and swallowed: the nightly `kpis.recompute_all` (Celery beat) recomputes everything
+    from the facts, so the snapshots catch up then.
+
+    Fire and forget (`ignore_result`): nothing reads these tasks' results, and asking for one
+    makes Celery subscribe to it in the result backend first — with Redis down, that alone
+    retries for about 20 s and then raises a RuntimeError, not the broker's error.
+    """
+    try:
+        task.apply_async(args, ignore_result=True)
+    except kombu.exceptions.OperationalError as exc:  # what Celery raises for an unreachable broker
+        log.warning(
+            "Could not enqueue %s%r, the broker is unreachable (%s): the saved change stands, and "
+            "the snapshots will catch up at the nightly recompute.",
+            task.name,
+            args,
+            exc,
+        )
+        return False
+    return True
 
 
 TRACKED = (
@@ -174,4 +215,4 @@ for model in TRACKED:
 def stage_changed(sender, raw=False, **kwargs):
     """A stage's probability reaches every weighted pipeline: recompute everything."""
     if not raw and _live():
-        transaction.on_commit(tasks.recompute_all.delay)
+        transaction.on_commit(lambda: _publish(tasks.recompute_all))
