@@ -228,3 +228,7 @@ TARGET_AT_RISK_FROM = env.float("TARGET_AT_RISK_FROM", default=0.9)
 # Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not cover uploaded files, and imports read a file
 # whole, in one transaction.
 IMPORT_MAX_MB = env.int("IMPORT_MAX_MB", default=5)
+# The target grid posts every cell, one form field per rep × month: a 1,000-rep team's grid is
+# 12,000 fields. Django's default (1,000) would refuse a team of 84. Bodies stay capped at
+# DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so this only lets a legitimate large form through.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=20_000)

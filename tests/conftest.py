@@ -42,6 +42,18 @@ def org(db):
     )
 
 
+BIG_TEAM_SIZE = 120  # × 12 months: a grid of 1,440 cells, over Django's 1,000 form fields
+
+
+@pytest.fixture
+def big_team(org):
+    """A team of BIG_TEAM_SIZE reps under the region, managed by `big_manager`."""
+    manager = UserFactory(username="big_manager")
+    team = TeamFactory(name="Big", parent=org.region, manager=manager)
+    reps = RepFactory.create_batch(BIG_TEAM_SIZE, team=team)
+    return SimpleNamespace(manager=manager, team=team, reps=reps)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """The real hasher is slow on purpose; tests create many users."""

@@ -1,7 +1,11 @@
 """The grid editor (reps × months of one metric): a bad cell is marked with its reason, the
-answer is a 400, and nothing of the whole grid is saved."""
+answer is a 400, and nothing of the whole grid is saved. A post with more fields than any form
+needs (DATA_UPLOAD_MAX_NUMBER_FIELDS) is refused whole."""
+
+from urllib.parse import urlencode
 
 import pytest
+from django.test import Client
 
 from targets.models import Target
 from targets.services import target_save
@@ -83,3 +87,25 @@ def test_a_grid_one_may_not_edit_or_that_does_not_exist_is_a_404(org, grid, quer
             "/targets/grid/?" + query.format(west=org.west.pk), {f"c-{org.carol.pk}-2017-01": "5"}
         )
     assert response.status_code == 404
+
+
+# --- more fields than any form needs
+
+
+def post_form(client, url, data):
+    """As a browser posts the grid: URL-encoded (the test client's default is multipart)."""
+    return client.post(url, urlencode(data), content_type="application/x-www-form-urlencoded")
+
+
+def test_a_post_with_more_fields_than_any_grid_is_a_400_page_and_saves_nothing(big_team, settings):
+    client = Client(enforce_csrf_checks=True)  # as a browser: CSRF reads the POST first
+    client.force_login(big_team.manager)
+    url = f"/targets/grid/?team={big_team.team.pk}&metric=revenue_won&year=2017"
+    client.get(url)  # the CSRF cookie
+    cells = {f"c-{rep.pk}-2017-{m:02d}": "5" for rep in big_team.reps for m in range(1, 13)}
+    junk = {f"x{i}": "1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)}
+    token = {"csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    with assert_unchanged(*TARGETS):
+        response = post_form(client, url, {**cells, **junk, **token})
+    assert response.status_code == 400
+    assert "Nothing was saved." in response.content.decode()

@@ -2,9 +2,11 @@
 
 import datetime as dt
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from targets.models import Target
 from targets.services import target_save
@@ -226,6 +228,48 @@ def test_the_grid_is_limited_to_teams_the_manager_runs(client, sales):
     assert client.get(f"/targets/grid/?team={sales.west.pk}").status_code == 404
     reps = {row[0].rep for row in client.get(grid_url(sales)).context["cells"]}
     assert reps == {sales.alice, sales.bob}
+
+
+def post_form(client, url, data):
+    """As a browser posts an HTML form (the test client's default is multipart)."""
+    return client.post(url, urlencode(data), content_type="application/x-www-form-urlencoded")
+
+
+def test_a_large_team_saves_its_whole_grid(big_team):
+    # As a browser posts it: with the CSRF check on, CsrfViewMiddleware reads (and counts) the
+    # POST before the view. Django's default limit, 1,000 fields, would refuse this grid.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(big_team.manager)
+    url = f"/targets/grid/?team={big_team.team.pk}&metric=revenue_won&year=2017"
+    page = client.get(url)
+    cells = [cell for row in page.context["cells"] for cell in row]
+    values = {cell.name: f"{1000 + i}.5" for i, cell in enumerate(cells)}
+    assert len(values) == len(big_team.reps) * 12 > 1000
+
+    response = post_form(client, url, {**values, "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+
+    assert response.status_code == 302, response.content[:300]
+    saved = {
+        (t.rep_id, t.period_start.strftime("%Y-%m")): t.value
+        for t in Target.objects.filter(scope="rep", rep__team=big_team.team, metric="revenue_won")
+    }
+    assert saved == {(cell.rep.pk, cell.month.label): Decimal(values[cell.name]) for cell in cells}
+    # And the page shows them.
+    shown = {c.name: c.value for row in client.get(url).context["cells"] for c in row}
+    assert shown == values
+
+
+def test_a_large_grid_without_the_csrf_token_is_still_refused(big_team):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(big_team.manager)
+    url = f"/targets/grid/?team={big_team.team.pk}&metric=revenue_won&year=2017"
+    client.get(url)
+    values = {f"c-{rep.pk}-2017-{m:02d}": "5" for rep in big_team.reps for m in range(1, 13)}
+
+    response = post_form(client, url, values)
+
+    assert response.status_code == 403 and b"CSRF" in response.content
+    assert not Target.objects.filter(rep__team=big_team.team).exists()
 
 
 # --- CSV
