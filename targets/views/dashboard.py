@@ -5,8 +5,10 @@ kpis.pages.get_team_for_user.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from kpis import catalogue, charts
@@ -20,25 +22,42 @@ from kpis.pages import (
     period_from,
     period_switch,
 )
-from kpis.templatetags.kpis_tags import drill_href, format_value
+from kpis.templatetags.kpis_tags import drill_href, drill_hrefs, format_value, percent
 from teams import visibility
 from teams.models import Rep, Team
 from teams.tree import TeamTree
 
 from ..models import Target
+from ..progress import Progress
 from ..selectors import reconciliation_gaps, targets_progress
 
 # The columns of the dashboard's reps table, in order.
 KEY_METRICS = ["revenue_won", "deals_won", "win_rate", "avg_deal_value", "pipeline_value", "calls_made"]
 
 
+class Cell(NamedTuple):
+    """One figure of a table, formatted in the view: on a 125-rep team, a filter and a tag per
+    cell (and a failed lookup per rep without a target) cost more than all the queries."""
+
+    text: str  # as shown
+    sort: str  # the plain number the table sorts by; "" when undefined
+    href: str = ""  # its drill-down, if any
+
+
 @dataclass
 class RepLine:
     rep: Rep
     values: dict  # metric → value this period
-    previous: dict  # metric → value the period before
     target: Target | None
-    progress: object
+    progress: Progress | None
+    href: str  # the rep's scorecard for the period
+    target_cell: Cell
+    attainment_cell: Cell
+    cells: list[Cell]  # values, in KEY_METRICS order
+
+    @property
+    def status(self) -> str:
+        return self.progress.status if self.progress else ""
 
 
 @login_required
@@ -59,18 +78,14 @@ def dashboard(request):
     reps = list(reps.select_related("team").order_by("full_name"))
     rep_ids = [r.pk for r in reps]
 
-    # This period and the one before, for every rep on the key metrics: one query.
-    rep_values = {}
+    # This period, for every rep on the key metrics: one query.
     rows = KpiSnapshot.objects.filter(
-        scope="rep",
-        metric__in=KEY_METRICS,
-        period_kind=period.kind,
-        period_start__in=[period.start, previous.start],
-    )
+        scope="rep", metric__in=KEY_METRICS, period_kind=period.kind, period_start=period.start
+    ).order_by()
     if team is not None:
         rows = rows.filter(subject_id__in=rep_ids)
-    for pk, metric, start, value in rows.values_list("subject_id", "metric", "period_start", "value"):
-        rep_values[pk, metric, start] = value
+    rows = rows.values_list("subject_id", "metric", "value")
+    rep_values = {(pk, metric): value for pk, metric, value in rows}
 
     # The subject's own trend and its sub-teams' figures: one query each.
     own = {
@@ -121,16 +136,28 @@ def dashboard(request):
     )
     gaps = reconciliation_gaps(team_targets)
 
-    lines = [
-        RepLine(
-            rep=r,
-            values={m: rep_values.get((r.pk, m, period.start)) for m in KEY_METRICS},
-            previous={m: rep_values.get((r.pk, m, previous.start)) for m in KEY_METRICS},
-            target=rep_target.get(r.pk),
-            progress=progress.get(rep_target[r.pk].pk) if r.pk in rep_target else None,
+    metrics = [catalogue.get(k) for k in KEY_METRICS]
+    money = catalogue.get("revenue_won").unit
+    rep_hrefs = drill_hrefs("rep", rep_ids, KEY_METRICS, period)
+    lines = []
+    for r in reps:
+        values = {m: rep_values.get((r.pk, m)) for m in KEY_METRICS}
+        target = rep_target.get(r.pk)
+        target_progress = progress.get(target.pk) if target else None
+        target_value = target.value if target else None
+        attainment = target_progress.attainment if target_progress else None
+        lines.append(
+            RepLine(
+                rep=r,
+                values=values,
+                target=target,
+                progress=target_progress,
+                href=f"{reverse('targets:scorecard', args=[r.pk])}?period={period}",
+                target_cell=_cell(target_value, format_value(target_value, money)),
+                attainment_cell=_cell(attainment, percent(attainment)),
+                cells=_metric_cells(metrics, rep_values, rep_hrefs, r.pk),
+            )
         )
-        for r in reps
-    ]
     leaders = sorted(
         (ln for ln in lines if ln.values["revenue_won"] is not None),
         key=lambda ln: (-ln.values["revenue_won"], ln.rep.full_name),
@@ -140,7 +167,6 @@ def dashboard(request):
         (ln for ln in lines if ln.progress and ln.progress.status != "on_track"),
         key=lambda ln: (ln.progress.pace is None, ln.progress.pace or 0),
     )
-    money = catalogue.get("revenue_won").unit
     revenue_chart = charts.bar_chart(
         [
             (
@@ -173,6 +199,7 @@ def dashboard(request):
             {"metric": metric, "now": now, "before": before, "change": change, "better": better}
         )
 
+    child_hrefs = drill_hrefs("team", child_ids, KEY_METRICS, period)
     picker = _team_picker(request.user, tree)
     return render(
         request,
@@ -184,12 +211,12 @@ def dashboard(request):
             "previous": previous,
             "next": period.shifted(1),
             "switch": period_switch(period),
-            "metrics": [catalogue.get(k) for k in KEY_METRICS],
+            "metrics": metrics,
             "lines": lines,
             "leaders": [(ln, (ln.values["revenue_won"] / top * 100) if top else 0) for ln in leaders],
             "behind": behind,
             "gaps": gaps,
-            "children": [(c, {m: child_values.get((c.pk, m)) for m in KEY_METRICS}) for c in children],
+            "children": [(c, _metric_cells(metrics, child_values, child_hrefs, c.pk)) for c in children],
             "revenue_chart": revenue_chart,
             "deals_chart": deals_chart,
             "comparison": comparison,
@@ -197,6 +224,19 @@ def dashboard(request):
             "nav": "dashboard",
         },
     )
+
+
+def _cell(value, text: str, href: str = "") -> Cell:
+    return Cell(text, "" if value is None else f"{value:f}", href)
+
+
+def _metric_cells(metrics, values: dict, hrefs: dict, pk: int) -> list[Cell]:
+    """One subject's figures, from {(subject_id, metric): value}, in the order of `metrics`."""
+    cells = []
+    for m in metrics:
+        value = values.get((pk, m.key))
+        cells.append(_cell(value, format_value(value, m.unit), hrefs[pk, m.key]))
+    return cells
 
 
 def _team_picker(user, tree: TeamTree) -> list[dict]:

@@ -1,13 +1,16 @@
 """What the scorecard, dashboard and drill-down show (figures from tests/web/conftest.py)."""
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
+from django.utils.html import escape
 
 from kpis import catalogue
-from kpis.models import ForecastSubmission
+from kpis.models import ForecastSubmission, KpiSnapshot
+from kpis.templatetags.kpis_tags import drill_href, format_value
 from targets.services import target_save
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +93,46 @@ def test_the_dashboard_shows_reps_leaders_who_is_behind_and_the_period_before(cl
     revenue = next(c for c in ctx["comparison"] if c["metric"].key == "revenue_won")
     assert (revenue["now"], revenue["before"]) == (Decimal("11250"), Decimal("13000"))
     assert revenue["better"] is False
+
+
+def test_the_dashboard_shows_the_stored_figures_of_the_period_for_every_rep_and_team_below(client, sales):
+    target_save(
+        user=sales.admin,
+        scope="rep",
+        subject_id=sales.alice.pk,
+        metric="revenue_won",
+        period="2017-Q1",
+        value="10000",
+    )
+    client.force_login(sales.boss)
+    response = client.get(f"/dashboard/?team={sales.region.pk}&period=2017-Q1")
+    stored = {
+        (s.scope, s.subject_id, s.metric): s.value
+        for s in KpiSnapshot.objects.filter(period_kind="quarter", period_start=dt.date(2017, 1, 1))
+    }
+    ctx = response.context
+    rows = [("rep", ln.rep.pk, ln.cells) for ln in ctx["lines"]]
+    rows += [("team", team.pk, cells) for team, cells in ctx["children"]]
+    shown = [sales.alice, sales.bob, sales.carol, sales.east, sales.west]
+    assert [pk for _, pk, _ in rows] == [subject.pk for subject in shown]
+    for scope, pk, cells in rows:
+        for metric, cell in zip(ctx["metrics"], cells, strict=True):
+            value = stored.get((scope, pk, metric.key))
+            assert cell.text == format_value(value, metric.unit)
+            assert cell.sort == ("" if value is None else f"{value:f}")
+            assert cell.href == drill_href(scope, pk, metric.key, "2017-Q1")
+    # Alice's revenue in 2017-Q1 (in 2016-Q4, the quarter before, she won 10,000).
+    alice, bob = ctx["lines"][:2]
+    revenue = alice.cells[0]
+    assert (revenue.text, revenue.sort) == ("USD 8,250", "8250.000000")
+    assert revenue.href == f"/drill/?scope=rep&subject={sales.alice.pk}&metric=revenue_won&period=2017-Q1"
+    html = response.content.decode()
+    assert f'data-sort="8250.000000"><a href="{escape(revenue.href)}">USD 8,250</a>' in html
+    # Her target and attainment (8,250 of 10,000); Bob has no target.
+    assert (alice.target_cell.text, alice.target_cell.sort) == ("USD 10,000", "10000.000000")
+    assert (alice.attainment_cell.text, alice.attainment_cell.sort) == ("82.5%", "0.825")
+    assert alice.status == alice.progress.status
+    assert (bob.target_cell.text, bob.target_cell.sort, bob.status) == ("—", "", "")
 
 
 def test_the_dashboard_warns_when_team_and_rep_targets_disagree(client, sales):
