@@ -35,7 +35,15 @@ from .rollup import (
     roll_up,
     with_forecast,
 )
-from .writes import ComponentRows, SnapshotRows, rounded, subjects_q, write_components, write_snapshots
+from .writes import (
+    ComponentRows,
+    SnapshotRows,
+    analyze_snapshots,
+    rounded,
+    subjects_q,
+    write_components,
+    write_snapshots,
+)
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +271,7 @@ def recompute_all(*, full: bool = False, progress=None) -> int:
     written = _recompute_subtrees(None, force=full, progress=progress)
     if full:
         delete_stale_snapshots()
+    analyze_snapshots()
     return written
 
 

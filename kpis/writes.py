@@ -141,6 +141,14 @@ def _metrics_sql() -> tuple[str, dict]:
     return select, params
 
 
+def analyze_snapshots() -> None:
+    """Fresh planner statistics after rewriting the table: pages read it next, and autovacuum
+    (if on at all) comes later."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SNAPSHOT}")
+
+
 def _copy_and_upsert(cursor, stage: str, rows, select: str, force: bool, params: dict) -> int:
     """`rows` may be a generator, but one that runs no query: the connection is busy copying
     while it is consumed."""

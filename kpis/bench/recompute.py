@@ -25,7 +25,7 @@ from kpis.rollup import data_periods
 from salesperf.celery_app import app as celery_app
 from teams.models import Rep
 
-from .fanout import time_fanout
+from .fanout import empty_snapshots, time_fanout
 from .naive import naive_save, rep_month_pairs
 
 FLOOR_SQL = [
@@ -116,7 +116,7 @@ def time_floor(repeat: int = 3) -> float:
 
 def time_full() -> tuple[float, float, int]:
     """(seconds, peak RSS in MB, rows) for a full recompute into an empty snapshot table."""
-    KpiSnapshot.objects.all().delete()
+    empty_snapshots()
     with PeakRss() as rss:
         started = time.perf_counter()
         services.recompute_all(full=True)
