@@ -15,10 +15,6 @@ from kpis import services
 EXPLAINED = ("SELECT", "(SELECT", "INSERT", "WITH")
 
 
-class _Rollback(Exception):
-    pass
-
-
 def explain_full() -> list[tuple[float, str, str]]:
     """[(milliseconds, statement, plan)] of a full recompute, slowest first."""
     plans = []
@@ -32,12 +28,9 @@ def explain_full() -> list[tuple[float, str, str]]:
                 plans.append(((time.perf_counter() - started) * 1000, " ".join(sql.split()), plan))
         return execute(sql, params, many, context)
 
-    try:
-        with transaction.atomic(), connection.execute_wrapper(explain):
-            services.recompute_all(full=True)
-            raise _Rollback
-    except _Rollback:
-        pass
+    with transaction.atomic(), connection.execute_wrapper(explain):
+        services.recompute_all(full=True)
+        transaction.set_rollback(True)
     return sorted(plans, reverse=True)
 
 

@@ -2,13 +2,12 @@
 answer is a 400, and nothing of the whole grid is saved. A post with more fields than any form
 needs (DATA_UPLOAD_MAX_NUMBER_FIELDS) is refused whole."""
 
-from urllib.parse import urlencode
-
 import pytest
 from django.test import Client
 
 from targets.models import Target
 from targets.services import target_save
+from tests.browser_posts import post_form
 
 from .helpers import TARGETS, assert_unchanged
 
@@ -90,11 +89,6 @@ def test_a_grid_one_may_not_edit_or_that_does_not_exist_is_a_404(org, grid, quer
 
 
 # --- more fields than any form needs
-
-
-def post_form(client, url, data):
-    """As a browser posts the grid: URL-encoded (the test client's default is multipart)."""
-    return client.post(url, urlencode(data), content_type="application/x-www-form-urlencoded")
 
 
 def test_a_post_with_more_fields_than_any_grid_is_a_400_page_and_saves_nothing(big_team, settings):

@@ -2,7 +2,6 @@
 
 import datetime as dt
 from decimal import Decimal
-from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,6 +9,7 @@ from django.test import Client
 
 from targets.models import Target
 from targets.services import target_save
+from tests.browser_posts import post_form
 
 pytestmark = pytest.mark.django_db
 
@@ -228,11 +228,6 @@ def test_the_grid_is_limited_to_teams_the_manager_runs(client, sales):
     assert client.get(f"/targets/grid/?team={sales.west.pk}").status_code == 404
     reps = {row[0].rep for row in client.get(grid_url(sales)).context["cells"]}
     assert reps == {sales.alice, sales.bob}
-
-
-def post_form(client, url, data):
-    """As a browser posts an HTML form (the test client's default is multipart)."""
-    return client.post(url, urlencode(data), content_type="application/x-www-form-urlencoded")
 
 
 def test_a_large_team_saves_its_whole_grid(big_team):
