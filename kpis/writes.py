@@ -24,9 +24,8 @@ from django.utils import timezone
 
 from . import catalogue
 from .models import KpiSnapshot
+from .rollup import Pair, Subject
 
-Subject = tuple[str, int]
-Pair = tuple[Decimal, Decimal | None]
 SnapshotRows = Iterable[tuple[Subject, str, str, dt.date, Pair]]  # subject, metric, kind, start, pair
 ComponentRows = Iterable[tuple[Subject, str, dt.date, dict[str, Decimal]]]  # subject, kind, start, comps
 BATCH = 20_000
