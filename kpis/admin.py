@@ -12,8 +12,8 @@ from django.contrib import admin
 from django.db.models import Case, CharField, OuterRef, Q, Subquery, Value, When
 
 from teams.models import Rep, Team
+from teams.subjects import Scope
 
-from .fields import Scope
 from .models import (
     AcquisitionSpend,
     Activity,

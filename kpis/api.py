@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 
 from teams import visibility
 from teams.api import ScopedReadOnlyViewSet, ScopedViewSet, is_manager_or_admin, is_signed_in
+from teams.subjects import Scope
 
 from . import catalogue
-from .fields import Scope
 from .filtersets import (
     ActivityFilterSet,
     CustomerFilterSet,

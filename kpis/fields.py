@@ -18,9 +18,3 @@ class PeriodKind(models.TextChoices):
     MONTH = "month"
     QUARTER = "quarter"
     YEAR = "year"
-
-
-class Scope(models.TextChoices):
-    REP = "rep"
-    TEAM = "team"
-    COMPANY = "company"

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from teams.filtersets import IdFilter, TeamSubtreeFilter, search_filter
 from teams.models import Rep
+from teams.subjects import Scope
 from teams.tree import TeamTree
 
 from . import catalogue
-from .fields import PeriodKind, Scope
+from .fields import PeriodKind
 from .models import (
     AcquisitionSpend,
     Activity,

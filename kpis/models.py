@@ -9,8 +9,9 @@ from django.db import models
 from django.db.models import F, Q
 
 from teams.models import Rep, Team
+from teams.subjects import Scope
 
-from .fields import MoneyField, PeriodKind, Scope
+from .fields import MoneyField, PeriodKind
 from .periods import FIRST_YEAR, LAST_YEAR, in_range
 
 

@@ -11,8 +11,8 @@ from collections import defaultdict
 from django.db.models import Q
 
 from teams import visibility
+from teams.subjects import Scope
 
-from .fields import Scope
 from .models import (
     AcquisitionSpend,
     Activity,

@@ -10,8 +10,9 @@ from rest_framework import serializers
 from teams import visibility
 from teams.filtersets import MAX_ID
 from teams.serializers import ModelCleanSerializer, VisibleRelatedField
+from teams.subjects import Scope
 
-from .fields import PeriodKind, Scope
+from .fields import PeriodKind
 from .models import (
     AcquisitionSpend,
     Activity,

@@ -13,10 +13,11 @@ from rest_framework.response import Response
 
 from kpis import api as kpis_api
 from kpis import catalogue
-from kpis.fields import PeriodKind, Scope
+from kpis.fields import PeriodKind
 from kpis.filtersets import PeriodFilter
 from kpis.periods import Period
 from teams.api import ScopedViewSet, is_manager_or_admin
+from teams.subjects import Scope
 
 from .models import Target
 from .selectors import targets_progress, targets_visible_to

@@ -3,10 +3,11 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from kpis.fields import PeriodKind, Scope
+from kpis.fields import PeriodKind
 from kpis.models import SubjectQuerySet, subject_constraints
 from kpis.periods import Period
 from teams.models import Rep, Team
+from teams.subjects import Scope
 
 
 class Target(models.Model):

@@ -8,10 +8,11 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kpis.fields import PeriodKind, Scope
+from kpis.fields import PeriodKind
 from kpis.models import AcquisitionSpend, ForecastSubmission
 from targets.models import Target
 from teams.models import Rep, Team, User
+from teams.subjects import Scope
 
 from .names import SPEND_CHANNELS
 from .shape import MONTHLY_GROWTH, RepProfile, Window, money
