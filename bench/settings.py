@@ -1,12 +1,16 @@
-"""Settings for load runs against gunicorn on loopback (kpis.bench.server): production's, with
-three changes a run needs. SECRET_KEY and ALLOWED_HOSTS come from the environment, as there.
+"""Settings for load runs against gunicorn on loopback (bench.server): the project's settings
+with what a measurement needs. SECRET_KEY and ALLOWED_HOSTS come from the environment (the
+server passes them).
+
+Not production's settings: what those add (HTTPS redirect, HSTS, secure cookies) is off over
+plain http on loopback, or a header; what counts for speed is here.
 """
 
-from salesperf.settings_production import *  # noqa: F403
-from salesperf.settings_production import REST_FRAMEWORK
+from salesperf.settings import *  # noqa: F403
+from salesperf.settings import REST_FRAMEWORK
 
-# Plain http on 127.0.0.1: no redirect to https.
-SECURE_SSL_REDIRECT = False
+# As in production: no debug pages, no query log kept per request.
+DEBUG = False
 # One user's clients would reach the per-user API rate (1200/minute) within seconds; a run
 # measures the app, not the throttle.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}

@@ -1,6 +1,5 @@
-"""Deterministic synthetic data for every model, with demo logins: what `seed_demo` writes."""
+"""Deterministic synthetic data for every model, with demo logins: what `seed_demo` writes.
 
-from .org import DemoLogin
-from .services import DemoDatabaseNotEmpty, DemoResult, DemoSize, demo_flush, demo_seed
-
-__all__ = ["DemoDatabaseNotEmpty", "DemoLogin", "DemoResult", "DemoSize", "demo_flush", "demo_seed"]
+The entry points are in `demo.services` (`demo_seed`, `demo_flush`, `DemoSize`); this package
+imports no models, as Django imports it before they are ready.
+"""

@@ -1,6 +1,6 @@
 """What surrounds the deals: forecasts, acquisition spend and targets, derived from what each rep did.
 
-The demo seeds every app, so this is the one kpis module that writes targets.
+The demo seeds every app, so it sits above them (targets included).
 """
 
 import datetime as dt
