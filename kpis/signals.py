@@ -56,7 +56,7 @@ def bulk_changes(*, recompute=True):
         # them later, so a failure is logged (by Django) and the recompute below still runs.
         transaction.on_commit(_analyze_facts, robust=True)
     if recompute:
-        transaction.on_commit(lambda: _publish(tasks.recompute_all))
+        transaction.on_commit(lambda: _publish(tasks.fan_out_recompute))
 
 
 def _analyze_facts() -> None:
@@ -139,14 +139,7 @@ def _send(touches: list[Touch], batch) -> None:
         if key in _state.sent and _earliest(_state.sent[key], since) == _state.sent[key]:
             continue  # already sent from this date or earlier
         _state.sent[key] = since if key not in _state.sent else _earliest(_state.sent[key], since)
-        arg = since.isoformat() if since else None
-        if scope == "rep":
-            sent = _publish(tasks.recompute_rep, pk, arg)
-        elif scope == "team":
-            sent = _publish(tasks.recompute_team, pk, arg)
-        else:
-            sent = _publish(tasks.recompute_company, arg)
-        if not sent:
+        if not _publish(tasks.recompute_subject, str(scope), pk, since.isoformat() if since else None):
             _state.unreachable = True
             return
 
@@ -156,7 +149,7 @@ def _publish(task, *args) -> bool:
 
     The change that asked for it is committed by now: failing here would answer an error (a 503)
     for data that was saved, and a client retrying would write it twice. So the broker's error is
-    logged and swallowed: the nightly `kpis.recompute_all` (Celery beat) recomputes everything
+    logged and swallowed: the nightly `kpis.fan_out_recompute` (Celery beat) recomputes everything
     from the facts, so the snapshots catch up then.
 
     Fire and forget (`ignore_result`): nothing reads these tasks' results, and asking for one
@@ -215,4 +208,4 @@ for model in TRACKED:
 def stage_changed(sender, raw=False, **kwargs):
     """A stage's probability reaches every weighted pipeline: recompute everything."""
     if not raw and _live():
-        transaction.on_commit(lambda: _publish(tasks.recompute_all))
+        transaction.on_commit(lambda: _publish(tasks.fan_out_recompute))

@@ -21,7 +21,7 @@ from django.conf import global_settings
 from django.db import connection
 from django.utils import timezone
 
-from kpis import services
+from kpis import engine
 from kpis.bench import server, wrk
 from kpis.demo import DemoSize, demo_seed
 from kpis.periods import Period
@@ -39,7 +39,7 @@ def demo(settings):
     # Hashed as gunicorn (production's settings) can check them, not with the tests' fast hasher.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     result = demo_seed(size=SIZE, seed=7, today=timezone.localdate())
-    services.recompute_all()
+    engine.recompute_all()
     return {login.username: login.password for login in result.logins}
 
 
