@@ -8,7 +8,6 @@ summed, never metric values, so a team's ratio is Σ numerator / Σ denominator 
 """
 
 import bisect
-from collections import defaultdict
 from decimal import Decimal
 
 from kpis.periods import LENGTH, Period, fiscal_shift
@@ -23,16 +22,10 @@ STOCK_AT_END = {"pipeline": True, "weighted_pipeline": True, "active_at_start": 
 
 
 class Stock:
-    """Cumulative monthly ins minus outs per leaf; `at(leaf, m)` is the level after month m."""
+    """A stock's level per leaf after each month, from its monthly deltas (kpis.engine.read);
+    `at(leaf, m)` is the level after month m."""
 
-    NEVER = -1  # month index for "date unknown": in from the beginning
-
-    def __init__(self, rows_in, rows_out, facts, name_in, name_out):
-        deltas: dict[Subject, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        for rows, sign, figure in [(rows_in, 1, name_in), (rows_out, -1, name_out)]:
-            for row in rows:
-                p = self.NEVER if row["p"] is None else row["p"]
-                deltas[facts.leaf(row)][p] += sign * Decimal(row[figure] or 0)
+    def __init__(self, deltas: dict[Subject, dict[int, Decimal]]):
         self.months: dict[Subject, list[int]] = {}
         self.levels: dict[Subject, list[Decimal]] = {}
         for leaf, by_month in deltas.items():
@@ -53,7 +46,7 @@ class Periods:
 
     def __init__(self, facts: MonthlyFacts):
         self.facts = facts
-        self.stocks = {name: Stock(*inputs) for name, inputs in facts.stocks.items()}
+        self.stocks = {name: Stock(deltas) for name, deltas in facts.stocks.items()}
 
     def fold(self, kind: str, periods: list[Period]) -> Table:
         folded = table()

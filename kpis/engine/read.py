@@ -237,18 +237,27 @@ class MonthlyFacts:
         _add(self.flows, _since(churned, from_month), credit.CHURNED_CUSTOMERS, ["churned"])
         self.wins = CustomerWins(leaves, from_month)
         opened = _grouped(credit.DEALS_BY_CREATION, leaves, None, **PIPELINE_SUMS)
-        # (ins, outs, leaf of a row, component name, in figure, out figure) per stock
-        self.stocks = {
-            "pipeline": (opened, closed, credit.DEALS_BY_CREATION, "amount_sum", "amount_sum"),
-            "weighted_pipeline": (opened, closed, credit.DEALS_BY_CREATION, "weighted_sum", "weighted_sum"),
-            "active_at_start": (
-                acquired,
-                churned,
-                credit.ACQUIRED_CUSTOMERS,
-                "new_customers",
-                "churned_active",
+        pipeline = credit.DEALS_BY_CREATION
+        self.stocks = {  # name: {leaf: {month: in − out}}
+            "pipeline": _deltas(opened, closed, pipeline, "amount_sum", "amount_sum"),
+            "weighted_pipeline": _deltas(opened, closed, pipeline, "weighted_sum", "weighted_sum"),
+            "active_at_start": _deltas(
+                acquired, churned, credit.ACQUIRED_CUSTOMERS, "new_customers", "churned_active"
             ),
         }
+
+
+UNDATED = -1  # the month index of a fact whose date is unknown: before every month
+
+
+def _deltas(rows_in, rows_out, facts: Facts, name_in: str, name_out: str) -> dict:
+    """A stock's monthly ins minus outs per leaf (an undated in counts from the beginning)."""
+    deltas: dict[Subject, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for rows, sign, figure in [(rows_in, 1, name_in), (rows_out, -1, name_out)]:
+        for row in rows:
+            month = UNDATED if row["p"] is None else row["p"]
+            deltas[facts.leaf(row)][month] += sign * Decimal(row[figure] or 0)
+    return deltas
 
 
 # --- which periods to compute, and the forecasts to compare with -------------------------------
