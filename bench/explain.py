@@ -10,7 +10,7 @@ import time
 
 from django.db import connection, transaction
 
-from kpis import services
+from kpis import engine
 
 EXPLAINED = ("SELECT", "(SELECT", "INSERT", "WITH")
 
@@ -29,7 +29,7 @@ def explain_full() -> list[tuple[float, str, str]]:
         return execute(sql, params, many, context)
 
     with transaction.atomic(), connection.execute_wrapper(explain):
-        services.recompute_all(full=True)
+        engine.recompute_all(full=True)
         transaction.set_rollback(True)
     return sorted(plans, reverse=True)
 

@@ -19,9 +19,10 @@ import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kpis import services, writes
+from kpis import engine
+from kpis.engine.evaluate import rounded
+from kpis.engine.read import data_periods
 from kpis.models import Activity, KpiSnapshot, Opportunity, Stage
-from kpis.rollup import data_periods
 from salesperf.celery_app import app as celery_app
 from teams.models import Rep
 
@@ -119,7 +120,7 @@ def time_full() -> tuple[float, float, int]:
     empty_snapshots()
     with PeakRss() as rss:
         started = time.perf_counter()
-        services.recompute_all(full=True)
+        engine.recompute_all(full=True)
         seconds = time.perf_counter() - started
     return seconds, rss.peak_mb, KpiSnapshot.objects.count()
 
@@ -153,7 +154,7 @@ def _same(stored, computed) -> bool:
     if stored is None:
         return False
     (a, b), (c, d) = stored, computed
-    return a == writes.rounded(c) and b == writes.rounded(d)
+    return a == rounded(c) and b == rounded(d)
 
 
 def time_incremental(tries: int, rng: random.Random) -> list[float]:

@@ -4,7 +4,7 @@ Each viewset names its scoping function (kpis.filtersets) and who may write it:
 - activities, leads, forecasts: anyone signed in, for the reps (and teams) they may see — a rep
   for themself, a manager for their subtree, an admin for anyone;
 - customers, opportunities, NPS responses, spend: managers (their subtree) and admins;
-- stages: admins; snapshots are read-only (only kpis.services writes them).
+- stages: admins; snapshots are read-only (only kpis.engine writes them).
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema

@@ -1,9 +1,9 @@
 """The metric catalogue: every KPI by its key, what it means, and how it is computed.
 
 Each metric is a numerator and (for ratios) a denominator, both *linear* in the components that
-kpis.aggregates sums per rep and period. Linearity is what makes roll-ups right: a team's or a
+kpis.engine.read sums per rep and period. Linearity is what makes roll-ups right: a team's or a
 quarter's value is Σ numerator / Σ denominator, never an average of rates. The linear forms are
-data (`Linear`), so that Python (one subject) and SQL (every subject at once, kpis.writes) read
+data (`Linear`), so that Python (one subject) and SQL (every subject at once, kpis.engine.store) read
 the one definition.
 """
 
@@ -196,7 +196,7 @@ METRICS = [
         "ratio",
         True,
         "max(0, 1 − |revenue won − commit forecast| / revenue won), forecast made before the period.",
-        # Both set per subject from its own revenue and forecast (kpis.rollup.forecast_pair).
+        # Both set per subject from its own revenue and forecast (kpis.engine.evaluate.forecast_pair).
         c("forecast_hit"),
         c("forecast_base"),
         own_only=True,

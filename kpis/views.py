@@ -19,6 +19,8 @@ from django.http import Http404, HttpResponseBadRequest, JsonResponse, Streaming
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from teams.subjects import Subject
+
 from . import catalogue
 from .crm_import import FILES, ImportFailed, import_crm
 from .drill import records_for
@@ -39,7 +41,7 @@ def drill(request):
     subject = get_subject_for_user(request.user, scope, subject_id)
     period = period_from(request)
     metric = catalogue.get(metric_key)
-    records = records_for(metric.key, period, subject.reps, (subject.scope, subject.pk))
+    records = records_for(metric.key, period, Subject(subject.scope, subject.pk))
     qs = records.queryset
     q = request.GET.get("q", "").strip()
     if "\x00" in q:  # PostgreSQL cannot compare text with NUL in it
@@ -113,10 +115,10 @@ RECOMPUTE_KEY = "kpis:recompute:last"
 def recompute(request):
     require_admin(request.user)
     if request.method == "POST":
-        from .tasks import recompute_all
+        from .tasks import fan_out_recompute
 
         started = timezone.now()
-        result = recompute_all.delay()
+        result = fan_out_recompute.delay()
         cache.set(
             RECOMPUTE_KEY,
             {

@@ -154,7 +154,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "nightly-full-recompute": {
-        "task": "kpis.recompute_all",
+        "task": "kpis.fan_out_recompute",
         "schedule": crontab(hour=2, minute=15),
     },
     # After the nightly recompute, so statuses see last night's figures.

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from kpis import services, signals
+from kpis import engine, signals
 from kpis.models import (
     AcquisitionSpend,
     Activity,
@@ -129,7 +129,7 @@ def start(scenario) -> World:
         world = World(build_org())
         for change in scenario.start:
             apply(world, change)
-    services.recompute_all()
+    engine.recompute_all()
     return world
 
 
@@ -480,7 +480,7 @@ def test_incremental_recomputes_equal_a_full_recompute(scenario):
         # Compared after every transaction: a later change to the same branch would hide the
         # mistake of an earlier one by recomputing over it.
         incremental = snapshot_table()
-        services.recompute_all(full=True)
+        engine.recompute_all(full=True)
         diff = differences(incremental, snapshot_table())
         assert diff == [], (
             f"after transaction {number}, {len(diff)} snapshots differ (key, incremental, full): "
@@ -502,5 +502,5 @@ def test_the_only_fact_moved_from_after_today_into_next_year_leaves_what_a_full_
     with transaction.atomic():
         apply(world, ("deal dates", 0, None, this_year.shifted(1).start))
     incremental = snapshot_table()
-    services.recompute_all(full=True)
+    engine.recompute_all(full=True)
     assert differences(incremental, snapshot_table()) == []

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from bench import server, wrk
 from demo.services import DemoSize, demo_seed
-from kpis import services
+from kpis import engine
 from kpis.periods import Period
 from teams.models import Rep, Team
 
@@ -39,7 +39,7 @@ def demo(settings):
     # Hashed as gunicorn (production's settings) can check them, not with the tests' fast hasher.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     result = demo_seed(size=SIZE, seed=7, today=timezone.localdate())
-    services.recompute_all()
+    engine.recompute_all()
     return {login.username: login.password for login in result.logins}
 
 

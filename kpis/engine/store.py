@@ -1,42 +1,45 @@
-"""Writing KpiSnapshot rows: upserted on the snapshot key, and only when their figures changed.
+"""Step 4, store: KpiSnapshot rows upserted on the snapshot key, only when their figures changed;
+and the reads of stored snapshots that an incremental recompute builds on.
 
-Two shapes of input, one table:
-- snapshot rows (subject, metric, kind, start, (numerator, denominator)): the incremental paths,
-  a few subjects at a time, sent to PostgreSQL as arrays in the upsert itself (one round trip);
-- component rows (subject, kind, start, components): the bulk recompute. On PostgreSQL these are
-  copied as they are — one row per subject and period, not per metric — and the catalogue's
-  linear forms turn them into metrics inside the database (`_metrics_sql`), so the 20 times as
-  many snapshot rows are never built in Python. Elsewhere they are expanded here, in Python, from
-  the same forms.
+One interface, whatever the database:
+- `write_pairs(rows)`: snapshot rows (subject, metric, kind, start, (numerator, denominator)),
+  the incremental recompute's few subjects. On PostgreSQL they go to the upsert as arrays (one
+  round trip); elsewhere, compared with what is stored and bulk_created.
+- `write_components(rows)`: component rows (subject, kind, start, components), the full
+  recompute. On PostgreSQL these are copied as they are — one row per subject and period, not
+  per metric — and the catalogue's linear forms turn them into metrics inside the database
+  (`_metrics_sql`), so the 20 times as many snapshot rows are never built in Python. Elsewhere
+  they are evaluated here, in Python, from the same forms.
 
-Figures are rounded to the column's 6 places half away from zero, as PostgreSQL's numeric does,
-so both ways give the same digits; a value is computed from the rounded figures.
+Figures are rounded to the column's 6 places half away from zero, as PostgreSQL's numeric does
+(kpis.engine.evaluate.rounded), so both ways give the same digits; a value is computed from the
+rounded figures. CI runs the engine's tests on both databases.
 """
 
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from . import catalogue
-from .models import KpiSnapshot
-from .rollup import Pair, Subject
+from kpis import catalogue
+from kpis.models import KpiSnapshot
+from teams.models import Rep
+from teams.subjects import Scope, Subject
+from teams.tree import TeamTree
+
+from .evaluate import Pair, rounded
+from .read import data_periods, data_range, fact_dates, first_and_last
 
 SnapshotRows = Iterable[tuple[Subject, str, str, dt.date, Pair]]  # subject, metric, kind, start, pair
 ComponentRows = Iterable[tuple[Subject, str, dt.date, dict[str, Decimal]]]  # subject, kind, start, comps
 BATCH = 20_000
-SIX = Decimal("0.000001")
 
 
-def rounded(value: Decimal | None) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(SIX, ROUND_HALF_UP)
-
-
-def write_snapshots(rows: SnapshotRows, *, force: bool = False) -> int:
+def write_pairs(rows: SnapshotRows, *, force: bool = False) -> int:
     """Upsert the rows whose figures changed (all of them if forced); returns the number of rows
     written."""
     prepared = _prepared(rows)
@@ -56,9 +59,9 @@ def write_snapshots(rows: SnapshotRows, *, force: bool = False) -> int:
 
 
 def write_components(rows: ComponentRows, *, force: bool = False) -> int:
-    """Every metric of each (subject, period) from its components, upserted like write_snapshots."""
+    """Every metric of each (subject, period) from its components, upserted like write_pairs."""
     if connection.vendor != "postgresql":
-        return write_snapshots(
+        return write_pairs(
             (
                 (subject, key, kind, start, pair)
                 for subject, kind, start, comps in rows
@@ -68,7 +71,7 @@ def write_components(rows: ComponentRows, *, force: bool = False) -> int:
         )
     names = catalogue.COMPONENTS
     copied = (
-        (scope, pk, kind, start, *[comps.get(name, 0) for name in names])
+        (str(scope), pk, kind, start, *[comps.get(name, 0) for name in names])
         for (scope, pk), kind, start, comps in rows
     )
     with connection.cursor() as cursor:
@@ -81,7 +84,7 @@ def _prepared(rows: SnapshotRows):
     """Snapshot table rows: figures rounded to the column's places, and the value from them."""
     for (scope, pk), metric, kind, start, (num, den) in rows:
         num, den = rounded(num), rounded(den)
-        yield scope, pk, metric, kind, start, num, den, rounded(catalogue.value_of(num, den))
+        yield str(scope), pk, metric, kind, start, num, den, rounded(catalogue.value_of(num, den))
 
 
 # --- PostgreSQL: one upsert, from arrays or from a temporary table filled by COPY -------------
@@ -214,3 +217,64 @@ def _existing(rows) -> dict:
         subjects_q({(row[0], row[1]) for row in rows}), period_kind__in=kinds, period_start__in=starts
     ).values_list("scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator")
     return {(s, pk, m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
+
+
+# --- reads of what is stored: the incremental recompute's starting point ----------------------
+
+
+def stored_pairs(subjects, periods_by_kind) -> dict:
+    """{(subject, metric, kind, start): (numerator, denominator)} as stored now."""
+    starts = {p.start for periods in periods_by_kind.values() for p in periods}
+    found = KpiSnapshot.objects.filter(subjects_q(subjects), period_start__in=starts).values_list(
+        "scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator"
+    )
+    return {(Subject(s, pk), m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
+
+
+def children_pairs(subject: Subject, periods_by_kind, tree: TeamTree) -> dict:
+    """{(kind, start): {metric: pair}} summed over the stored snapshots of the subject's
+    children: a team's reps and child teams, the company's top-level teams."""
+    parent = subject.pk if subject.scope == Scope.TEAM else None
+    children = Q(scope=Scope.TEAM, subject_id__in=[t for t, p in tree.parent.items() if p == parent])
+    if subject.scope == Scope.TEAM:
+        children |= Q(scope=Scope.REP, subject_id__in=Rep.objects.filter(team_id=subject.pk).values("pk"))
+    in_periods = Q()
+    for kind, periods in periods_by_kind.items():
+        if periods:
+            in_periods |= Q(period_kind=kind, period_start__in=[p.start for p in periods])
+    if not in_periods:
+        return {}
+    rows = (
+        KpiSnapshot.objects.filter(children, in_periods)
+        .exclude(metric="forecast_accuracy")  # per subject, never summed
+        .values("period_kind", "period_start", "metric")
+        .annotate(num=Sum("numerator"), den=Sum("denominator"))
+        .order_by()
+    )
+    sums: dict = defaultdict(dict)
+    for row in rows:
+        sums[row["period_kind"], row["period_start"]][row["metric"]] = (row["num"], row["den"])
+    return sums
+
+
+def spans() -> tuple[tuple[dt.date, dt.date] | None, tuple[dt.date | None, dt.date | None]]:
+    """(the span of the facts worth computing, the first and last month with snapshots), in one
+    query."""
+    months = KpiSnapshot.objects.filter(period_kind="month")
+    *facts, stored = first_and_last([*fact_dates(), (months, "period_start")])
+    return data_range(facts), stored
+
+
+def delete_stale_snapshots() -> int:
+    """Snapshots of deleted reps or teams, or of periods outside the data, go."""
+    tree = TeamTree.load()
+    keep = (
+        Q(scope=Scope.COMPANY)
+        | Q(scope=Scope.TEAM, subject_id__in=list(tree.parent))
+        | Q(scope=Scope.REP, subject_id__in=Rep.objects.values("pk"))
+    )
+    in_range = Q()
+    for kind, periods in data_periods().items():
+        in_range |= Q(period_kind=kind, period_start__in=[p.start for p in periods])
+    deleted, _ = KpiSnapshot.objects.exclude(keep & in_range).delete()
+    return deleted
