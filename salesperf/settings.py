@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "teams",
     "kpis",
     "targets",
+    # Project-wide tools above the apps: they use every app, and no app uses them.
+    "demo",
+    "bench",
 ]
 
 MIDDLEWARE = [

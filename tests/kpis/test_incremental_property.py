@@ -10,7 +10,7 @@ each, the table (computed_at aside) is compared with what `recompute_all(full=Tr
 Dates fall in about six months around an anchor: a fixed one in 2017, or today, so that facts
 after today (whose periods are not computed yet) are drawn too.
 
-Examples: 40 by default; HYPOTHESIS_PROFILE=salesperf-thorough runs 400.
+Examples: 40 by default; HYPOTHESIS_PROFILE=salesperf-thorough runs 400, salesperf-quick 8.
 """
 
 import datetime as dt
@@ -52,6 +52,10 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.register_profile(
     "salesperf-thorough", hypothesis_settings.get_profile("salesperf-ci"), max_examples=400
+)
+# `make test-fast`: a developer's quick loop, with CI's 40 behind it.
+hypothesis_settings.register_profile(
+    "salesperf-quick", hypothesis_settings.get_profile("salesperf-ci"), max_examples=8
 )
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "")
 PROFILE = PROFILE if PROFILE.startswith("salesperf-") else "salesperf-ci"

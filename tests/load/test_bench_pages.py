@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from demo.services import DemoSize, demo_seed
 from kpis import engine
-from kpis.demo import DemoSize, demo_seed
 from kpis.models import KpiSnapshot
 from teams.models import Rep
 from teams.tree import TeamTree

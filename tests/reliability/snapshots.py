@@ -2,8 +2,8 @@
 
 import datetime as dt
 
+from demo.services import DemoSize, demo_seed
 from kpis import engine
-from kpis.demo import DemoSize, demo_seed
 from kpis.models import KpiSnapshot
 
 KEY = ("scope", "subject_id", "metric", "period_kind", "period_start")

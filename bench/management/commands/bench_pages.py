@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kpis.bench import pages
-from kpis.management.commands.seed_demo import count
+from bench import pages
+from demo.management.commands.seed_demo import count
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """A gunicorn serving this project on a free loopback port, for load runs (tests/load and
 `manage.py bench_pages`), against the database the caller names.
 
-It runs `kpis.bench.settings` (production's settings, plain http, no API throttle, sessions in
+It runs `bench.settings` (the project's settings without DEBUG, no API throttle, sessions in
 signed cookies) and otherwise inherits the caller's environment (CONN_MAX_AGE, REDIS_URL, …).
 """
 
@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-SETTINGS = "kpis.bench.settings"
+SETTINGS = "bench.settings"
 HEALTH = "/healthz"
 
 

@@ -1,6 +1,6 @@
 """What surrounds the deals: forecasts, acquisition spend and targets, derived from what each rep did.
 
-The demo seeds every app, so this is the one kpis module that writes targets.
+The demo seeds every app, so it sits above them (targets included).
 """
 
 import datetime as dt
@@ -41,8 +41,9 @@ class RepStats:
 
 
 @dataclass
-class Subject:
-    """A rep, a team or the company, with the reps it covers."""
+class Planned:
+    """A rep, a team or the company as the demo plans for it: the reps it covers, who forecasts
+    for it and who sets its targets (the one subject type is teams.subjects.Subject)."""
 
     scope: str
     rep: Rep | None
@@ -52,16 +53,16 @@ class Subject:
     boss: User  # sets its targets
 
 
-def subjects(*, regions, teams, stats_by_team: dict[int, list[RepStats]], admin: User) -> list[Subject]:
+def subjects(*, regions, teams, stats_by_team: dict[int, list[RepStats]], admin: User) -> list[Planned]:
     """Every rep, every team (regions included) and the company."""
     everyone = [s for team in teams for s in stats_by_team.get(team.pk, [])]
-    found = [Subject(Scope.REP, s.rep, None, [s], s.rep.user, s.rep.team.manager) for s in everyone]
+    found = [Planned(Scope.REP, s.rep, None, [s], s.rep.user, s.rep.team.manager) for s in everyone]
     found += [
-        Subject(Scope.TEAM, None, team, stats_by_team.get(team.pk, []), team.manager, team.parent.manager)
+        Planned(Scope.TEAM, None, team, stats_by_team.get(team.pk, []), team.manager, team.parent.manager)
         for team in teams
     ]
     found += [
-        Subject(
+        Planned(
             Scope.TEAM,
             None,
             region,
@@ -71,7 +72,7 @@ def subjects(*, regions, teams, stats_by_team: dict[int, list[RepStats]], admin:
         )
         for region in regions
     ]
-    found.append(Subject(Scope.COMPANY, None, None, everyone, admin, admin))
+    found.append(Planned(Scope.COMPANY, None, None, everyone, admin, admin))
     return found
 
 
@@ -123,7 +124,7 @@ def rep_forecasts(*, rng, window: Window, tz, rep: Rep, profile: RepProfile, won
     return rows, commits
 
 
-def rollup_forecasts(*, rng, window: Window, tz, subjects: list[Subject]):
+def rollup_forecasts(*, rng, window: Window, tz, subjects: list[Planned]):
     """Commit and best case per quarter and year for every subject, and per month for teams and
     the company (reps submit theirs monthly already): a little off the sum of their reps'
     monthly commits, submitted a day or two before the period starts."""
@@ -191,7 +192,7 @@ def spend(*, rng, window: Window, teams: list[Team], stats_by_team: dict[int, li
     return rows
 
 
-def targets(*, rng, window: Window, tz, subjects: list[Subject]):
+def targets(*, rng, window: Window, tz, subjects: list[Planned]):
     """Per rep: revenue and calls per month; per team: revenue and win rate per quarter; for the
     company: revenue per fiscal year. Each is set a week or two before its period by the
     subject's boss, a little above what the rep's team typically does; teams and the company
@@ -253,7 +254,7 @@ def targets(*, rng, window: Window, tz, subjects: list[Subject]):
         yield rows
 
 
-def _grown_from_last_quarter(subject: Subject, window: Window, i: int):
+def _grown_from_last_quarter(subject: Planned, window: Window, i: int):
     """A relative target: the previous quarter's revenue plus RELATIVE_UPLIFT percent, with the
     actual as its snapshot will hold it (a sum of amounts with two places)."""
     actual = Decimal(f"{sum(s.won[k] for s in subject.members for k in range(i - 3, i)):.2f}")

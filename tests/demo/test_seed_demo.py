@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import F, Max, Min, Q, Sum
 from django.utils import timezone
 
-from kpis.demo.shape import allocate
-from kpis.management.commands import seed_demo as seed_demo_command
+from demo.management.commands import seed_demo as seed_demo_command
+from demo.shape import allocate
 from kpis.models import (
     AcquisitionSpend,
     Activity,

@@ -2,9 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kpis.bench.explain import explain_full, write_plans
-from kpis.bench.recompute import run
-from kpis.management.commands.seed_demo import count
+from bench.explain import explain_full, write_plans
+from bench.recompute import run
+from demo.management.commands.seed_demo import count
 
 
 class Command(BaseCommand):

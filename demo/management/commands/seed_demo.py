@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from kpis.demo import DemoDatabaseNotEmpty, DemoSize, demo_seed
+from demo.services import DemoDatabaseNotEmpty, DemoSize, demo_seed
 
 
 def count(minimum: int, maximum: int | None = None):

@@ -2,7 +2,7 @@
 wrk's concurrent clients against gunicorn on loopback, next to a trivial view in the same run.
 
 The run reads the current database and writes nothing to it: its clients carry sessions signed
-here (kpis.bench.settings keeps sessions in signed cookies), so no session row, no token.
+here (bench.settings keeps sessions in signed cookies), so no session row, no token.
 """
 
 import urllib.error

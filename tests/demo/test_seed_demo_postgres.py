@@ -6,8 +6,9 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from kpis.demo import DemoSize, demo_seed, plans, services, writer
-from kpis.demo.facts import COLUMNS
+from demo import plans, services, writer
+from demo.facts import COLUMNS
+from demo.services import DemoSize, demo_seed
 from kpis.models import Customer, Opportunity
 from teams.models import Rep
 
