@@ -24,7 +24,7 @@ from kpis.models import (
     Opportunity,
     Stage,
 )
-from kpis.periods import Period
+from kpis.periods import Period, month_index, month_start
 
 ZERO = Decimal(0)
 
@@ -58,12 +58,13 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
     )
     customers = Customer.objects.filter(owner_id=rep_id)
     new_customers = Decimal(customers.filter(acquired_on__gte=start, acquired_on__lte=end).count())
-    churned = Decimal(customers.filter(churned_on__gte=start, churned_on__lte=end).count())
-    active_at_start = Decimal(
-        customers.filter(acquired_on__lt=start)
-        .filter(Q(churned_on__isnull=True) | Q(churned_on__gte=start))
-        .count()
+    base = customers.filter(acquired_on__lt=start).filter(
+        Q(churned_on__isnull=True) | Q(churned_on__gte=start)
     )
+    active_at_start = Decimal(base.count())
+    churned_from_base = Decimal(base.filter(churned_on__lte=end).count())
+    year_start = month_start(month_index(end) - 11)  # the 12 months ending with `end`
+    churned_in_year = Decimal(customers.filter(churned_on__gte=year_start, churned_on__lte=end).count())
     spend = (
         AcquisitionSpend.objects.filter(rep_id=rep_id, spent_on__gte=start, spent_on__lte=end).aggregate(
             s=Sum("amount")
@@ -87,11 +88,9 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
         .distinct()
     ):
         buyers += 1
-        repeat_buyers += owned_wins.filter(customer_id=customer_id, closed_on__lt=start).exists()
-    existing_revenue = (
-        owned_wins.filter(
-            closed_on__gte=start, closed_on__lte=end, customer__acquired_on__lt=start
-        ).aggregate(s=Sum("amount"))["s"]
+        repeat_buyers += owned_wins.filter(customer_id=customer_id, closed_on__lte=end).count() >= 2
+    revenue_in_year = (
+        owned_wins.filter(closed_on__gte=year_start, closed_on__lte=end).aggregate(s=Sum("amount"))["s"]
         or ZERO
     )
     forecast = (
@@ -124,8 +123,8 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
         "meetings_held": (Decimal(activities.filter(kind="meeting").count()), None),
         "new_customers": (new_customers, None),
         "cac": (spend, new_customers),
-        "churn_rate": (churned, active_at_start),
-        "cltv": (existing_revenue * settings.GROSS_MARGIN, churned),
+        "churn_rate": (churned_from_base, active_at_start),
+        "cltv": (revenue_in_year * settings.GROSS_MARGIN, churned_in_year),
         "nps": (Decimal((nps["pro"] - nps["det"]) * 100), Decimal(nps["n"])),
         "repeat_purchase_rate": (Decimal(repeat_buyers), Decimal(buyers)),
         "forecast_accuracy": (

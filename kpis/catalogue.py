@@ -157,8 +157,8 @@ METRICS = [
         "Churn",
         "ratio",
         False,
-        "Customers churned in the period / customers active at its start.",
-        c("churned"),
+        "Of the customers active at the period's start, the share that churned during it.",
+        c("churned_from_base"),
         c("active_at_start"),
     ),
     Metric(
@@ -166,11 +166,10 @@ METRICS = [
         "CLTV",
         "money",
         True,
-        "(Revenue from existing customers / active customers) × gross margin / churn rate.",
-        # With both "active" counts taken at the period's start this reduces to
-        # existing revenue × margin / churned customers — still linear, so it rolls up.
-        c("existing_revenue", "GROSS_MARGIN"),
-        c("churned"),
+        "Revenue per customer × gross margin / churn rate, over the 12 months ending with the "
+        "period: gross margin × revenue won from customers / customers churned in them.",
+        c("customer_revenue_12m", "GROSS_MARGIN"),
+        c("churned_12m"),
     ),
     Metric(
         "nps",
@@ -186,7 +185,8 @@ METRICS = [
         "Repeat purchase rate",
         "ratio",
         True,
-        "Of the customers with a won deal in the period, the share with an earlier won deal.",
+        "Of the customers with a won deal in the period, the share with at least two won deals up to "
+        "its end (earlier ones, or two in the period).",
         c("repeat_buyers"),
         c("buyers"),
     ),

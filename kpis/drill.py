@@ -9,13 +9,14 @@ figure cannot disagree (tests/kpis/test_drill_matches_figures.py).
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kpis.periods import Period
+from kpis.periods import Period, month_start
 from teams.models import Rep
 from teams.subjects import Scope, Subject
 from teams.tree import TeamTree
 
 from .engine import attribution as credit
 from .engine.attribution import Facts, Leaves
+from .engine.read import TRAILING_MONTHS
 from .models import ForecastSubmission
 
 
@@ -137,9 +138,15 @@ def _open_at_end(leaves: Leaves, period: Period):
     return credit.open_deals(leaves, period.end)
 
 
-def _wins_from_existing_customers(leaves: Leaves, period: Period):
-    # cltv's numerator: revenue from customers acquired before the period.
-    return credit.CUSTOMER_WINS.of(leaves, period=period).filter(customer__acquired_on__lt=period.start)
+def _wins_in_trailing_year(leaves: Leaves, period: Period):
+    # cltv's numerator: revenue from customers over the 12 months ending with the period.
+    first = month_start(period.last_month - TRAILING_MONTHS + 1)
+    return credit.CUSTOMER_WINS.of(leaves, since=first).filter(closed_on__lte=period.end)
+
+
+def _churned_from_base(leaves: Leaves, period: Period):
+    # churn's numerator: of the customers churned in the period, those acquired before it began.
+    return credit.CHURNED_CUSTOMERS.of(leaves, period=period).filter(acquired_on__lt=period.start)
 
 
 # metric key → (what a row is, which facts, how they are listed)
@@ -163,10 +170,10 @@ BEHIND = {
     "meetings_held": ("meetings", _in(credit.ACTIVITIES, kind="meeting"), ACTIVITIES),
     "new_customers": ("customers acquired", _in(credit.ACQUIRED_CUSTOMERS), CUSTOMERS),
     "cac": ("customers acquired", _in(credit.ACQUIRED_CUSTOMERS), CUSTOMERS),
-    "churn_rate": ("customers churned", _in(credit.CHURNED_CUSTOMERS), CHURNED),
+    "churn_rate": ("customers of the active base churned", _churned_from_base, CHURNED),
     # Customer metrics follow the customer's owner, not the deal's rep.
     "repeat_purchase_rate": ("won deals with a customer", _in(credit.CUSTOMER_WINS), DEALS),
-    "cltv": ("won deals from existing customers", _wins_from_existing_customers, DEALS),
+    "cltv": ("won deals with a customer in the 12 months to the period's end", _wins_in_trailing_year, DEALS),
     "nps": ("NPS responses", _in(credit.NPS_RESPONSES), NPS_RESPONSES),
 }
 

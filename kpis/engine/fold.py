@@ -14,7 +14,7 @@ from kpis.periods import LENGTH, Period, fiscal_shift
 from teams.subjects import COMPANY, Scope, Subject
 from teams.tree import TeamTree
 
-from .read import ZERO, MonthlyFacts, Table, table
+from .read import TRAILING_MONTHS, ZERO, MonthlyFacts, Table, table
 
 # Which boundary of a period each stock is read at: the pipeline open at its end, the customers
 # active at its start (the level after the month before it).
@@ -47,6 +47,7 @@ class Periods:
     def __init__(self, facts: MonthlyFacts):
         self.facts = facts
         self.stocks = {name: Stock(deltas) for name, deltas in facts.stocks.items()}
+        self.trailing = {name: Stock(deltas) for name, deltas in facts.trailing.items()}
 
     def fold(self, kind: str, periods: list[Period]) -> Table:
         folded = table()
@@ -57,17 +58,21 @@ class Periods:
                 p = (month - shift) // length
                 if p in wanted:
                     _add(folded[leaf].setdefault(p, {}), comps)
-        for (leaf, p), (buyers, repeat, existing) in self.facts.wins.sums[kind].items():
+        for (leaf, p), comps in self.facts.per_kind.sums[kind].items():
             if p in wanted:
-                _add(
-                    folded[leaf].setdefault(p, {}),
-                    {"buyers": buyers, "repeat_buyers": repeat, "existing_revenue": existing},
-                )
+                _add(folded[leaf].setdefault(p, {}), comps)
         for name, stock in self.stocks.items():
             for leaf in stock.levels:
                 for period in periods:
                     month = period.last_month if STOCK_AT_END[name] else period.first_month - 1
                     folded[leaf][period.index][name] = stock.at(leaf, month)
+        for name, running in self.trailing.items():
+            for leaf in running.levels:
+                for period in periods:
+                    last = period.last_month
+                    folded[leaf][period.index][name] = running.at(leaf, last) - running.at(
+                        leaf, last - TRAILING_MONTHS
+                    )
         return folded
 
 

@@ -161,88 +161,131 @@ def spend(leaves, from_month, into):
 FLOWS = [activities, leads, nps, spend]
 
 
-class CustomerWins:
-    """Won deals seen from the customer's owner: revenue from existing customers, repeat buyers.
+class PerKind:
+    """Components that do not add up over months, counted for each period kind by itself:
+    {kind: {(leaf, period index): {component: value}}}."""
 
-    Buyers are distinct customers, so a quarter is not the sum of its months: each period kind
-    counts its buyers itself. The rows (customer × month) are streamed in customer order and
-    only the counts are kept, so memory does not grow with the number of customers. A
-    customer's first win is its first row when they cover all history, else read for them.
+    def __init__(self):
+        self.sums = {kind: defaultdict(lambda: defaultdict(Decimal)) for kind in KINDS}
+        self.shifts = [(kind, fiscal_shift(kind), LENGTH[kind]) for kind in KINDS]
+
+
+def customer_wins(leaves: Leaves, from_month: int | None, per_kind: PerKind, into: Table) -> None:
+    """Won deals seen from the customer's owner: the revenue from customers per month (a flow),
+    and per period kind the buyers and repeat buyers — customers with at least two won deals up to
+    the period's end, earlier ones or two in the period.
+
+    Buyers are distinct customers, so a quarter is not the sum of its months. The rows (customer
+    × month) are streamed in customer order and only the counts are kept, so memory does not
+    grow with the number of customers. A customer's wins before `from_month` are counted for them.
     """
+    wins = _by_month(credit.CUSTOMER_WINS, leaves, from_month)
+    earlier = {} if from_month is None else _wins_before(wins, from_month)
+    rows = (
+        wins.annotate(month=month_number("closed_on"))
+        .values_list("customer__owner_id", "customer_id", "month")
+        .annotate(amount=Sum("amount"), deals=Count("pk"))
+        .order_by("customer_id", "month")
+    )
+    if from_month is None:  # all history: stream it (a recent slice is small, and one query)
+        rows = rows.iterator(chunk_size=10_000)
+    current, counted = None, {}
+    for owner, customer, month, amount, deals in rows:
+        if customer != current:  # (kind → the last period counted as a buyer, as a repeat buyer)
+            current, counted, won = customer, {}, earlier.get(customer, 0)
+        leaf = Subject(Scope.REP, owner) if owner is not None else COMPANY
+        into[leaf][month]["customer_revenue"] = into[leaf][month].get("customer_revenue", ZERO) + amount
+        won += deals
+        for kind, shift, length in per_kind.shifts:
+            p = (month - shift) // length
+            slot = per_kind.sums[kind][leaf, p]
+            buyer, repeat = counted.get(kind, (None, None))
+            if buyer != p:  # months come in order: a new period
+                slot["buyers"] += 1
+                buyer = p
+            if won >= 2 and repeat != p:
+                slot["repeat_buyers"] += 1
+                repeat = p
+            counted[kind] = (buyer, repeat)
 
-    def __init__(self, leaves: Leaves, from_month: int | None):
-        wins = _by_month(credit.CUSTOMER_WINS, leaves, from_month)
-        first_win = None if from_month is None else self._first_wins(wins)
-        # {kind: {(leaf, period): [buyers, repeat buyers, revenue from existing customers]}}
-        self.sums = {kind: defaultdict(lambda: [0, 0, ZERO]) for kind in KINDS}
-        shifts = [(kind, fiscal_shift(kind), LENGTH[kind]) for kind in KINDS]
-        rows = (
-            wins.annotate(month=month_number("closed_on"), acquired=month_number("customer__acquired_on"))
-            .values_list("customer__owner_id", "customer_id", "month", "acquired")
-            .annotate(amount=Sum("amount"))
-            .order_by("customer_id", "month")
-        )
-        if from_month is None:  # all history: stream it (a recent slice is small, and one query)
-            rows = rows.iterator(chunk_size=10_000)
-        current, last_counted = None, {}
-        for owner, customer, month, acquired, amount in rows:
-            if customer != current:
-                current, last_counted = customer, {}
-                first = month if first_win is None else first_win[customer]
-            leaf = Subject(Scope.REP, owner) if owner is not None else COMPANY
-            for kind, shift, length in shifts:
-                p = (month - shift) // length
-                slot = self.sums[kind][leaf, p]
-                if acquired is not None and (acquired - shift) // length < p:
-                    slot[2] += amount
-                if last_counted.get(kind) != p:  # months come in order: a new period
-                    last_counted[kind] = p
-                    slot[0] += 1
-                    slot[1] += (first - shift) // length < p
 
-    @staticmethod
-    def _first_wins(wins) -> dict[int, int]:
-        first = (
-            Opportunity.objects.filter(credit.CUSTOMER_WINS.where, customer_id__in=wins.values("customer_id"))
-            .values("customer_id")
-            .annotate(first=Min("closed_on"))
-            .values_list("customer_id", "first")
-            .order_by()
+def _wins_before(wins, from_month: int) -> dict[int, int]:
+    before = (
+        Opportunity.objects.filter(
+            credit.CUSTOMER_WINS.where,
+            customer_id__in=wins.values("customer_id"),
+            closed_on__lt=month_start(from_month),
         )
-        return {customer: month_index(day) for customer, day in first}
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values_list("customer_id", "n")
+        .order_by()
+    )
+    return dict(before)
+
+
+def churned_customers(leaves: Leaves, per_kind: PerKind) -> list[dict]:
+    """Per owner and churn month (all history: the active base needs it), with the month each
+    churned customer was acquired in. Churn counts, per period kind, the customers churned in a
+    period that were acquired before it began: those in its active base."""
+    rows = list(
+        credit.CHURNED_CUSTOMERS.of(leaves)
+        .annotate(p=month_of(credit.CHURNED_CUSTOMERS), a=month_number("acquired_on"))
+        .values(credit.CHURNED_CUSTOMERS.rep, "p", "a")
+        .annotate(churned=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        row["p"] = month_index(row["p"])
+        leaf = credit.CHURNED_CUSTOMERS.leaf(row)
+        for kind, shift, length in per_kind.shifts:
+            p = (row["p"] - shift) // length
+            if (row["a"] - shift) // length < p:
+                per_kind.sums[kind][leaf, p]["churned_from_base"] += row["churned"]
+    return rows
+
+
+# Trailing figures: a period's value covers the 12 months ending with it (cltv).
+TRAILING_MONTHS = 12
 
 
 class MonthlyFacts:
     """Everything the engine needs from the facts of some leaves, read once: flows per leaf and
-    month (from `from_month` on, when given), buyers per period kind, and the monthly ins and
-    outs of the two stocks (pipeline, active customers), which always start from the beginning."""
+    month (from `from_month` on, when given), the components counted per period kind (buyers,
+    churn from the base), and the monthly changes of the stocks (pipeline, active customers:
+    always from the beginning) and of the trailing 12-month sums (from 11 months earlier)."""
 
     def __init__(self, leaves: Leaves, from_month: int | None = None):
         self.flows: Table = table()
+        self.per_kind = PerKind()
         for flow in FLOWS:
             flow(leaves, from_month, self.flows)
         closed = closed_deals(leaves)
         deal_flows = ["won_amount", "won_count", "lost_count", "cycle_days", "cycle_count"]
         _add(self.flows, _since(closed, from_month), credit.CLOSED_DEALS, deal_flows)
         acquired = _grouped(credit.ACQUIRED_CUSTOMERS, leaves, None, new_customers=Count("pk"))
-        churned = _grouped(
-            credit.CHURNED_CUSTOMERS,
-            leaves,
-            None,
-            churned=Count("pk"),
-            # Of those, the ones with an acquisition date: they were in the active base.
-            churned_active=Count("pk", filter=Q(acquired_on__isnull=False)),
-        )
         _add(self.flows, _since(acquired, from_month), credit.ACQUIRED_CUSTOMERS, ["new_customers"])
-        _add(self.flows, _since(churned, from_month), credit.CHURNED_CUSTOMERS, ["churned"])
-        self.wins = CustomerWins(leaves, from_month)
+        churned = churned_customers(leaves, self.per_kind)
+        window_start = None if from_month is None else from_month - (TRAILING_MONTHS - 1)
+        customer_revenue: Table = table()
+        customer_wins(leaves, window_start, self.per_kind, customer_revenue)
         opened = _grouped(credit.DEALS_BY_CREATION, leaves, None, **PIPELINE_SUMS)
         pipeline = credit.DEALS_BY_CREATION
         self.stocks = {  # name: {leaf: {month: in − out}}
             "pipeline": _deltas(opened, closed, pipeline, "amount_sum", "amount_sum"),
             "weighted_pipeline": _deltas(opened, closed, pipeline, "weighted_sum", "weighted_sum"),
+            # Every churned customer has an acquisition date (a database constraint).
             "active_at_start": _deltas(
-                acquired, churned, credit.ACQUIRED_CUSTOMERS, "new_customers", "churned_active"
+                acquired, churned, credit.ACQUIRED_CUSTOMERS, "new_customers", "churned"
+            ),
+        }
+        self.trailing = {  # name: {leaf: {month: in}}, summed over the last 12 months of a period
+            "customer_revenue_12m": {
+                leaf: {m: comps["customer_revenue"] for m, comps in by_month.items()}
+                for leaf, by_month in customer_revenue.items()
+            },
+            "churned_12m": _deltas(
+                _since(churned, window_start), [], credit.CHURNED_CUSTOMERS, "churned", "churned"
             ),
         }
 

@@ -29,8 +29,9 @@ COMPONENTS = {
     "cycle_count": D(3),  # 33.333333…
     "nps_net": D(-7),  # a negative score
     "nps_responses": D(9),
-    "existing_revenue": D("333.33"),
-    "churned": D(3),
+    "customer_revenue_12m": D("333.33"),
+    "churned_12m": D(3),
+    "churned_from_base": D(2),
     "spend": D(50),
     "new_customers": D(0),  # CAC over zero: undefined, never 0
     "weighted_pipeline": D("12.3456785"),  # a tie at the seventh place, on a plain figure
