@@ -4,6 +4,7 @@ With nothing set it runs on SQLite with eager Celery, so `make demo` works on a 
 Production: salesperf.settings_production, which demands what a deployment must set.
 """
 
+import ipaddress
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +20,11 @@ SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-prod
 DEBUG = env.bool("DEBUG", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The addresses or networks (CIDR) of the reverse proxies in front of the app, whose
+# X-Forwarded-For is believed; none by default: the client is REMOTE_ADDR. salesperf/proxies.py
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo stops the start, not every request
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -40,6 +46,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: REMOTE_ADDR becomes the client's address, X-Forwarded-For believed only from
+    # TRUSTED_PROXIES (salesperf/proxies.py).
+    "salesperf.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "salesperf.middleware.ServiceUnavailableMiddleware",
@@ -187,6 +196,9 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "1200/minute"},
+    # The client is REMOTE_ADDR, which salesperf.proxies.ClientAddressMiddleware has set from
+    # TRUSTED_PROXIES: DRF's default (None) would believe any X-Forwarded-For.
+    "NUM_PROXIES": 0,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # DRF's handler, plus: a Django ValidationError (model or service) is a 400 with field errors.
     "EXCEPTION_HANDLER": "teams.api.exception_handler",
