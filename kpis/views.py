@@ -5,7 +5,6 @@ page shows, come from kpis.pages. The pages that show KPIs against targets (home
 dashboard) live in targets.views.
 """
 
-import csv
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -18,6 +17,8 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+
+from salesperf import csv
 
 from . import catalogue
 from .crm_import import FILES, ImportFailed, import_crm
