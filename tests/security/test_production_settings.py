@@ -96,6 +96,11 @@ def test_plain_http_is_sent_to_https_and_a_tls_proxy_is_believed(production):
     assert production["proxied"]["status"] == 200
 
 
+def test_a_load_balancers_health_check_gets_its_200_over_plain_http(production):
+    assert production["healthz"]["status"] == 200
+    assert production["healthz"]["headers"]["Location"] is None
+
+
 def test_cookies_are_https_only_and_the_session_hidden_from_scripts(production):
     csrf = production["https"]["cookies"]["csrftoken"]
     login = production["login"]
