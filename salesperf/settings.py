@@ -50,6 +50,7 @@ MIDDLEWARE = [
     # TRUSTED_PROXIES (salesperf/proxies.py).
     "salesperf.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "salesperf.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "salesperf.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -87,6 +87,7 @@ def test_an_https_response_carries_the_security_headers(production):
     assert https["headers"]["X-Content-Type-Options"] == "nosniff"
     assert https["headers"]["Referrer-Policy"] == "same-origin"
     assert https["headers"]["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "script-src 'self';" in https["headers"]["Content-Security-Policy"]
 
 
 def test_plain_http_is_sent_to_https_and_a_tls_proxy_is_believed(production):
