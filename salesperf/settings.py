@@ -122,7 +122,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# https://docs.djangoproject.com/en/5.2/topics/email/ (password reset mails). No EMAIL_HOST:
+# mails are printed on the console; with it, sent over SMTP.
+EMAIL_HOST = env("EMAIL_HOST", default="")
+_email_backend = "smtp.EmailBackend" if EMAIL_HOST else "console.EmailBackend"
+EMAIL_BACKEND = env("EMAIL_BACKEND", default=f"django.core.mail.backends.{_email_backend}")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="salesperf@localhost")
 
 LOGGING = {
@@ -178,7 +188,7 @@ REST_FRAMEWORK = {
     # Token first: an anonymous request is told 401 with `WWW-Authenticate: Token`, not a bare
     # 403. Session authentication enforces CSRF on unsafe methods.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "teams.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -204,6 +214,10 @@ REST_FRAMEWORK = {
     # DRF's handler, plus: a Django ValidationError (model or service) is a 400 with field errors.
     "EXCEPTION_HANDLER": "teams.api.exception_handler",
 }
+
+# An API token (POST /api/v1/auth/token/) stops working this many days after it was issued;
+# asking again then gives a new one. teams/tokens.py
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
 
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
