@@ -180,7 +180,12 @@ def crm_import(request):
                         out.write(chunk)
             try:
                 with transaction.atomic():
-                    report = import_crm(folder, recompute=not preview, progress=lambda *_: None)
+                    # A preview shows what the files change in the existing org; the import then
+                    # applies those changes only if the admin ticked them (their digest).
+                    confirm_org = True if preview else request.POST.get("confirm_org", "")
+                    report = import_crm(
+                        folder, recompute=not preview, progress=lambda *_: None, confirm_org=confirm_org
+                    )
                     transaction.set_rollback(preview)
             except ImportFailed as e:
                 error = str(e).replace(folder + "/", "")
