@@ -95,7 +95,7 @@ class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
     rep = rep_field()
     rep_name = name_of("rep.full_name")
     customer = customer_field()
-    customer_name = name_of("customer.name")
+    customer_name = serializers.SerializerMethodField()
     stage_name = name_of("stage.name")
     outcome = serializers.ChoiceField(source="stage.outcome", choices=Stage.Outcome.choices, read_only=True)
 
@@ -118,6 +118,21 @@ class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
             "closed_on",
         ]
         extra_kwargs = {"amount": {"min_value": 0}}
+
+    def get_customer_name(self, obj) -> str | None:
+        """The customer's name where the reader may see the customer: a deal of one of your reps
+        may be with a customer another team owns, and then only its id is given."""
+        if obj.customer is None:
+            return None
+        if "visible_rep_ids" not in self.context:  # once per response, shared by a list's rows
+            user = self.requesting_user()
+            self.context["visible_rep_ids"] = (
+                None
+                if visibility.is_admin(user)
+                else set(visibility.visible_reps(user).values_list("pk", flat=True))
+            )
+        seen = self.context["visible_rep_ids"]
+        return obj.customer.name if seen is None or obj.customer.owner_id in seen else None
 
 
 class ActivitySerializer(ModelCleanSerializer):
@@ -148,6 +163,21 @@ class SpendSerializer(ModelCleanSerializer):
         model = AcquisitionSpend
         fields = ["id", "rep", "team", "spent_on", "amount", "channel"]
         extra_kwargs = {"amount": {"min_value": 0}}
+
+    def get_customer_name(self, obj) -> str | None:
+        """The customer's name where the reader may see the customer: a deal of one of your reps
+        may be with a customer another team owns, and then only its id is given."""
+        if obj.customer is None:
+            return None
+        if "visible_rep_ids" not in self.context:  # once per response, shared by a list's rows
+            user = self.requesting_user()
+            self.context["visible_rep_ids"] = (
+                None
+                if visibility.is_admin(user)
+                else set(visibility.visible_reps(user).values_list("pk", flat=True))
+            )
+        seen = self.context["visible_rep_ids"]
+        return obj.customer.name if seen is None or obj.customer.owner_id in seen else None
 
     def validate(self, attrs):
         rep, team = self.current(attrs, "rep"), self.current(attrs, "team")
@@ -180,6 +210,21 @@ class ForecastSerializer(ModelCleanSerializer):
         ]
         read_only_fields = ["submitted_at", "submitted_by"]
         extra_kwargs = {"amount": {"min_value": 0}}
+
+    def get_customer_name(self, obj) -> str | None:
+        """The customer's name where the reader may see the customer: a deal of one of your reps
+        may be with a customer another team owns, and then only its id is given."""
+        if obj.customer is None:
+            return None
+        if "visible_rep_ids" not in self.context:  # once per response, shared by a list's rows
+            user = self.requesting_user()
+            self.context["visible_rep_ids"] = (
+                None
+                if visibility.is_admin(user)
+                else set(visibility.visible_reps(user).values_list("pk", flat=True))
+            )
+        seen = self.context["visible_rep_ids"]
+        return obj.customer.name if seen is None or obj.customer.owner_id in seen else None
 
     def get_period(self, obj) -> str:
         return Period.containing(obj.period_kind, obj.period_start).label

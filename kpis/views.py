@@ -5,7 +5,6 @@ page shows, come from kpis.pages. The pages that show KPIs against targets (home
 dashboard) live in targets.views.
 """
 
-import csv
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -19,6 +18,7 @@ from django.http import Http404, HttpResponseBadRequest, JsonResponse, Streaming
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from salesperf import csv
 from teams.subjects import Subject
 
 from . import catalogue
@@ -181,7 +181,12 @@ def crm_import(request):
                         out.write(chunk)
             try:
                 with transaction.atomic():
-                    report = import_crm(folder, recompute=not preview, progress=lambda *_: None)
+                    # A preview shows what the files change in the existing org; the import then
+                    # applies those changes only if the admin ticked them (their digest).
+                    confirm_org = True if preview else request.POST.get("confirm_org", "")
+                    report = import_crm(
+                        folder, recompute=not preview, progress=lambda *_: None, confirm_org=confirm_org
+                    )
                     transaction.set_rollback(preview)
             except ImportFailed as e:
                 error = str(e).replace(folder + "/", "")

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from kpis.periods import Period
+from salesperf import csv as safe_csv
 from teams import visibility
 from teams.models import Rep, Team
 
@@ -87,7 +88,7 @@ def targets_export_csv(*, user, stream) -> None:
 
     user=None writes every target (the command line, whose user has the database anyway).
     """
-    out = csv.writer(stream, lineterminator="\n")
+    out = safe_csv.writer(stream, lineterminator="\n")
     out.writerow(COLUMNS + RELATIVE_COLUMNS)
     targets = _visible_targets(user).select_related("rep", "team")
     targets = targets.order_by(
@@ -182,7 +183,7 @@ def _read(file) -> list[tuple[int, dict[str, str] | str]]:
 
 
 def _subject(row, names) -> tuple[str, int]:
-    scope, name = row["scope"].lower(), row["name"]
+    scope, name = row["scope"].lower(), safe_csv.text_of(row["name"])  # as the export wrote it
     if scope == "company":
         if name != COMPANY_NAME:
             raise ValidationError(f"a company target's name is '{COMPANY_NAME}', not '{name}'.")

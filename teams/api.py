@@ -26,7 +26,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, I
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 
-from . import login, visibility
+from . import login, tokens, visibility
 from .filtersets import RepFilterSet, TeamFilterSet
 from .serializers import RepSerializer, TeamSerializer, field_errors
 
@@ -209,6 +209,7 @@ class LimitedAuthTokenSerializer(AuthTokenSerializer):
             login.failed(request, username)
             raise
         login.succeeded(request, username)
+        tokens.token_drop_expired(user=attrs["user"])  # so that an expired token is replaced
         return attrs
 
 

@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,6 +5,7 @@ from kpis import catalogue
 from kpis.models import KpiSnapshot
 from kpis.periods import KINDS, Period
 from kpis.selectors import snapshots_visible_to
+from salesperf import csv
 from teams.models import Rep, Team
 
 SCOPE_ORDER = {"rep": 0, "team": 1, "company": 2}
