@@ -127,12 +127,17 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
         "cltv": (revenue_in_year * settings.GROSS_MARGIN, churned_in_year),
         "nps": (Decimal((nps["pro"] - nps["det"]) * 100), Decimal(nps["n"])),
         "repeat_purchase_rate": (Decimal(repeat_buyers), Decimal(buyers)),
-        "forecast_accuracy": (
-            (max(ZERO, won_amount - abs(won_amount - forecast)), won_amount)
-            if forecast is not None
-            else (ZERO, ZERO)
-        ),
+        "forecast_accuracy": _accuracy(won_amount, forecast, ended=end < timezone.localdate()),
     }
+
+
+def _accuracy(won, forecast, *, ended):
+    """max(0, 1 − |won − forecast| / won) for an ended period; a complete miss is 0 / forecast."""
+    if forecast is None or not ended or (won == 0 and forecast <= 0):
+        return ZERO, ZERO
+    if won == 0:
+        return ZERO, forecast
+    return max(ZERO, won - abs(won - forecast)), won
 
 
 def naive_save(rep_id: int, month: Period, pairs) -> None:

@@ -18,3 +18,13 @@ class PeriodKind(models.TextChoices):
     MONTH = "month"
     QUARTER = "quarter"
     YEAR = "year"
+
+
+class FigureState(models.TextChoices):
+    """What a figure is: a number to act on, one that may still change, none at all (its
+    denominator is 0: the catalogue says why), or a metric that does not apply to the subject."""
+
+    FINAL = "final"
+    PROVISIONAL = "provisional"
+    UNDEFINED = "undefined"
+    NOT_APPLICABLE = "not_applicable", "not applicable"

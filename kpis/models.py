@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from teams.models import Rep, Team
 from teams.subjects import Scope
 
-from .fields import MoneyField, PeriodKind
+from .fields import FigureState, MoneyField, PeriodKind
 from .periods import FIRST_YEAR, LAST_YEAR, in_range
 
 
@@ -303,8 +303,9 @@ class KpiSnapshot(models.Model):
     numerator = models.DecimalField(max_digits=24, decimal_places=6)
     denominator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
     value = models.DecimalField(
-        max_digits=24, decimal_places=6, null=True, blank=True, help_text="Empty when undefined."
+        max_digits=24, decimal_places=6, null=True, blank=True, help_text="Empty unless final or provisional."
     )
+    state = models.CharField(max_length=14, choices=FigureState.choices, default=FigureState.FINAL)
     computed_at = models.DateTimeField()
 
     class Meta:

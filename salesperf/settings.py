@@ -250,6 +250,8 @@ FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", default=1)
 CURRENCY = env("CURRENCY", default="USD")
 # Gross margin used by the cltv metric (a fraction; 1 = CLTV on revenue).
 GROSS_MARGIN = Decimal(env("GROSS_MARGIN", default="1"))
+# lead_conversion_rate counts a lead converted within this many days of its creation.
+LEAD_CONVERSION_WINDOW_DAYS = env.int("LEAD_CONVERSION_WINDOW_DAYS", default=90)
 # Target status: on track from this share of where a subject should be by today (its pace, or
 # attainment for unpaced metrics), at risk from the next, behind below it.
 TARGET_ON_TRACK_FROM = env.float("TARGET_ON_TRACK_FROM", default=1.0)

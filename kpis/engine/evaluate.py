@@ -5,9 +5,17 @@ forms in SQL for the bulk write (kpis.engine.store). forecast_accuracy alone is 
 tree: each subject compares its own revenue with its own commit, here and only here.
 """
 
+import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
+from django.utils import timezone
+
 from kpis import catalogue
+from kpis.fields import FigureState
+from kpis.models import AcquisitionSpend
+from teams.subjects import Scope
 
 from .read import ZERO
 
@@ -21,11 +29,14 @@ def summed_pairs(comps: dict) -> dict[str, Pair]:
     return catalogue.pairs(comps, SUMMED)
 
 
-def forecast_pair(revenue: Decimal, forecast: Decimal | None) -> Pair:
-    """forecast_accuracy = max(0, 1 − |R − F| / R) as numerator max(0, R − |R − F|) over R;
-    0 / 0 (undefined) without a forecast."""
-    if forecast is None:
+def forecast_pair(revenue: Decimal, forecast: Decimal | None, *, ended: bool) -> Pair:
+    """forecast_accuracy = max(0, 1 − |R − F| / R), as numerator max(0, R − |R − F|) over R; a
+    complete miss (nothing won against a positive forecast) is 0, as 0 / F. Undefined (0 / 0)
+    while the period runs, without a forecast, and when both are 0."""
+    if forecast is None or not ended:
         return ZERO, ZERO
+    if revenue == 0:
+        return (ZERO, forecast) if forecast > 0 else (ZERO, ZERO)
     return max(ZERO, revenue - abs(revenue - forecast)), revenue
 
 
@@ -39,3 +50,52 @@ def add_pairs(into: dict[str, Pair], pairs: dict[str, Pair]) -> None:
     for key, (num, den) in pairs.items():
         old_num, old_den = into.get(key, (ZERO, None))
         into[key] = (old_num + num, None if den is None else (old_den or ZERO) + den)
+
+
+# --- the state of a figure ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Circumstances:
+    """What a figure's state depends on beside its own numbers, read once per write."""
+
+    today: dt.date
+    lead_window_days: int
+    rep_spend: bool  # is acquisition spend recorded for any rep at all?
+
+    @classmethod
+    def now(cls) -> "Circumstances":
+        return cls(
+            today=timezone.localdate(timezone=timezone.get_default_timezone()),
+            lead_window_days=settings.LEAD_CONVERSION_WINDOW_DAYS,
+            rep_spend=AcquisitionSpend.objects.filter(rep__isnull=False).exists(),
+        )
+
+    def lead_window_open(self, period_end: dt.date) -> bool:
+        """Could a lead created in the period still convert within its window? (One created on the
+        period's last day has until that day + the window.)"""
+        return self.today <= period_end + dt.timedelta(days=self.lead_window_days)
+
+
+def state_of(metric: str, scope: str, denominator, period_end: dt.date, now: Circumstances) -> FigureState:
+    """Not applicable: CAC for a rep where spend is recorded for teams only. Undefined: a ratio
+    over 0. Provisional: lead conversion while a lead's window may still be open. Else final.
+    STATE_SQL below says the same for the bulk write."""
+    if metric == "cac" and scope == Scope.REP and not now.rep_spend:
+        return FigureState.NOT_APPLICABLE
+    if denominator is not None and denominator == 0:
+        return FigureState.UNDEFINED
+    if metric == "lead_conversion_rate" and now.lead_window_open(period_end):
+        return FigureState.PROVISIONAL
+    return FigureState.FINAL
+
+
+# state_of in SQL, over a row `s` of the component stage (with its period's lead_window_open) and
+# a metric row `m`; %(rep_spend)s is Circumstances.rep_spend.
+STATE_SQL = f"""
+    CASE WHEN m.metric = 'cac' AND s.scope = '{Scope.REP.value}' AND NOT %(rep_spend)s
+              THEN '{FigureState.NOT_APPLICABLE.value}'
+         WHEN m.den = 0 THEN '{FigureState.UNDEFINED.value}'
+         WHEN m.metric = 'lead_conversion_rate' AND s.lead_window_open THEN '{FigureState.PROVISIONAL.value}'
+         ELSE '{FigureState.FINAL.value}' END
+"""

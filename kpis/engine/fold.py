@@ -8,6 +8,7 @@ summed, never metric values, so a team's ratio is Σ numerator / Σ denominator 
 """
 
 import bisect
+from collections import defaultdict
 from decimal import Decimal
 
 from kpis.periods import LENGTH, Period, fiscal_shift
@@ -103,3 +104,25 @@ def _add(into: dict, comps: dict) -> None:
 def _add_periods(into: dict, by_period: dict) -> None:
     for p, comps in by_period.items():
         _add(into.setdefault(p, {}), comps)
+
+
+def forecasts_up_the_tree(own: dict, tree: TeamTree, rep_team: dict[int, int]) -> dict:
+    """{(subject, kind, period index): forecast}: each subject's own commit, and for a team or
+    the company that made none, the sum of its children's (theirs or, again, their children's);
+    absent where nobody below committed either."""
+    found = dict(own)
+    children: dict[Subject, list[Subject]] = defaultdict(list)
+    for rep, team in rep_team.items():
+        children[Subject(Scope.TEAM, team)].append(Subject(Scope.REP, rep))
+    for team, parent in tree.parent.items():
+        above = Subject(Scope.TEAM, parent) if parent is not None else COMPANY
+        children[above].append(Subject(Scope.TEAM, team))
+    periods = {(kind, index) for _, kind, index in own}
+    deepest_first = sorted(tree.parent, key=lambda t: -len(tree.ancestors(t)))
+    for subject in [*(Subject(Scope.TEAM, t) for t in deepest_first), COMPANY]:
+        for kind, index in periods:
+            if (subject, kind, index) not in found:
+                below = [found[c, kind, index] for c in children[subject] if (c, kind, index) in found]
+                if below:
+                    found[subject, kind, index] = sum(below, ZERO)
+    return found

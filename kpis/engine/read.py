@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     Count,
     DateField,
@@ -135,7 +136,13 @@ def leads(leaves, from_month, into):
         leaves,
         from_month,
         leads=Count("pk"),
-        leads_converted=Count("pk", filter=Q(converted_on__isnull=False)),
+        # Converted within the window of its creation (kpis.engine.evaluate: provisional until then).
+        leads_converted=Count(
+            "pk",
+            filter=Q(
+                converted_on__lte=F("created_on") + dt.timedelta(days=settings.LEAD_CONVERSION_WINDOW_DAYS)
+            ),
+        ),
     )
     _add(into, rows, credit.LEADS, ["leads", "leads_converted"])
 
@@ -368,7 +375,8 @@ FEW_SUBJECTS = 50
 def latest_commits(
     periods_by_kind: dict[str, list[Period]], subjects
 ) -> dict[tuple[Subject, str, int], Decimal]:
-    """The latest commit forecast per subject and period, among those made before it began."""
+    """The latest commit forecast per subject (None: every subject) and period, among those made
+    before it began."""
     starts, wanted_periods = {}, Q()
     for kind, periods in periods_by_kind.items():
         if periods:
@@ -377,7 +385,7 @@ def latest_commits(
     if not starts:
         return {}
     wanted_subjects = Q()
-    if len(subjects) <= FEW_SUBJECTS:  # else all of them, filtered below
+    if subjects is not None and len(subjects) <= FEW_SUBJECTS:  # else all of them, filtered below
         for scope, pk in subjects:
             wanted_subjects |= Q(
                 scope=scope,
@@ -391,10 +399,10 @@ def latest_commits(
         .order_by("submitted_at")
         .values_list("scope", "rep_id", "team_id", "period_kind", "period_start", "amount", "submitted_at")
     )
-    wanted, found = set(subjects), {}
+    wanted, found = None if subjects is None else set(subjects), {}
     for scope, rep_id, team_id, kind, start, amount, submitted_at in rows:
         subject = Subject(scope, rep_id or team_id or 0)
         began = timezone.make_aware(dt.datetime.combine(start, dt.time.min), LOCAL())
-        if subject in wanted and submitted_at < began:
+        if (wanted is None or subject in wanted) and submitted_at < began:
             found[subject, kind, starts[kind, start].index] = amount
     return found

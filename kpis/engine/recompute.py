@@ -8,7 +8,7 @@
   or the company — and every subject above it moves by exactly as much as it moved (sums are
   linear), so nothing beside the branch is read. When the stored snapshots do not cover the
   branch (a first fact in a new month, a team without rows yet), there is nothing to move:
-  it recomputes everything instead.
+  it recomputes everything instead — as it does when FISCAL_YEAR_START_MONTH changed.
 
 Every recompute is idempotent, and the ones that write the same snapshots take turns.
 """
@@ -16,6 +16,7 @@ Every recompute is idempotent, and the ones that write the same snapshots take t
 import logging
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from kpis import catalogue
 from teams.models import Rep
@@ -24,12 +25,13 @@ from teams.tree import TeamTree
 
 from .attribution import Leaves
 from .evaluate import add_pairs, forecast_pair, rounded, summed_pairs
-from .fold import Periods, up_the_tree
-from .read import ZERO, MonthlyFacts, data_periods, latest_commits
+from .fold import Periods, forecasts_up_the_tree, up_the_tree
+from .read import LOCAL, ZERO, MonthlyFacts, data_periods, latest_commits
 from .store import (
     analyze_snapshots,
     children_pairs,
     delete_stale_snapshots,
+    fiscal_year_moved,
     spans,
     stored_pairs,
     write_components,
@@ -49,10 +51,11 @@ def recompute_all(*, full: bool = False, progress=None) -> int:
     """Every rep, team and the company, in one pass and one transaction (recompute_kpis, bulk
     loads, the benchmark; the nightly Celery run fans out per top-level team instead).
 
-    full: also rewrite unchanged rows (fresh computed_at) and drop stale snapshots."""
+    full: also rewrite unchanged rows (fresh computed_at) and drop stale snapshots (dropped anyway
+    when FISCAL_YEAR_START_MONTH changed: the old years are not periods any more)."""
     _take_turns(COMPANY_TURN, *TeamTree.load().roots())
     written = _from_facts(None, force=full, progress=progress)
-    if full:
+    if full or fiscal_year_moved():  # the years of the old setting go
         delete_stale_snapshots()
     analyze_snapshots()
     return written
@@ -78,7 +81,8 @@ def _from_facts(roots: list[int] | None, *, force=False, progress=None) -> int:
     leaves = Leaves() if roots is None else Leaves(frozenset(rep_team), frozenset(team_ids), company=False)
     periods_by_kind = data_periods()
     facts = Periods(MonthlyFacts(leaves))
-    forecasts = latest_commits(periods_by_kind, subjects)
+    forecasts = forecasts_up_the_tree(latest_commits(periods_by_kind, subjects), tree, rep_team)
+    today = timezone.localdate(timezone=LOCAL())
 
     def rows():
         for done, (kind, periods) in enumerate(periods_by_kind.items(), 1):
@@ -88,7 +92,10 @@ def _from_facts(roots: list[int] | None, *, force=False, progress=None) -> int:
                 for period in periods:
                     comps = by_period.get(period.index, {})
                     forecast = forecasts.get((subject, kind, period.index))
-                    comps["forecast_hit"], comps["forecast_base"] = forecast_pair(REVENUE(comps), forecast)
+                    ended = period.end < today
+                    comps["forecast_hit"], comps["forecast_base"] = forecast_pair(
+                        REVENUE(comps), forecast, ended=ended
+                    )
                     yield subject, kind, period.start, comps
             if progress:
                 progress(done, len(periods_by_kind))
@@ -109,12 +116,15 @@ def recompute_subject(subject: Subject, *, since=None) -> int:
         log.info("%s is gone; nothing to recompute.", subject)
         return 0
     _take_turns(COMPANY_TURN, *[s.pk for s in chain if s.scope == Scope.TEAM][-1:])  # its top-level team
-    span, stored_span = spans()
-    if _span_changed(span, stored_span):
+    span, stored_span, other_fiscal_year = spans()
+    if other_fiscal_year or _span_changed(span, stored_span):
         return recompute_all(full=True)
     periods = data_periods(since, span=span)
-    forecasts = latest_commits(periods, chain)
-    new = _own_and_children(subject, periods, tree, forecasts)
+    rep_team = dict(Rep.objects.values_list("pk", "team_id"))
+    forecasts = forecasts_up_the_tree(latest_commits(periods, None), tree, rep_team)
+    today = timezone.localdate(timezone=LOCAL())
+    ended = {(kind, p.start): p.end < today for kind, kind_periods in periods.items() for p in kind_periods}
+    new = _own_and_children(subject, periods, tree, forecasts, today)
     above = chain[1:]
     stored = stored_pairs(chain, periods)
     summed = [(key, pair) for key, pair in new.items() if key[0] != FORECAST]
@@ -135,7 +145,8 @@ def recompute_subject(subject: Subject, *, since=None) -> int:
                 revenue[kind, start] = pair[0]
         for (kind, start), amount in revenue.items():
             forecast = forecasts.get((s, kind, index[kind, start]))
-            rows.append((s, FORECAST, kind, start, forecast_pair(amount, forecast)))
+            pair = forecast_pair(amount, forecast, ended=ended[kind, start])
+            rows.append((s, FORECAST, kind, start, pair))
     return write_pairs(rows)
 
 
@@ -155,7 +166,7 @@ def _chain(subject: Subject, tree: TeamTree) -> list[Subject] | None:
     return [subject, *[Subject.team(t) for t in teams], COMPANY]
 
 
-def _own_and_children(subject: Subject, periods_by_kind, tree, forecasts) -> dict:
+def _own_and_children(subject: Subject, periods_by_kind, tree, forecasts, today) -> dict:
     """{(metric, kind, start): pair} for every period: the subject's own facts (a team's or the
     company's own leaf: team-level spend, facts of no one), plus its children's snapshots."""
     firsts = [periods[0].first_month for periods in periods_by_kind.values() if periods]
@@ -168,7 +179,7 @@ def _own_and_children(subject: Subject, periods_by_kind, tree, forecasts) -> dic
             pairs = summed_pairs(folded.get(period.index, {}))
             add_pairs(pairs, children.get((kind, period.start), {}))
             forecast = forecasts.get((subject, kind, period.index))
-            pairs[FORECAST] = forecast_pair(pairs["revenue_won"][0], forecast)
+            pairs[FORECAST] = forecast_pair(pairs["revenue_won"][0], forecast, ended=period.end < today)
             for metric, pair in pairs.items():
                 found[metric, kind, period.start] = pair
     return found

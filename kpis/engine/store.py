@@ -21,17 +21,20 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from kpis import catalogue
+from kpis.fields import FigureState
 from kpis.models import KpiSnapshot
+from kpis.periods import Period
 from teams.models import Rep
 from teams.subjects import Scope, Subject
 from teams.tree import TeamTree
 
-from .evaluate import Pair, rounded
+from .evaluate import STATE_SQL, Circumstances, Pair, rounded, state_of
 from .read import data_periods, data_range, fact_dates, first_and_last
 
 SnapshotRows = Iterable[tuple[Subject, str, str, dt.date, Pair]]  # subject, metric, kind, start, pair
@@ -42,7 +45,7 @@ BATCH = 20_000
 def write_pairs(rows: SnapshotRows, *, force: bool = False) -> int:
     """Upsert the rows whose figures changed (all of them if forced); returns the number of rows
     written."""
-    prepared = _prepared(rows)
+    prepared = _prepared(rows, Circumstances.now())
     if connection.vendor == "postgresql":
         columns = [list(column) for column in zip(*prepared, strict=True)]
         if not columns:
@@ -70,50 +73,66 @@ def write_components(rows: ComponentRows, *, force: bool = False) -> int:
             force=force,
         )
     names = catalogue.COMPONENTS
-    copied = (
-        (str(scope), pk, kind, start, *[comps.get(name, 0) for name in names])
-        for (scope, pk), kind, start, comps in rows
-    )
+    now = Circumstances.now()
+    window_open = {}  # (kind, start): Circumstances.lead_window_open
+
+    def copied():
+        for (scope, pk), kind, start, comps in rows:
+            if (kind, start) not in window_open:
+                window_open[kind, start] = now.lead_window_open(_end(kind, start))
+            yield (str(scope), pk, kind, start, window_open[kind, start], *[comps.get(n, 0) for n in names])
+
     with connection.cursor() as cursor:
         cursor.execute(CREATE_COMPONENT_STAGE)
         select, params = _metrics_sql()
-        return _copy_and_upsert(cursor, COMPONENT_STAGE, copied, select, force, params)
+        params["rep_spend"] = now.rep_spend
+        return _copy_and_upsert(cursor, COMPONENT_STAGE, copied(), select, force, params)
 
 
-def _prepared(rows: SnapshotRows):
-    """Snapshot table rows: figures rounded to the column's places, and the value from them."""
+def _end(kind: str, start: dt.date) -> dt.date:
+    return Period.from_start(kind, start).end
+
+
+def _prepared(rows: SnapshotRows, now: Circumstances):
+    """Snapshot table rows: figures rounded to the column's places, their state, and the value
+    from them (none for a figure that does not apply)."""
     for (scope, pk), metric, kind, start, (num, den) in rows:
         num, den = rounded(num), rounded(den)
-        yield str(scope), pk, metric, kind, start, num, den, rounded(catalogue.value_of(num, den))
+        state = state_of(metric, scope, den, _end(kind, start), now)
+        value = None if state == FigureState.NOT_APPLICABLE else rounded(catalogue.value_of(num, den))
+        yield str(scope), pk, metric, kind, start, num, den, value, str(state)
 
 
 # --- PostgreSQL: one upsert, from arrays or from a temporary table filled by COPY -------------
 
 SNAPSHOT = KpiSnapshot._meta.db_table
 FIGURE = "numeric(24, 6)"  # the snapshot columns' type: a cast to it rounds as `rounded` does
-SNAPSHOT_COLUMNS = ["scope", "subject", "metric", "kind", "start", "num", "den", "value"]
+SNAPSHOT_COLUMNS = ["scope", "subject", "metric", "kind", "start", "num", "den", "value", "state"]
 UNNEST_SNAPSHOTS = """
     SELECT * FROM unnest(
         %(scope)s::varchar[], %(subject)s::bigint[], %(metric)s::varchar[], %(kind)s::varchar[],
-        %(start)s::date[], %(num)s::numeric[], %(den)s::numeric[], %(value)s::numeric[]
+        %(start)s::date[], %(num)s::numeric[], %(den)s::numeric[], %(value)s::numeric[],
+        %(state)s::varchar[]
     )
 """
 COMPONENT_STAGE = "kpi_component_stage"
 CREATE_COMPONENT_STAGE = f"""
     CREATE TEMP TABLE IF NOT EXISTS {COMPONENT_STAGE} (
         scope varchar(7), subject_id bigint, period_kind varchar(7), period_start date,
+        lead_window_open boolean NOT NULL,
         {", ".join(f"{name} numeric NOT NULL" for name in catalogue.COMPONENTS)}
     ) ON COMMIT DELETE ROWS
 """
 UPSERT = f"""
     INSERT INTO {SNAPSHOT}
-        (scope, subject_id, metric, period_kind, period_start, numerator, denominator, value, computed_at)
+        (scope, subject_id, metric, period_kind, period_start, numerator, denominator, value, state,
+         computed_at)
     SELECT *, %(now)s FROM ({{select}}) AS computed
     ON CONFLICT (scope, subject_id, metric, period_kind, period_start) DO UPDATE SET
         numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator,
-        value = EXCLUDED.value, computed_at = EXCLUDED.computed_at
-    WHERE %(force)s OR ({SNAPSHOT}.numerator, {SNAPSHOT}.denominator)
-        IS DISTINCT FROM (EXCLUDED.numerator, EXCLUDED.denominator)
+        value = EXCLUDED.value, state = EXCLUDED.state, computed_at = EXCLUDED.computed_at
+    WHERE %(force)s OR ({SNAPSHOT}.numerator, {SNAPSHOT}.denominator, {SNAPSHOT}.state)
+        IS DISTINCT FROM (EXCLUDED.numerator, EXCLUDED.denominator, EXCLUDED.state)
 """
 
 
@@ -136,9 +155,15 @@ def _metrics_sql() -> tuple[str, dict]:
 
     metrics = ",\n".join(f"('{m.key}', {sql(m.numerator)}, {sql(m.denominator)})" for m in catalogue.METRICS)
     select = f"""
-        SELECT s.scope, s.subject_id, m.metric, s.period_kind, s.period_start, m.num, m.den,
-            CASE WHEN m.den IS NULL THEN m.num WHEN m.den <> 0 THEN m.num / m.den END
-        FROM {COMPONENT_STAGE} AS s CROSS JOIN LATERAL (VALUES {metrics}) AS m (metric, num, den)
+        SELECT scope, subject_id, metric, period_kind, period_start, num, den,
+            CASE WHEN state = '{FigureState.NOT_APPLICABLE.value}' THEN NULL
+                 WHEN den IS NULL THEN num WHEN den <> 0 THEN num / den END,
+            state
+        FROM (
+            SELECT s.scope, s.subject_id, m.metric, s.period_kind, s.period_start, m.num, m.den,
+                {STATE_SQL} AS state
+            FROM {COMPONENT_STAGE} AS s CROSS JOIN LATERAL (VALUES {metrics}) AS m (metric, num, den)
+        ) AS evaluated
     """
     return select, params
 
@@ -194,10 +219,11 @@ def _upsert_portable(rows, *, force: bool) -> int:
             numerator=num,
             denominator=den,
             value=value,
+            state=state,
             computed_at=now,
         )
-        for scope, pk, metric, kind, start, num, den, value in rows
-        if existing.get((scope, pk, metric, kind, start)) != (num, den)
+        for scope, pk, metric, kind, start, num, den, value, state in rows
+        if existing.get((scope, pk, metric, kind, start)) != (num, den, state)
     ]
     if changed:
         KpiSnapshot.objects.bulk_create(
@@ -205,7 +231,7 @@ def _upsert_portable(rows, *, force: bool) -> int:
             batch_size=5000,
             update_conflicts=True,
             unique_fields=["scope", "subject_id", "metric", "period_kind", "period_start"],
-            update_fields=["numerator", "denominator", "value", "computed_at"],
+            update_fields=["numerator", "denominator", "value", "state", "computed_at"],
         )
     return len(changed)
 
@@ -215,8 +241,10 @@ def _existing(rows) -> dict:
     starts = {row[4] for row in rows}
     found = KpiSnapshot.objects.filter(
         subjects_q({(row[0], row[1]) for row in rows}), period_kind__in=kinds, period_start__in=starts
-    ).values_list("scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator")
-    return {(s, pk, m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
+    ).values_list(
+        "scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator", "state"
+    )
+    return {(s, pk, m, k, start): (num, den, state) for s, pk, m, k, start, num, den, state in found}
 
 
 # --- reads of what is stored: the incremental recompute's starting point ----------------------
@@ -257,12 +285,27 @@ def children_pairs(subject: Subject, periods_by_kind, tree: TeamTree) -> dict:
     return sums
 
 
-def spans() -> tuple[tuple[dt.date, dt.date] | None, tuple[dt.date | None, dt.date | None]]:
-    """(the span of the facts worth computing, the first and last month with snapshots), in one
-    query."""
+def spans() -> tuple[tuple[dt.date, dt.date] | None, tuple[dt.date | None, dt.date | None], bool]:
+    """In one query: the span of the facts worth computing, the first and last month with
+    snapshots, and whether the stored years began in another month than FISCAL_YEAR_START_MONTH
+    (the setting changed since they were written)."""
     months = KpiSnapshot.objects.filter(period_kind="month")
-    *facts, stored = first_and_last([*fact_dates(), (months, "period_start")])
-    return data_range(facts), stored
+    years = KpiSnapshot.objects.filter(period_kind="year")
+    *facts, stored, (first_year, last_year) = first_and_last(
+        [*fact_dates(), (months, "period_start"), (years, "period_start")]
+    )
+    fiscal = settings.FISCAL_YEAR_START_MONTH
+    other_fiscal_year = any(day is not None and day.month != fiscal for day in (first_year, last_year))
+    return data_range(facts), stored, other_fiscal_year
+
+
+def fiscal_year_moved() -> bool:
+    """Were the stored years written with another FISCAL_YEAR_START_MONTH?"""
+    return (
+        KpiSnapshot.objects.filter(period_kind="year")
+        .exclude(period_start__month=settings.FISCAL_YEAR_START_MONTH)
+        .exists()
+    )
 
 
 def delete_stale_snapshots() -> int:

@@ -106,3 +106,26 @@ def test_a_fiscal_year_from_october(org, settings, deals, recompute, snapshot):
     assert snapshot(org.alice, "revenue_won", "2016") == D("500")
     assert snapshot(org.alice, "revenue_won", "2017-Q2") == D("1000")  # Jan–Mar 2017
     assert snapshot(org.alice, "revenue_won", "2017-Q3") == D("2000")  # Apr–Jun 2017
+
+
+def year_starts():
+    return set(KpiSnapshot.objects.filter(period_kind="year").values_list("period_start", flat=True))
+
+
+def test_changing_the_fiscal_year_start_rebuilds_the_years_at_the_next_recompute(
+    org, settings, deals, deal, recompute, snapshot, django_capture_on_commit_callbacks
+):
+    recompute()
+    assert year_starts() == {day("2016-01-01"), day("2017-01-01")}
+    settings.FISCAL_YEAR_START_MONTH = 4
+    with django_capture_on_commit_callbacks(execute=True):  # the next change to any fact
+        deal(org.bob, "won", "100", "2017-02-01", "2017-02-02")
+    assert year_starts() == {day("2015-04-01"), day("2016-04-01"), day("2017-04-01")}
+    assert snapshot(org.alice, "revenue_won", "2017") == D("1500")  # Apr 2016 .. Mar 2017
+
+
+def test_a_plain_recompute_also_drops_the_years_of_the_old_setting(org, settings, deals, recompute):
+    recompute()
+    settings.FISCAL_YEAR_START_MONTH = 4
+    recompute()  # recompute_all(full=False)
+    assert year_starts() == {day("2015-04-01"), day("2016-04-01"), day("2017-04-01")}

@@ -1,7 +1,9 @@
 """Forecast accuracy = max(0, 1 − |revenue won − F| / revenue won), worked out by hand.
 
 F is the latest `commit` submission for exactly that subject and period made before the period
-began (local midnight of its first day); best-case submissions and later ones are ignored.
+began (local midnight of its first day); best-case submissions and later ones are ignored. A team
+or the company that committed nothing uses the sum of its children's. Nothing won against a
+positive F is 0; while the period runs, without F, and when both are 0 it is undefined.
 
 Revenue won: alice 1000 + 3000 in January, 2000 in February (Q1 6000); bob 200 in January;
 carol 1000 in January and nothing in February. East January 4200, company January 5200.
@@ -71,11 +73,24 @@ def test_a_forecast_more_than_twice_the_revenue_scores_zero_not_negative(org, re
     assert snapshot(org.carol, "forecast_accuracy", "2017-01") == 0
 
 
-def test_without_revenue_or_without_a_forecast_accuracy_is_undefined(org, revenue, recompute, snapshot):
+def test_nothing_won_against_a_forecast_is_a_complete_miss_and_no_forecast_is_undefined(
+    org, revenue, recompute, snapshot
+):
     forecast(org.carol, "500", "2017-02-01", "2017-01-20T12:00")
+    forecast(org.bob, "0", "2017-02-01", "2017-01-20T12:00")
     recompute()
-    assert snapshot(org.carol, "forecast_accuracy", "2017-02") is None  # revenue 0
+    assert snapshot(org.carol, "forecast_accuracy", "2017-02") == 0  # 500 committed, 0 won
     assert snapshot(org.bob, "forecast_accuracy", "2017-01") is None  # no forecast
+    assert snapshot(org.bob, "forecast_accuracy", "2017-02") is None  # 0 committed, 0 won
+
+
+def test_accuracy_is_undefined_while_the_period_runs(org, deal, recompute, snapshot):
+    today = dt.date.today()
+    month = today.replace(day=1)
+    deal(org.alice, "won", "1000", month.isoformat(), today.isoformat())
+    forecast(org.alice, "1000", month.isoformat(), f"{month - dt.timedelta(days=3)}T12:00")
+    recompute()
+    assert snapshot(org.alice, "forecast_accuracy", f"{month:%Y-%m}") is None
 
 
 def test_a_teams_accuracy_compares_the_teams_own_forecast_with_the_teams_revenue(
@@ -94,9 +109,23 @@ def test_a_teams_accuracy_compares_the_teams_own_forecast_with_the_teams_revenue
     assert snapshot(org.east, "forecast_accuracy", "2017-Q1") == D("0.967742")
     # The company: 1 − |5200 − 4000| / 5200 = 4000 / 5200 = 0.769231.
     assert snapshot("company", "forecast_accuracy", "2017-01") == D("0.769231")
-    # Region and west submitted nothing: undefined, whatever the teams and reps below said.
-    assert snapshot(org.region, "forecast_accuracy", "2017-01") is None
+    # West, and carol below it, committed nothing: undefined.
     assert snapshot(org.west, "forecast_accuracy", "2017-01") is None
+    # The region committed nothing: its forecast is its children's, east 5000 + west none = 5000
+    # against 5200 won → 5000 / 5200 = 0.961538; Q1: east's 6000 against 7200 → 0.833333.
+    assert snapshot(org.region, "forecast_accuracy", "2017-01") == D("0.961538")
+    assert snapshot(org.region, "forecast_accuracy", "2017-Q1") == D("0.833333")
+
+
+def test_a_team_without_its_own_commit_adds_up_its_reps(org, revenue, recompute, snapshot):
+    forecast(org.alice, "4500", "2017-01-01", "2016-12-30T12:00")
+    forecast(org.bob, "300", "2017-01-01", "2016-12-30T12:00")
+    recompute()
+    # East: 4500 + 300 = 4800 against 4200 won → 1 − 600 / 4200 = 0.857143; so does the region
+    # and the company, with nothing from west: 4800 against 5200 → 1 − 400 / 5200 = 0.923077.
+    assert snapshot(org.east, "forecast_accuracy", "2017-01") == D("0.857143")
+    assert snapshot(org.region, "forecast_accuracy", "2017-01") == D("0.923077")
+    assert snapshot("company", "forecast_accuracy", "2017-01") == D("0.923077")
 
 
 def test_a_forecast_made_exactly_at_midnight_utc_is_too_late_in_utc(

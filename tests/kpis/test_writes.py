@@ -42,7 +42,7 @@ COMPONENTS = {
 
 def stored(subject_id):
     return {
-        s.metric: (s.numerator, s.denominator, s.value)
+        s.metric: (s.numerator, s.denominator, s.value, s.state)
         for s in KpiSnapshot.objects.filter(scope="rep", subject_id=subject_id)
     }
 
@@ -57,13 +57,15 @@ def test_components_written_by_the_database_equal_pairs_written_from_python(sett
     assert set(by_database) == set(catalogue.KEYS) == set(by_python)
     assert by_database == by_python
     # …and both are the hand-worked figures, rounded half away from zero.
-    assert by_database["win_rate"] == (D(1), D(128), D("0.007813"))
-    assert by_database["weighted_pipeline_value"] == (D("12.345679"), None, D("12.345679"))
+    assert by_database["win_rate"] == (D(1), D(128), D("0.007813"), "final")
+    assert by_database["weighted_pipeline_value"] == (D("12.345679"), None, D("12.345679"), "final")
     assert by_database["sales_cycle_days"][2] == D("33.333333")
-    assert by_database["nps"] == (D(-700), D(9), D("-77.777778"))
-    assert by_database["cltv"] == (D("116.6655"), D(3), D("38.8885"))
-    assert by_database["cac"] == (D(50), D(0), None)
-    assert by_database["revenue_won"] == (D("1000.005"), None, D("1000.005"))
+    assert by_database["nps"] == (D(-700), D(9), D("-77.777778"), "final")
+    assert by_database["cltv"] == (D("116.6655"), D(3), D("38.8885"), "final")
+    assert by_database["revenue_won"] == (D("1000.005"), None, D("1000.005"), "final")
+    # No spend recorded for any rep: CAC does not apply to one; with none acquired, to a team it
+    # would be undefined.
+    assert by_database["cac"] == (D(50), D(0), None, "not_applicable")
 
 
 def test_rounding_is_half_away_from_zero():
@@ -78,4 +80,4 @@ def test_unchanged_components_write_nothing_and_a_changed_one_rewrites_its_metri
     assert write_components([(("rep", 1), "month", START, COMPONENTS)]) == 0
     changed = {**COMPONENTS, "calls": D(4)}
     assert write_components([(("rep", 1), "month", START, changed)]) == 1
-    assert stored(1)["calls_made"] == (D(4), None, D(4))
+    assert stored(1)["calls_made"] == (D(4), None, D(4), "final")

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from kpis import services
+from kpis import engine
 from salesperf.csv import cell, text_of
 from targets.csv_io import targets_import_csv
 from targets.models import Target
@@ -60,7 +60,7 @@ def hostile(org):
         rep=org.bob, value=Decimal("950"), baseline_start=dt.date(2016, 12, 1), uplift_pct=Decimal("-5")
     )
     NpsResponseFactory(customer=CustomerFactory(owner=org.alice), responded_on=dt.date(2017, 1, 10), score=0)
-    services.recompute_all()
+    engine.recompute_all()
     return org
 
 
