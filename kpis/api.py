@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from teams import visibility
-from teams.api import ScopedReadOnlyViewSet, ScopedViewSet, is_manager_or_admin, is_signed_in
+from teams.api import ScopedReadOnlyViewSet, ScopedViewSet, is_signed_in
+from teams.models import Rep, Team
 from teams.subjects import Scope
 
 from . import catalogue
@@ -29,18 +30,18 @@ from .filtersets import (
     SpendFilterSet,
     StageFilterSet,
 )
-from .periods import Period
-from .selectors import (
-    activities_visible_to,
-    customers_visible_to,
-    forecasts_visible_to,
-    leads_visible_to,
-    nps_responses_visible_to,
-    opportunities_visible_to,
-    snapshots_visible_to,
-    spend_visible_to,
-    stages_visible_to,
+from .models import (
+    AcquisitionSpend,
+    Activity,
+    Customer,
+    ForecastSubmission,
+    KpiSnapshot,
+    Lead,
+    NpsResponse,
+    Opportunity,
+    Stage,
 )
+from .periods import Period
 from .serializers import (
     ActivitySerializer,
     CustomerSerializer,
@@ -60,9 +61,8 @@ from .serializers import (
 class CustomerViewSet(ScopedViewSet):
     """Customers owned by the reps you may see (admins also see unowned ones)."""
 
-    visible_to = staticmethod(customers_visible_to)
-    may_write = staticmethod(is_manager_or_admin)
-    select_related = ("owner",)
+    queryset = Customer.objects.select_related("owner")
+    may_write = staticmethod(visibility.is_manager)
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
     ordering_fields = ["name", "acquired_on", "churned_on", "id"]
@@ -72,9 +72,8 @@ class CustomerViewSet(ScopedViewSet):
 class LeadViewSet(ScopedViewSet):
     """Leads of the reps you may see."""
 
-    visible_to = staticmethod(leads_visible_to)
+    queryset = Lead.objects.select_related("rep")
     may_write = staticmethod(is_signed_in)
-    select_related = ("rep",)
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet
     ordering_fields = ["created_on", "converted_on", "name", "id"]
@@ -84,9 +83,8 @@ class LeadViewSet(ScopedViewSet):
 class OpportunityViewSet(ScopedViewSet):
     """Opportunities (deals) of the reps you may see."""
 
-    visible_to = staticmethod(opportunities_visible_to)
-    may_write = staticmethod(is_manager_or_admin)
-    select_related = ("rep", "customer", "stage")
+    queryset = Opportunity.objects.select_related("rep", "customer", "stage")
+    may_write = staticmethod(visibility.is_manager)
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilterSet
     ordering_fields = ["created_on", "closed_on", "amount", "name", "id"]
@@ -96,9 +94,8 @@ class OpportunityViewSet(ScopedViewSet):
 class ActivityViewSet(ScopedViewSet):
     """Calls, emails and meetings of the reps you may see."""
 
-    visible_to = staticmethod(activities_visible_to)
+    queryset = Activity.objects.select_related("rep")
     may_write = staticmethod(is_signed_in)
-    select_related = ("rep",)
     serializer_class = ActivitySerializer
     filterset_class = ActivityFilterSet
     ordering_fields = ["occurred_at", "kind", "id"]
@@ -108,9 +105,8 @@ class ActivityViewSet(ScopedViewSet):
 class NpsResponseViewSet(ScopedViewSet):
     """NPS responses of customers owned by the reps you may see."""
 
-    visible_to = staticmethod(nps_responses_visible_to)
-    may_write = staticmethod(is_manager_or_admin)
-    select_related = ("customer",)
+    queryset = NpsResponse.objects.select_related("customer")
+    may_write = staticmethod(visibility.is_manager)
     serializer_class = NpsResponseSerializer
     filterset_class = NpsResponseFilterSet
     ordering_fields = ["responded_on", "score", "id"]
@@ -120,8 +116,8 @@ class NpsResponseViewSet(ScopedViewSet):
 class SpendViewSet(ScopedViewSet):
     """Acquisition spend charged to the reps or teams you may see (company-level: admins)."""
 
-    visible_to = staticmethod(spend_visible_to)
-    may_write = staticmethod(is_manager_or_admin)
+    queryset = AcquisitionSpend.objects.all()
+    may_write = staticmethod(visibility.is_manager)
     serializer_class = SpendSerializer
     filterset_class = SpendFilterSet
     ordering_fields = ["spent_on", "amount", "id"]
@@ -134,7 +130,7 @@ class ForecastViewSet(ScopedViewSet):
     `submitted_at` and `submitted_by` are set by the server on every write: a changed forecast
     is a new submission, made now."""
 
-    visible_to = staticmethod(forecasts_visible_to)
+    queryset = ForecastSubmission.objects.all()
     may_write = staticmethod(is_signed_in)
     serializer_class = ForecastSerializer
     filterset_class = ForecastFilterSet
@@ -145,7 +141,7 @@ class ForecastViewSet(ScopedViewSet):
 class StageViewSet(ScopedViewSet):
     """Pipeline stages and their win probabilities: everyone reads, admins write."""
 
-    visible_to = staticmethod(stages_visible_to)
+    queryset = Stage.objects.all()
     serializer_class = StageSerializer
     filterset_class = StageFilterSet
     ordering_fields = ["order", "name", "probability", "id"]
@@ -156,7 +152,7 @@ class SnapshotViewSet(ScopedReadOnlyViewSet):
     """KPI snapshots (one metric, one subject, one period) of the reps and teams you may see;
     the company's (scope `company`, subject 0) for admins."""
 
-    visible_to = staticmethod(snapshots_visible_to)
+    queryset = KpiSnapshot.objects.all()
     serializer_class = SnapshotSerializer
     filterset_class = SnapshotFilterSet
     ordering_fields = ["period_start", "metric", "value", "scope", "subject_id", "id"]
@@ -191,9 +187,9 @@ def subject_name(user, scope: str, subject_id: int) -> str | None:
     if scope == Scope.COMPANY:
         return "all" if visibility.can_see_company(user) else None
     if scope == Scope.REP:
-        rows = visibility.visible_reps(user).filter(pk=subject_id).values_list("full_name", flat=True)
+        rows = Rep.objects.visible_to(user).filter(pk=subject_id).values_list("full_name", flat=True)
     else:
-        rows = visibility.visible_teams(user).filter(pk=subject_id).values_list("name", flat=True)
+        rows = Team.objects.visible_to(user).filter(pk=subject_id).values_list("name", flat=True)
     return rows.first()
 
 
@@ -206,7 +202,7 @@ def scorecard(*, user, scope: str, subject: int, period: Period) -> dict | None:
         return None
     snapshots = {
         row.metric: row
-        for row in snapshots_visible_to(user).filter(
+        for row in KpiSnapshot.objects.visible_to(user).filter(
             scope=scope, subject_id=subject, period_kind=period.kind, period_start=period.start
         )
     }

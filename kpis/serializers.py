@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from teams import visibility
 from teams.filtersets import MAX_ID
+from teams.models import Rep, Team
 from teams.serializers import ModelCleanSerializer, VisibleRelatedField
 from teams.subjects import Scope
 
@@ -25,15 +26,14 @@ from .models import (
     Stage,
 )
 from .periods import Period
-from .selectors import customers_visible_to, opportunities_visible_to
 
 
 def rep_field(**kwargs):
-    return VisibleRelatedField(visibility.visible_reps, **kwargs)
+    return VisibleRelatedField(Rep, **kwargs)
 
 
 def customer_field():
-    return VisibleRelatedField(customers_visible_to, required=False, allow_null=True)
+    return VisibleRelatedField(Customer, required=False, allow_null=True)
 
 
 def name_of(source):
@@ -124,7 +124,7 @@ class ActivitySerializer(ModelCleanSerializer):
     rep = rep_field()
     rep_name = name_of("rep.full_name")
     customer = customer_field()
-    opportunity = VisibleRelatedField(opportunities_visible_to, required=False, allow_null=True)
+    opportunity = VisibleRelatedField(Opportunity, required=False, allow_null=True)
 
     class Meta:
         model = Activity
@@ -132,7 +132,7 @@ class ActivitySerializer(ModelCleanSerializer):
 
 
 class NpsResponseSerializer(ModelCleanSerializer):
-    customer = VisibleRelatedField(customers_visible_to)
+    customer = VisibleRelatedField(Customer)
     customer_name = name_of("customer.name")
 
     class Meta:
@@ -142,7 +142,7 @@ class NpsResponseSerializer(ModelCleanSerializer):
 
 class SpendSerializer(ModelCleanSerializer):
     rep = rep_field(required=False, allow_null=True)
-    team = VisibleRelatedField(visibility.visible_teams, required=False, allow_null=True)
+    team = VisibleRelatedField(Team, required=False, allow_null=True)
 
     class Meta:
         model = AcquisitionSpend
@@ -160,7 +160,7 @@ class SpendSerializer(ModelCleanSerializer):
 
 class ForecastSerializer(ModelCleanSerializer):
     rep = rep_field(required=False, allow_null=True)
-    team = VisibleRelatedField(visibility.visible_teams, required=False, allow_null=True)
+    team = VisibleRelatedField(Team, required=False, allow_null=True)
     period = serializers.SerializerMethodField()
 
     class Meta:

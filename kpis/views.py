@@ -19,6 +19,9 @@ from django.http import Http404, HttpResponseBadRequest, JsonResponse, Streaming
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from teams.subjects import Scope, Subject, subject_name
+from teams.tree import TeamTree
+
 from . import catalogue
 from .crm_import import FILES, ImportFailed, import_crm
 from .drill import records_for
@@ -39,7 +42,7 @@ def drill(request):
     subject = get_subject_for_user(request.user, scope, subject_id)
     period = period_from(request)
     metric = catalogue.get(metric_key)
-    records = records_for(metric.key, period, subject.reps, (subject.scope, subject.pk))
+    records = records_for(metric.key, period, _rep_lookup(subject), subject)
     qs = records.queryset
     q = request.GET.get("q", "").strip()
     if "\x00" in q:  # PostgreSQL cannot compare text with NUL in it
@@ -53,7 +56,8 @@ def drill(request):
         return _csv(qs, records, f"{metric.key}-{subject.scope}-{subject.pk}-{period.label}.csv")
     page = Paginator(qs, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
     value = (
-        KpiSnapshot.objects.filter(
+        KpiSnapshot.objects.visible_to(request.user)
+        .filter(
             scope=subject.scope,
             subject_id=subject.pk,
             metric=metric.key,
@@ -68,6 +72,7 @@ def drill(request):
         "kpis/drill.html",
         {
             "subject": subject,
+            "name": subject_name(subject),
             "metric": metric,
             "period": period,
             "value": value,
@@ -78,6 +83,15 @@ def drill(request):
             "nav": "scorecard" if subject.scope == "rep" else "dashboard",
         },
     )
+
+
+def _rep_lookup(subject: Subject) -> dict | None:
+    """A Rep lookup selecting the subject's reps (None: every rep), as records_for takes them."""
+    if subject.scope == Scope.REP:
+        return {"pk": subject.pk}
+    if subject.scope == Scope.TEAM:
+        return {"team_id__in": sorted(TeamTree.load().subtree_ids([subject.pk]))}
+    return None
 
 
 class _Echo:

@@ -1,7 +1,7 @@
 """API for targets, and the scorecard with each metric's target, attainment, pace and status.
 
 Writes go through targets.services (the same validation and permissions as the pages); who may
-see a target is targets.selectors.targets_visible_to.
+see a target is Target.objects.visible_to.
 """
 
 import django_filters
@@ -15,12 +15,15 @@ from kpis import api as kpis_api
 from kpis import catalogue
 from kpis.fields import PeriodKind
 from kpis.filtersets import PeriodFilter
+from kpis.models import KpiSnapshot
 from kpis.periods import Period
-from teams.api import ScopedViewSet, is_manager_or_admin
+from teams import visibility
+from teams.api import ScopedViewSet
+from teams.filtersets import MAX_ID
 from teams.subjects import Scope
 
 from .models import Target
-from .selectors import targets_progress, targets_visible_to
+from .selectors import targets_progress
 from .services import target_delete, target_save
 
 
@@ -30,6 +33,9 @@ class TargetSerializer(serializers.ModelSerializer):
         required=False,
         allow_null=True,
         write_only=True,
+        # An id no database stores would reach the query as an integer SQLite cannot hold (a 500).
+        min_value=1,
+        max_value=MAX_ID,
         help_text="The rep's or team's id; omit for the company.",
     )
     period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
@@ -137,15 +143,12 @@ class TargetViewSet(ScopedViewSet):
     """Targets of the reps and teams you may see (company: admins). Managers write those below
     them, admins any; relative targets take `baseline` and `uplift_pct` instead of `value`."""
 
-    visible_to = staticmethod(targets_visible_to)
-    may_write = staticmethod(is_manager_or_admin)
+    queryset = Target.objects.select_related("rep", "team")
+    may_write = staticmethod(visibility.is_manager)
     serializer_class = TargetSerializer
     filterset_class = TargetFilterSet
     ordering_fields = ["period_start", "metric", "value", "updated_at", "id"]
     ordering = ["period_start", "metric", "id"]
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("rep", "team")
 
     def perform_destroy(self, target):
         target_delete(user=self.request.user, target=target)
@@ -171,7 +174,9 @@ class ScorecardView(kpis_api.ScorecardView):
                 period_kind=period.kind, period_start=period.start
             )
         )
-        states = targets_progress(targets, timezone.localdate())
+        states = targets_progress(
+            targets, timezone.localdate(), snapshots=KpiSnapshot.objects.visible_to(request.user)
+        )
         by_metric = {t.metric: (t, states[t.pk]) for t in targets}
         for row in card["metrics"]:
             if row["metric"] in by_metric:

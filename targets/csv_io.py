@@ -20,13 +20,10 @@ import io
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 
 from kpis.periods import Period
-from teams import visibility
 from teams.models import Rep, Team
 
-from .models import Target
 from .services import target_save
 
 COLUMNS = ["scope", "name", "metric", "period", "value"]
@@ -82,14 +79,12 @@ def targets_import_csv(*, user, file) -> list[str]:
     return errors
 
 
-def targets_export_csv(*, user, stream) -> None:
-    """Write the targets `user` may see to `stream` (text), in the format the import reads.
-
-    user=None writes every target (the command line, whose user has the database anyway).
-    """
+def targets_export_csv(*, targets, stream) -> None:
+    """Write `targets` (a queryset the caller has scoped: `Target.objects.visible_to(user)`) to
+    `stream` (text), in the format the import reads."""
     out = csv.writer(stream, lineterminator="\n")
     out.writerow(COLUMNS + RELATIVE_COLUMNS)
-    targets = _visible_targets(user).select_related("rep", "team")
+    targets = targets.select_related("rep", "team")
     targets = targets.order_by(
         "period_kind", "period_start", "scope", "rep__full_name", "team__name", "metric"
     )
@@ -107,15 +102,6 @@ def targets_export_csv(*, user, stream) -> None:
                 f"{t.uplift_pct:.2f}" if relative else "",
             ]
         )
-
-
-def _visible_targets(user):
-    if user is None or visibility.is_admin(user):
-        return Target.objects.all()
-    return Target.objects.filter(
-        Q(scope="rep", rep__in=visibility.visible_reps(user))
-        | Q(scope="team", team_id__in=visibility.visible_team_ids(user))
-    )
 
 
 def csv_text(data: bytes) -> str:

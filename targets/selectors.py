@@ -10,23 +10,24 @@ from django.db.models import Q
 from kpis import catalogue
 from kpis.periods import Period
 from kpis.selectors import snapshot_values
-from teams import visibility
 from teams.models import Rep
+from teams.subjects import Scope
 from teams.tree import TeamTree
 
 from .models import Target
 from .progress import Progress, progress
 
 
-def targets_progress(targets: list[Target], today: dt.date) -> dict[int, Progress]:
-    """Progress of each target on `today`, in three queries however many targets."""
+def targets_progress(targets: list[Target], today: dt.date, *, snapshots) -> dict[int, Progress]:
+    """Progress of each target on `today`, in three queries however many targets; the actuals
+    come from `snapshots` (the viewer's: `KpiSnapshot.objects.visible_to(user)`)."""
     keys = []
     for t in targets:
         scope, pk = t.subject
         keys.append((scope, pk, t.metric, t.period))
         if t.metric == "revenue_won":
             keys.append((scope, pk, "pipeline_value", t.period))
-    actuals = snapshot_values(keys)
+    actuals = snapshot_values(snapshots, keys)
     weights = _month_weights(targets)
     out = {}
     for t in targets:
@@ -81,19 +82,18 @@ class Gap:
         return self.target.value - self.reps_total
 
 
-def reconciliation_gaps(team_targets: list[Target]) -> list[Gap]:
+def reconciliation_gaps(team_targets: list[Target], tree: TeamTree) -> list[Gap]:
     """Team targets on summable metrics whose reps' targets (whole subtree) add up to something else."""
-    team_targets = [t for t in team_targets if t.scope == "team" and catalogue.get(t.metric).summable]
+    team_targets = [t for t in team_targets if t.scope == Scope.TEAM and catalogue.get(t.metric).summable]
     if not team_targets:
         return []
-    tree = TeamTree.load()
     rep_team = dict(Rep.objects.values_list("pk", "team_id"))
     q = Q()
     for t in team_targets:
         q |= Q(metric=t.metric, period_kind=t.period_kind, period_start=t.period_start)
     sums = defaultdict(Decimal)  # (team, metric, kind, start) → Σ rep targets below the team
     seen = set()
-    for r in Target.objects.filter(q, scope="rep").values(
+    for r in Target.objects.filter(q, scope=Scope.REP).values(
         "rep_id", "metric", "period_kind", "period_start", "value"
     ):
         for team in tree.ancestors(rep_team[r["rep_id"]]):
@@ -106,13 +106,3 @@ def reconciliation_gaps(team_targets: list[Target]) -> list[Gap]:
         if key in seen and sums[key] != t.value:
             gaps.append(Gap(target=t, reps_total=sums[key]))
     return gaps
-
-
-def targets_visible_to(user):
-    """The targets of the reps and teams `user` may see; the company's for admins."""
-    if visibility.is_admin(user):
-        return Target.objects.all()
-    return Target.objects.filter(
-        Q(scope="rep", rep__in=visibility.visible_reps(user))
-        | Q(scope="team", team_id__in=visibility.visible_team_ids(user))
-    )

@@ -8,11 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from kpis import catalogue
-from kpis.models import ForecastSubmission
+from kpis.models import ForecastSubmission, KpiSnapshot
 from kpis.periods import Period
 from kpis.selectors import snapshot_values
 from teams import visibility
 from teams.models import Rep, Team
+from teams.subjects import Scope, Subject, subject_name
 from teams.tree import TeamTree
 
 from .models import Target
@@ -30,19 +31,6 @@ def _period(label_or_period, field) -> Period:
         return Period.parse(str(label_or_period).strip())
     except ValueError as e:
         raise ValidationError({field: str(e)}) from None
-
-
-def subject_name(scope: str, subject_id: int) -> str:
-    if scope == "rep":
-        return (
-            Rep.objects.filter(pk=subject_id).values_list("full_name", flat=True).first()
-            or f"rep {subject_id}"
-        )
-    if scope == "team":
-        return (
-            Team.objects.filter(pk=subject_id).values_list("name", flat=True).first() or f"team {subject_id}"
-        )
-    return "the company"
 
 
 def may_set_targets_for(user, scope: str, subject_id: int, tree: TeamTree | None = None) -> bool:
@@ -64,7 +52,9 @@ def _check_subject(user, scope, subject_id):
     if model and not model.objects.filter(pk=subject_id).exists():
         raise ValidationError({"subject": f"There is no {scope} {subject_id}."})
     if not may_set_targets_for(user, scope, subject_id):
-        raise ValidationError({"subject": f"You may not set targets for {subject_name(scope, subject_id)}."})
+        raise ValidationError(
+            {"subject": f"You may not set targets for {subject_name(Subject(scope, subject_id))}."}
+        )
 
 
 def _check_value(metric, value):
@@ -87,13 +77,14 @@ def _check_value(metric, value):
     return value.quantize(SIX)
 
 
-def relative_value(*, scope, subject_id, metric, baseline: Period, uplift_pct) -> Decimal:
+def relative_value(*, user, scope, subject_id, metric, baseline: Period, uplift_pct) -> Decimal:
     """The baseline period's actual grown by uplift_pct percent; an error if there is none."""
-    actual = snapshot_values([(scope, subject_id, metric.key, baseline)]).get(
+    snapshots = KpiSnapshot.objects.visible_to(user)
+    actual = snapshot_values(snapshots, [(scope, subject_id, metric.key, baseline)]).get(
         (scope, subject_id, metric.key, baseline)
     )
     if actual is None:
-        who = subject_name(scope, subject_id)
+        who = subject_name(Subject(scope, subject_id))
         raise ValidationError(
             {"baseline": f"No {metric.label.lower()} figure for {who} in {baseline.label} to grow from."}
         )
@@ -137,7 +128,12 @@ def target_save(
                 {"uplift_pct": f"An uplift must be a number between -{UPLIFT_LIMIT:,} and {UPLIFT_LIMIT:,}."}
             )
         value = relative_value(
-            scope=scope, subject_id=subject_id, metric=metric, baseline=baseline, uplift_pct=uplift_pct
+            user=user,
+            scope=scope,
+            subject_id=subject_id,
+            metric=metric,
+            baseline=baseline,
+            uplift_pct=uplift_pct,
         )
     else:
         baseline = uplift_pct = None
@@ -151,7 +147,7 @@ def target_save(
     if existing and not replace:
         raise ValidationError(
             {
-                "period": f"{subject_name(scope, subject_id)} already has a "
+                "period": f"{subject_name(Subject(scope, subject_id))} already has a "
                 f"{metric.label.lower()} target for {period.label}."
             }
         )
@@ -204,7 +200,8 @@ def target_spread_over_months(*, user, target: Target, method: str = "even") -> 
     elif method == "seasonal":
         scope, pk = target.subject
         last_year = [m.shifted(-12) for m in months]
-        actuals = snapshot_values([(scope, pk, metric.key, m) for m in last_year])
+        keys = [(scope, pk, metric.key, m) for m in last_year]
+        actuals = snapshot_values(KpiSnapshot.objects.visible_to(user), keys)
         weights = [actuals.get((scope, pk, metric.key, m)) or Decimal(0) for m in last_year]
         if not sum(weights):
             raise ValidationError(
@@ -237,7 +234,8 @@ def target_spread_over_reps(*, user, target: Target, method: str = "even", basel
         values = _split(target.value, [Decimal(1)] * len(reps))
     elif method == "baseline":
         base = _period(baseline, "baseline")
-        actuals = snapshot_values([("rep", r, metric.key, base) for r in reps])
+        keys = [(Scope.REP, r, metric.key, base) for r in reps]
+        actuals = snapshot_values(KpiSnapshot.objects.visible_to(user), keys)
         weights = [actuals.get(("rep", r, metric.key, base)) or Decimal(0) for r in reps]
         if not sum(weights):
             raise ValidationError(
@@ -278,7 +276,7 @@ def forecast_submit(*, user, scope, subject_id, period, amount, category="commit
         )
     if scope not in ("rep", "team", "company") or not may_forecast_for(user, scope, subject_id):
         raise ValidationError(
-            {"subject": f"You may not submit forecasts for {subject_name(scope, subject_id)}."}
+            {"subject": f"You may not submit forecasts for {subject_name(Subject(scope, subject_id))}."}
         )
     try:
         amount = Decimal(str(amount)).quantize(Decimal("0.01"))

@@ -1,19 +1,17 @@
 """The API's building blocks, and the team and rep endpoints.
 
-Every resource is a `ScopedViewSet`. Its `visible_to(user)` is the resource's one scoping
-function (built on teams.visibility): list, detail, update, delete and every filter start from
+Every resource is a `ScopedViewSet` over its model's `queryset`, narrowed once by the model's
+`visible_to(user)` (teams.querysets): list, detail, update, delete and every filter start from
 it, so a row the user may not see is a 404 and a filter naming it matches nothing. `may_write`
 is the role that may write the resource at all; which rows a write may point at is decided by
 the serializers' `VisibleRelatedField`, so a write can never leave the user's own view.
 """
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, QuerySet, RestrictedError
+from django.db.models import ProtectedError, RestrictedError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import mixins, views, viewsets
@@ -28,11 +26,8 @@ from rest_framework.throttling import AnonRateThrottle
 
 from . import login, visibility
 from .filtersets import RepFilterSet, TeamFilterSet
+from .models import Rep, Team
 from .serializers import RepSerializer, TeamSerializer, field_errors
-
-
-def is_manager_or_admin(user) -> bool:
-    return visibility.is_admin(user) or bool(visibility.visible_team_ids(user))
 
 
 def is_signed_in(user) -> bool:
@@ -120,17 +115,15 @@ class MayWrite(BasePermission):
 
 
 class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
-    """A model's list and detail, seen through `visible_to(user)`."""
+    """A model's list and detail: `queryset`, as far as the user may see it."""
 
-    visible_to: Callable[..., QuerySet]  # the resource's one scoping function: user → queryset
-    select_related: tuple[str, ...] = ()
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     ordering = ["id"]
 
     def get_queryset(self):
-        return self.visible_to(self.request.user).select_related(*self.select_related)
+        return super().get_queryset().visible_to(self.request.user)
 
 
 CONFLICTING_WRITE = "This change conflicts with other records; reload and retry."
@@ -176,8 +169,7 @@ class ScopedViewSet(
 class TeamViewSet(ScopedViewSet):
     """Teams you may see: a manager's subtrees, every team for an admin. Admins write."""
 
-    visible_to = staticmethod(visibility.visible_teams)
-    select_related = ("manager",)
+    queryset = Team.objects.select_related("manager")
     serializer_class = TeamSerializer
     filterset_class = TeamFilterSet
     ordering_fields = ["name", "id"]
@@ -187,8 +179,7 @@ class TeamViewSet(ScopedViewSet):
 class RepViewSet(ScopedViewSet):
     """Reps you may see: yourself, and every rep of the teams you manage. Admins write."""
 
-    visible_to = staticmethod(visibility.visible_reps)
-    select_related = ("team", "user")
+    queryset = Rep.objects.select_related("team", "user")
     serializer_class = RepSerializer
     filterset_class = RepFilterSet
     ordering_fields = ["full_name", "id"]

@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from . import visibility
 from .models import Rep, Team, User
 
 
@@ -30,16 +29,17 @@ def field_errors(exc: DjangoValidationError) -> dict:
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
-    """A related object by id, looked up among those `visible(user)` returns."""
+    """A related object by id, looked up among the rows of `model` the user may see
+    (`model.objects.visible_to(user)`)."""
 
     default_error_messages = {"does_not_exist": "Unknown id {pk_value}, or not one you may use."}
 
-    def __init__(self, visible, **kwargs):
-        self.visible = visible
+    def __init__(self, model, **kwargs):
+        self.model = model
         super().__init__(**kwargs)
 
     def get_queryset(self):
-        return self.visible(self.context["request"].user)
+        return self.model.objects.visible_to(self.context["request"].user)
 
 
 class ModelCleanSerializer(serializers.ModelSerializer):
@@ -69,14 +69,18 @@ class ModelCleanSerializer(serializers.ModelSerializer):
         return attrs
 
 
-def active_users(user):
+class ActiveUserField(serializers.PrimaryKeyRelatedField):
     """Any active user may be named a manager or a rep (only admins write teams and reps)."""
-    return User.objects.filter(is_active=True)
+
+    default_error_messages = VisibleRelatedField.default_error_messages
+
+    def get_queryset(self):
+        return User.objects.filter(is_active=True)
 
 
 class TeamSerializer(ModelCleanSerializer):
-    parent = VisibleRelatedField(visibility.visible_teams, required=False, allow_null=True)
-    manager = VisibleRelatedField(active_users, required=False, allow_null=True)
+    parent = VisibleRelatedField(Team, required=False, allow_null=True)
+    manager = ActiveUserField(required=False, allow_null=True)
     manager_username = serializers.CharField(source="manager.username", read_only=True, allow_null=True)
 
     class Meta:
@@ -85,8 +89,8 @@ class TeamSerializer(ModelCleanSerializer):
 
 
 class RepSerializer(ModelCleanSerializer):
-    user = VisibleRelatedField(active_users)
-    team = VisibleRelatedField(visibility.visible_teams)
+    user = ActiveUserField()
+    team = VisibleRelatedField(Team)
     username = serializers.CharField(source="user.username", read_only=True)
     team_name = serializers.CharField(source="team.name", read_only=True)
 

@@ -15,7 +15,6 @@ from kpis import catalogue, charts
 from kpis.models import KpiSnapshot
 from kpis.pages import (
     TREND_LENGTH,
-    Subject,
     get_team_for_user,
     int_or_none,
     login_required,
@@ -25,6 +24,7 @@ from kpis.pages import (
 from kpis.templatetags.kpis_tags import drill_href, drill_hrefs, format_value, percent
 from teams import visibility
 from teams.models import Rep, Team
+from teams.subjects import COMPANY, Subject, subject_name
 from teams.tree import TeamTree
 
 from ..models import Target
@@ -68,18 +68,20 @@ def dashboard(request):
     previous = period.shifted(-1)
     trend = [period.shifted(i - TREND_LENGTH + 1) for i in range(TREND_LENGTH)]
     if team is None:
-        subject = Subject("company", 0, "Company", None)
+        subject = COMPANY
         team_ids = set(tree.parent)
         reps = Rep.objects.all()
     else:
         team_ids = tree.subtree_ids([team.pk])
-        subject = Subject("team", team.pk, team.name, {"team_id__in": sorted(team_ids)})
+        subject = Subject.team(team.pk)
         reps = Rep.objects.filter(team_id__in=team_ids)
+    name = subject_name(subject)
+    snapshots = KpiSnapshot.objects.visible_to(request.user, tree)
     reps = list(reps.select_related("team").order_by("full_name"))
     rep_ids = [r.pk for r in reps]
 
     # This period, for every rep on the key metrics: one query.
-    rows = KpiSnapshot.objects.filter(
+    rows = snapshots.filter(
         scope="rep", metric__in=KEY_METRICS, period_kind=period.kind, period_start=period.start
     ).order_by()
     if team is not None:
@@ -90,7 +92,7 @@ def dashboard(request):
     # The subject's own trend and its sub-teams' figures: one query each.
     own = {
         (m, start): v
-        for m, start, v in KpiSnapshot.objects.filter(
+        for m, start, v in snapshots.filter(
             scope=subject.scope,
             subject_id=subject.pk,
             metric__in=KEY_METRICS,
@@ -102,7 +104,7 @@ def dashboard(request):
     children = list(Team.objects.filter(pk__in=child_ids).order_by("name"))
     child_values = {
         (pk, m): v
-        for pk, m, v in KpiSnapshot.objects.filter(
+        for pk, m, v in snapshots.filter(
             scope="team",
             subject_id__in=child_ids,
             metric__in=KEY_METRICS,
@@ -121,7 +123,7 @@ def dashboard(request):
             period_start=period.start,
         )
     )
-    progress = targets_progress(rep_targets, timezone.localdate())
+    progress = targets_progress(rep_targets, timezone.localdate(), snapshots=snapshots)
     rep_target = {t.rep_id: t for t in rep_targets}
     own_targets = {
         t.period_start: t.value
@@ -134,7 +136,7 @@ def dashboard(request):
             scope="team", team_id__in=team_ids, period_kind=period.kind, period_start=period.start
         ).select_related("team")
     )
-    gaps = reconciliation_gaps(team_targets)
+    gaps = reconciliation_gaps(team_targets, tree)
 
     metrics = [catalogue.get(k) for k in KEY_METRICS]
     money = catalogue.get("revenue_won").unit
@@ -176,7 +178,7 @@ def dashboard(request):
             )
             for p in trend
         ],
-        label=f"Revenue won by {subject.name}, last {TREND_LENGTH} {period.kind}s",
+        label=f"Revenue won by {name}, last {TREND_LENGTH} {period.kind}s",
         fmt=lambda v: format_value(v, money),
         targets=[own_targets.get(p.start) for p in trend],
     )
@@ -185,7 +187,7 @@ def dashboard(request):
             (p.label, own.get(("deals_won", p.start)), drill_href(subject.scope, subject.pk, "deals_won", p))
             for p in trend
         ],
-        label=f"Deals won by {subject.name}, last {TREND_LENGTH} {period.kind}s",
+        label=f"Deals won by {name}, last {TREND_LENGTH} {period.kind}s",
         fmt=lambda v: format_value(v, "count"),
         height=140,
     )
@@ -206,6 +208,7 @@ def dashboard(request):
         "targets/dashboard.html",
         {
             "subject": subject,
+            "name": name,
             "team": team,
             "period": period,
             "previous": previous,
@@ -252,7 +255,7 @@ def _team_picker(user, tree: TeamTree) -> list[dict]:
             if child in visible:
                 walk(child, depth + 1)
 
-    for root in sorted((pk for pk in visible if tree.parent[pk] not in visible), key=names.get):
+    for root in sorted(visibility.top_team_ids(user, tree), key=names.get):
         walk(root, 1 if out else 0)
     for option in out:
         option["label"] = " " * option["depth"] + option["name"]

@@ -1,7 +1,7 @@
 """The target planner: the list, one target at a time, the reps × months grid, CSV in and out.
 
 Every write goes through targets.services (permission checks included); who may see which
-targets is teams.visibility's rule, applied by _targets_visible_to and _get_target_for_user.
+targets is Target.objects.visible_to, applied by _get_target_for_user and the list.
 """
 
 import csv
@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from kpis import catalogue
+from kpis.models import KpiSnapshot
 from kpis.pages import login_required
 from kpis.periods import Period
 from teams import visibility
@@ -42,19 +42,10 @@ PAGE_SIZE = 50
 PREVIEW_ROWS = 20
 
 
-def _targets_visible_to(user):
-    if visibility.is_admin(user):
-        return Target.objects.all()
-    return Target.objects.filter(
-        Q(scope="rep", rep_id__in=visibility.visible_reps(user).values("pk"))
-        | Q(scope="team", team_id__in=visibility.visible_team_ids(user))
-    )
-
-
 def _get_target_for_user(user, pk: int) -> Target:
     """A target `user` may change: 404 if they may not see it, 403 if they see it but may not
     change it (a rep, their own) — the API's rule too."""
-    target = _targets_visible_to(user).filter(pk=pk).select_related("rep", "team").first()
+    target = Target.objects.visible_to(user).filter(pk=pk).select_related("rep", "team").first()
     if target is None:
         raise Http404("No such target.")
     if not may_set_targets_for(user, target.scope, target.subject[1]):
@@ -75,14 +66,10 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _manages_anything(user) -> bool:
-    return visibility.is_admin(user) or bool(visibility.visible_team_ids(user))
-
-
 @login_required
 def target_list(request):
     qs = (
-        _targets_visible_to(request.user)
+        Target.objects.visible_to(request.user)
         .select_related("rep", "team")
         .order_by("-period_start", "metric", "pk")
     )
@@ -99,7 +86,8 @@ def target_list(request):
     if metric in catalogue.BY_KEY:
         qs = qs.filter(metric=metric)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    progress = targets_progress(list(page), timezone.localdate())
+    snapshots = KpiSnapshot.objects.visible_to(request.user)
+    progress = targets_progress(list(page), timezone.localdate(), snapshots=snapshots)
     return render(
         request,
         "targets/list.html",
@@ -109,7 +97,7 @@ def target_list(request):
             "metrics": METRIC_CHOICES,
             "metric": metric,
             "period_label": label,
-            "can_edit": _manages_anything(request.user),
+            "can_edit": visibility.is_manager(request.user),
             "nav": "targets",
         },
     )
@@ -117,7 +105,7 @@ def target_list(request):
 
 @login_required
 def target_new(request):
-    if not _manages_anything(request.user):
+    if not visibility.is_manager(request.user):
         raise PermissionDenied("Reps do not set targets.")
     form = TargetForm(request.POST or None, user=request.user, initial=_initial(request))
     if request.method == "POST" and form.is_valid():
@@ -215,12 +203,12 @@ class _Invalid(Exception):
 
 
 def _grid_team(user, team_id, tree) -> Team:
-    managed = visibility.visible_team_ids(user, tree)
-    if not managed:
+    tops = visibility.top_team_ids(user, tree)
+    if not tops:
         raise Http404("You manage no team.")
     if team_id is None:
-        team_id = min(pk for pk in managed if tree.parent[pk] not in managed)
-    if team_id not in managed:
+        team_id = tops[0]
+    if team_id not in visibility.visible_team_ids(user, tree):
         raise Http404("No such team.")
     return Team.objects.get(pk=team_id)
 
@@ -349,7 +337,7 @@ def target_export(request):
 
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="targets.csv"'
-    targets_export_csv(user=request.user, stream=response)
+    targets_export_csv(targets=Target.objects.visible_to(request.user), stream=response)
     return response
 
 
@@ -423,7 +411,7 @@ def _import_page(request, *, template: str, title: str, nav: str):
 
 @login_required
 def target_import(request):
-    if not _manages_anything(request.user):
+    if not visibility.is_manager(request.user):
         raise PermissionDenied("Reps do not set targets.")
     return _import_page(request, template="targets/import.html", title="Import targets", nav="targets")
 

@@ -65,16 +65,17 @@ def scorecard(request, rep_id: int | None = None):
                 return redirect(request.get_full_path())
 
     trend = [period.shifted(i - TREND_LENGTH + 1) for i in range(TREND_LENGTH)]
+    snapshots = KpiSnapshot.objects.visible_to(request.user)
     values = {
         (metric, start): value
-        for metric, start, value in KpiSnapshot.objects.filter(
+        for metric, start, value in snapshots.filter(
             scope="rep", subject_id=rep.pk, period_kind=period.kind, period_start__in=[p.start for p in trend]
         ).values_list("metric", "period_start", "value")
     }
     targets = list(
         Target.objects.filter(scope="rep", rep_id=rep.pk, period_kind=period.kind, period_start=period.start)
     )
-    progress = targets_progress(targets, timezone.localdate())
+    progress = targets_progress(targets, timezone.localdate(), snapshots=snapshots)
     by_metric = {t.metric: t for t in targets}
     rows = []
     for metric in catalogue.METRICS:
