@@ -1,10 +1,11 @@
 """API endpoints for the facts, stages, snapshots, the metric catalogue and the scorecard.
 
 Each viewset names its scoping function (kpis.filtersets) and who may write it:
-- activities, leads, forecasts: anyone signed in, for the reps (and teams) they may see — a rep
+- activities, leads: anyone signed in, for the reps (and teams) they may see — a rep
   for themself, a manager for their subtree, an admin for anyone;
 - customers, opportunities, NPS responses, spend: managers (their subtree) and admins;
-- stages: admins; snapshots are read-only (only kpis.services writes them).
+- stages: admins; snapshots are read-only (only the engine writes them).
+Forecast submissions are targets.api's (written by targets.services.forecast_submit).
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -22,7 +23,6 @@ from . import catalogue
 from .filtersets import (
     ActivityFilterSet,
     CustomerFilterSet,
-    ForecastFilterSet,
     LeadFilterSet,
     NpsResponseFilterSet,
     OpportunityFilterSet,
@@ -34,7 +34,6 @@ from .models import (
     AcquisitionSpend,
     Activity,
     Customer,
-    ForecastSubmission,
     KpiSnapshot,
     Lead,
     NpsResponse,
@@ -45,7 +44,6 @@ from .periods import Period
 from .serializers import (
     ActivitySerializer,
     CustomerSerializer,
-    ForecastSerializer,
     LeadSerializer,
     MetricSerializer,
     NpsResponseSerializer,
@@ -122,20 +120,6 @@ class SpendViewSet(ScopedViewSet):
     filterset_class = SpendFilterSet
     ordering_fields = ["spent_on", "amount", "id"]
     ordering = ["-spent_on"]
-
-
-class ForecastViewSet(ScopedViewSet):
-    """Forecast submissions for the reps and teams you may see (company: admins).
-
-    `submitted_at` and `submitted_by` are set by the server on every write: a changed forecast
-    is a new submission, made now."""
-
-    queryset = ForecastSubmission.objects.all()
-    may_write = staticmethod(is_signed_in)
-    serializer_class = ForecastSerializer
-    filterset_class = ForecastFilterSet
-    ordering_fields = ["submitted_at", "period_start", "amount", "id"]
-    ordering = ["-submitted_at"]
 
 
 class StageViewSet(ScopedViewSet):

@@ -4,7 +4,6 @@ Every related id a write names must be one the writer may see (`VisibleRelatedFi
 resource's scoping function), and every write is validated by the model's `full_clean`.
 """
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from teams import visibility
@@ -18,7 +17,6 @@ from .models import (
     AcquisitionSpend,
     Activity,
     Customer,
-    ForecastSubmission,
     KpiSnapshot,
     Lead,
     NpsResponse,
@@ -155,61 +153,6 @@ class SpendSerializer(ModelCleanSerializer):
             raise serializers.ValidationError({"team": ["Charge spend to a rep or to a team, not both."]})
         if rep is None and team is None and not visibility.can_see_company(self.requesting_user()):
             raise serializers.ValidationError({"team": ["Charge spend to a rep or a team you manage."]})
-        return super().validate(attrs)
-
-
-class ForecastSerializer(ModelCleanSerializer):
-    rep = rep_field(required=False, allow_null=True)
-    team = VisibleRelatedField(Team, required=False, allow_null=True)
-    period = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ForecastSubmission
-        fields = [
-            "id",
-            "scope",
-            "rep",
-            "team",
-            "period_kind",
-            "period_start",
-            "period",
-            "category",
-            "amount",
-            "submitted_at",
-            "submitted_by",
-        ]
-        read_only_fields = ["submitted_at", "submitted_by"]
-        extra_kwargs = {"amount": {"min_value": 0}}
-
-    def get_period(self, obj) -> str:
-        return Period.containing(obj.period_kind, obj.period_start).label
-
-    def server_values(self):
-        # A forecast counts by when it was made: every change is a new submission, now.
-        return {"submitted_at": timezone.now(), "submitted_by": self.requesting_user()}
-
-    def validate(self, attrs):
-        scope = self.current(attrs, "scope")
-        rep, team = self.current(attrs, "rep"), self.current(attrs, "team")
-        errors = {}
-        if scope == Scope.REP and rep is None:
-            errors["rep"] = ["Name the rep this forecast is for."]
-        if scope == Scope.TEAM and team is None:
-            errors["team"] = ["Name the team this forecast is for."]
-        if scope != Scope.REP and rep is not None:
-            errors["rep"] = ["Only a rep forecast names a rep."]
-        if scope != Scope.TEAM and team is not None:
-            errors["team"] = ["Only a team forecast names a team."]
-        if scope == Scope.COMPANY and not visibility.can_see_company(self.requesting_user()):
-            errors["scope"] = ["Only admins submit company forecasts."]
-        kind, start = self.current(attrs, "period_kind"), self.current(attrs, "period_start")
-        if kind and start:
-            try:
-                Period.from_start(kind, start)
-            except ValueError as exc:
-                errors["period_start"] = [str(exc)]
-        if errors:
-            raise serializers.ValidationError(errors)
         return super().validate(attrs)
 
 

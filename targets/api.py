@@ -1,30 +1,33 @@
-"""API for targets, and the scorecard with each metric's target, attainment, pace and status.
+"""API for targets, forecast submissions, and the scorecard with each metric's target,
+attainment, pace and status.
 
 Writes go through targets.services (the same validation and permissions as the pages); who may
-see a target is Target.objects.visible_to.
+see a row is its model's visible_to.
 """
 
 import django_filters
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from kpis import api as kpis_api
 from kpis import catalogue
 from kpis.fields import PeriodKind
-from kpis.filtersets import PeriodFilter
-from kpis.models import KpiSnapshot
+from kpis.filtersets import ForecastFilterSet, PeriodFilter
+from kpis.models import ForecastSubmission, KpiSnapshot
 from kpis.periods import Period
 from teams import visibility
-from teams.api import ScopedViewSet
+from teams.api import ScopedReadOnlyViewSet, ScopedViewSet
 from teams.filtersets import MAX_ID
+from teams.models import Rep, Team
+from teams.serializers import VisibleRelatedField
 from teams.subjects import Scope
 
 from .models import Target
 from .selectors import targets_progress
-from .services import target_delete, target_save
+from .services import forecast_submit, target_delete, target_save
 
 
 class TargetSerializer(serializers.ModelSerializer):
@@ -152,6 +155,82 @@ class TargetViewSet(ScopedViewSet):
 
     def perform_destroy(self, target):
         target_delete(user=self.request.user, target=target)
+
+
+class ForecastSerializer(serializers.ModelSerializer):
+    """A forecast submission; a write is read as the arguments of targets.services.forecast_submit,
+    which decides who may submit what. `submitted_at` and `submitted_by` are the server's."""
+
+    rep = VisibleRelatedField(Rep, required=False, allow_null=True)
+    team = VisibleRelatedField(Team, required=False, allow_null=True)
+    period = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ForecastSubmission
+        fields = [
+            "id",
+            "scope",
+            "rep",
+            "team",
+            "period_kind",
+            "period_start",
+            "period",
+            "category",
+            "amount",
+            "submitted_at",
+            "submitted_by",
+        ]
+        read_only_fields = ["submitted_at", "submitted_by"]
+        extra_kwargs = {"amount": {"min_value": 0}}
+
+    def get_period(self, obj) -> str:
+        return Period.from_start(obj.period_kind, obj.period_start).label
+
+    def validate(self, attrs):
+        """The body names exactly its subject (a rep, a team, or neither) and a period's start."""
+        scope, rep, team = attrs["scope"], attrs.get("rep"), attrs.get("team")
+        errors = {}
+        if scope == Scope.REP and rep is None:
+            errors["rep"] = ["Name the rep this forecast is for."]
+        if scope == Scope.TEAM and team is None:
+            errors["team"] = ["Name the team this forecast is for."]
+        if scope != Scope.REP and rep is not None:
+            errors["rep"] = ["Only a rep forecast names a rep."]
+        if scope != Scope.TEAM and team is not None:
+            errors["team"] = ["Only a team forecast names a team."]
+        try:
+            attrs["period"] = Period.from_start(attrs["period_kind"], attrs["period_start"])
+        except ValueError as exc:
+            errors["period_start"] = [str(exc)]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data):
+        subject = validated_data.get("rep") or validated_data.get("team")
+        return forecast_submit(
+            user=self.context["request"].user,
+            scope=validated_data["scope"],
+            subject_id=subject.pk if subject else 0,
+            period=validated_data["period"],
+            amount=validated_data["amount"],
+            category=validated_data.get("category", ForecastSubmission.Category.COMMIT),
+        )
+
+
+class ForecastViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Forecast submissions for the reps and teams you may see (company: admins).
+
+    Append-only history: anyone submits for the subjects they may forecast for (a rep for
+    themself, a manager for their subtree, an admin for anything); nobody edits or deletes a
+    submission — a correction is a new one. `submitted_at` and `submitted_by` are set by the
+    server."""
+
+    queryset = ForecastSubmission.objects.all()
+    serializer_class = ForecastSerializer
+    filterset_class = ForecastFilterSet
+    ordering_fields = ["submitted_at", "period_start", "amount", "id"]
+    ordering = ["-submitted_at"]
 
 
 class ScorecardView(kpis_api.ScorecardView):

@@ -260,34 +260,39 @@ def target_spread_over_reps(*, user, target: Target, method: str = "even", basel
 
 def may_forecast_for(user, scope: str, subject_id: int) -> bool:
     """Reps forecast for themselves; managers for the reps and teams below them; admins anything."""
-    if scope == "rep" and Rep.objects.filter(pk=subject_id, user_id=user.pk).exists():
+    if scope == Scope.REP and Rep.objects.filter(pk=subject_id, user_id=user.pk).exists():
         return True
     return may_set_targets_for(user, scope, subject_id)
 
 
 @transaction.atomic
 def forecast_submit(*, user, scope, subject_id, period, amount, category="commit") -> ForecastSubmission:
-    """Record a forecast. Only a commit made before its period begins counts for forecast_accuracy."""
-    subject_id = 0 if scope == "company" else subject_id
+    """Record a forecast, made now by `user`: the one way in for the page and the API.
+
+    Submissions are history, never edited: a correction is a new submission. Only a commit made
+    before its period begins counts for forecast_accuracy.
+    """
+    subject_id = 0 if scope == Scope.COMPANY else subject_id
     period = _period(period, "period")
     if category not in ForecastSubmission.Category.values:
         raise ValidationError(
             {"category": f"'{category}' is not a forecast category: use commit or best_case."}
         )
-    if scope not in ("rep", "team", "company") or not may_forecast_for(user, scope, subject_id):
-        raise ValidationError(
-            {"subject": f"You may not submit forecasts for {subject_name(Subject(scope, subject_id))}."}
-        )
+    if scope == Scope.COMPANY and not visibility.can_see_company(user):
+        raise ValidationError({"scope": "Only admins submit company forecasts."})
+    if scope not in Scope.values or not may_forecast_for(user, scope, subject_id):
+        who = subject_name(Subject(scope, subject_id))
+        raise ValidationError({"subject": f"You may not submit forecasts for {who}."})
     try:
         amount = Decimal(str(amount)).quantize(Decimal("0.01"))
     except ArithmeticError:
         raise ValidationError({"amount": f"'{amount}' is not an amount."}) from None
     if amount < 0:
         raise ValidationError({"amount": "A forecast cannot be negative."})
-    return ForecastSubmission.objects.create(
+    forecast = ForecastSubmission(
         scope=scope,
-        rep_id=subject_id if scope == "rep" else None,
-        team_id=subject_id if scope == "team" else None,
+        rep_id=subject_id if scope == Scope.REP else None,
+        team_id=subject_id if scope == Scope.TEAM else None,
         period_kind=period.kind,
         period_start=period.start,
         category=category,
@@ -295,3 +300,6 @@ def forecast_submit(*, user, scope, subject_id, period, amount, category="commit
         submitted_at=timezone.now(),
         submitted_by=user,
     )
+    forecast.full_clean()  # the model's limits (dates in range, amount's digits), as the admin checks
+    forecast.save()
+    return forecast

@@ -43,10 +43,6 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class ModelCleanSerializer(serializers.ModelSerializer):
-    def server_values(self) -> dict:
-        """Values the server sets whatever the client sends (who, when)."""
-        return {}
-
     def requesting_user(self):
         return self.context["request"].user
 
@@ -57,7 +53,7 @@ class ModelCleanSerializer(serializers.ModelSerializer):
         return getattr(self.instance, name, None)
 
     def validate(self, attrs):
-        attrs = {**super().validate(attrs), **self.server_values()}
+        attrs = super().validate(attrs)
         # A copy, so that a refused write leaves the stored instance as it was.
         instance = copy.copy(self.instance) if self.instance else self.Meta.model()
         for name, value in attrs.items():
