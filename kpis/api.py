@@ -1,4 +1,4 @@
-"""API endpoints for the facts, stages, snapshots, the metric catalogue and the scorecard.
+"""API endpoints for the facts, stages, snapshots and the metric catalogue.
 
 Each viewset names its scoping function (kpis.filtersets) and who may write it:
 - activities, leads: anyone signed in, for the reps (and teams) they may see — a rep
@@ -8,16 +8,13 @@ Each viewset names its scoping function (kpis.filtersets) and who may write it:
 Forecast submissions are targets.api's (written by targets.services.forecast_submit).
 """
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from teams import visibility
 from teams.api import ScopedReadOnlyViewSet, ScopedViewSet, is_signed_in
-from teams.models import Rep, Team
-from teams.subjects import Scope
 
 from . import catalogue
 from .filtersets import (
@@ -40,7 +37,6 @@ from .models import (
     Opportunity,
     Stage,
 )
-from .periods import Period
 from .serializers import (
     ActivitySerializer,
     CustomerSerializer,
@@ -48,8 +44,6 @@ from .serializers import (
     MetricSerializer,
     NpsResponseSerializer,
     OpportunitySerializer,
-    ScorecardQuerySerializer,
-    ScorecardSerializer,
     SnapshotSerializer,
     SpendSerializer,
     StageSerializer,
@@ -164,79 +158,3 @@ class MetricViewSet(viewsets.ViewSet):
         if key not in catalogue.BY_KEY:
             raise NotFound(f"No metric '{key}'.")
         return Response(MetricSerializer(catalogue.BY_KEY[key]).data)
-
-
-def subject_name(user, scope: str, subject_id: int) -> str | None:
-    """The subject's name, or None when `user` may not see it (or it does not exist)."""
-    if scope == Scope.COMPANY:
-        return "all" if visibility.can_see_company(user) else None
-    if scope == Scope.REP:
-        rows = Rep.objects.visible_to(user).filter(pk=subject_id).values_list("full_name", flat=True)
-    else:
-        rows = Team.objects.visible_to(user).filter(pk=subject_id).values_list("name", flat=True)
-    return rows.first()
-
-
-def scorecard(*, user, scope: str, subject: int, period: Period) -> dict | None:
-    """Every metric of one subject in one period, from its snapshots; None if not visible.
-
-    `target`, `attainment`, `pace` and `status` stay empty until targets fill them."""
-    name = subject_name(user, scope, subject)
-    if name is None:
-        return None
-    snapshots = {
-        row.metric: row
-        for row in KpiSnapshot.objects.visible_to(user).filter(
-            scope=scope, subject_id=subject, period_kind=period.kind, period_start=period.start
-        )
-    }
-    rows = []
-    for metric in catalogue.METRICS:
-        row = snapshots.get(metric.key)
-        rows.append(
-            {
-                "metric": metric.key,
-                "label": metric.label,
-                "unit": metric.unit,
-                "higher_is_better": metric.higher_is_better,
-                "value": getattr(row, "value", None),
-                "numerator": getattr(row, "numerator", None),
-                "denominator": getattr(row, "denominator", None),
-                "computed_at": getattr(row, "computed_at", None),
-                "target": None,
-                "attainment": None,
-                "pace": None,
-                "status": None,
-            }
-        )
-    return {
-        "scope": scope,
-        "subject": subject,
-        "name": name,
-        "period": period.label,
-        "period_kind": period.kind,
-        "period_start": period.start,
-        "period_end": period.end,
-        "metrics": rows,
-    }
-
-
-NOT_VISIBLE = "No such subject among those you may see."
-
-
-class ScorecardView(APIView):
-    """One subject's scorecard for one period: every metric in the catalogue, from snapshots.
-
-    A subject you may not see is a 404, like one that does not exist."""
-
-    @extend_schema(
-        parameters=[ScorecardQuerySerializer],
-        responses={200: ScorecardSerializer, 404: OpenApiResponse(description=NOT_VISIBLE)},
-    )
-    def get(self, request):
-        query = ScorecardQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        card = scorecard(user=request.user, **query.validated_data)
-        if card is None:
-            raise NotFound(NOT_VISIBLE)
-        return Response(ScorecardSerializer(card).data)

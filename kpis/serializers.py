@@ -1,4 +1,4 @@
-"""API serializers for the facts, snapshots, the metric catalogue and the scorecard.
+"""API serializers for the facts, snapshots and the metric catalogue.
 
 Every related id a write names must be one the writer may see (`VisibleRelatedField` over the
 resource's scoping function), and every write is validated by the model's `full_clean`.
@@ -7,12 +7,9 @@ resource's scoping function), and every write is validated by the model's `full_
 from rest_framework import serializers
 
 from teams import visibility
-from teams.filtersets import MAX_ID
 from teams.models import Rep, Team
 from teams.serializers import ModelCleanSerializer, VisibleRelatedField
-from teams.subjects import Scope
 
-from .fields import PeriodKind
 from .models import (
     AcquisitionSpend,
     Activity,
@@ -185,57 +182,3 @@ class MetricSerializer(serializers.Serializer):
     unit = serializers.ChoiceField(choices=["money", "count", "ratio", "days", "score"])
     higher_is_better = serializers.BooleanField()
     definition = serializers.CharField()
-
-
-class ScorecardQuerySerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=Scope.choices)
-    subject = serializers.IntegerField(
-        min_value=1,
-        max_value=MAX_ID,
-        required=False,
-        help_text="The rep's or team's id; not for the company.",
-    )
-    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
-
-    def validate_period(self, value) -> Period:
-        try:
-            return Period.parse(value)
-        except ValueError as e:  # not a period, or out of range
-            raise serializers.ValidationError(str(e)) from None
-
-    def validate(self, attrs):
-        if attrs["scope"] == Scope.COMPANY:
-            attrs["subject"] = 0
-        elif attrs.get("subject") is None:
-            raise serializers.ValidationError({"subject": [f"Name the {attrs['scope']} by its id."]})
-        return attrs
-
-
-def decimal(**kwargs):
-    return serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True, **kwargs)
-
-
-class ScorecardRowSerializer(serializers.Serializer):
-    metric = serializers.CharField(help_text="The metric's key in the catalogue.")
-    label = serializers.CharField()
-    unit = serializers.CharField()
-    higher_is_better = serializers.BooleanField()
-    value = decimal(help_text="Empty when undefined (a ratio over 0) or not computed.")
-    numerator = decimal()
-    denominator = decimal(help_text="Empty for plain figures.")
-    computed_at = serializers.DateTimeField(allow_null=True)
-    target = decimal()
-    attainment = decimal()
-    pace = decimal()
-    status = serializers.CharField(allow_null=True)
-
-
-class ScorecardSerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=Scope.choices)
-    subject = serializers.IntegerField(help_text="Rep or team id; 0 for the company.")
-    name = serializers.CharField(help_text="The rep's full name, the team's name, or `all`.")
-    period = serializers.CharField()
-    period_kind = serializers.ChoiceField(choices=PeriodKind.choices)
-    period_start = serializers.DateField()
-    period_end = serializers.DateField()
-    metrics = ScorecardRowSerializer(many=True)

@@ -1,4 +1,5 @@
-"""Reads about targets: progress against them, and where team and rep targets disagree."""
+"""Reads about targets: progress against them, where team and rep targets disagree, and the
+scorecard (a subject's every metric against its target) that the page and the API show."""
 
 import datetime as dt
 from collections import defaultdict
@@ -8,10 +9,11 @@ from decimal import Decimal
 from django.db.models import Q
 
 from kpis import catalogue
+from kpis.models import KpiSnapshot
 from kpis.periods import Period
 from kpis.selectors import snapshot_values
 from teams.models import Rep
-from teams.subjects import Scope
+from teams.subjects import Scope, Subject
 from teams.tree import TeamTree
 
 from .models import Target
@@ -106,3 +108,79 @@ def reconciliation_gaps(team_targets: list[Target], tree: TeamTree) -> list[Gap]
         if key in seen and sums[key] != t.value:
             gaps.append(Gap(target=t, reps_total=sums[key]))
     return gaps
+
+
+# --- the scorecard: one subject's every metric in one period, for the page and the API
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    metric: catalogue.Metric
+    snapshot: dict | None  # value, numerator, denominator, computed_at; None: not computed yet
+    trend: list  # the metric's value in each period of Scorecard.trend, the period itself last
+    target: Target | None
+    progress: Progress | None
+
+    def _figure(self, name):
+        return self.snapshot[name] if self.snapshot else None
+
+    value = property(lambda self: self._figure("value"))
+    numerator = property(lambda self: self._figure("numerator"))
+    denominator = property(lambda self: self._figure("denominator"))
+    computed_at = property(lambda self: self._figure("computed_at"))
+    target_value = property(lambda self: self.target.value if self.target else None)
+    attainment = property(lambda self: self.progress.attainment if self.progress else None)
+    pace = property(lambda self: self.progress.pace if self.progress else None)
+    status = property(lambda self: self.progress.status if self.progress else None)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    subject: Subject
+    period: Period
+    trend: list[Period]  # the `trend_length` periods up to and including `period`
+    rows: list[ScoreRow]  # in the catalogue's order
+
+
+def scorecard(*, user, subject: Subject, period: Period, today: dt.date, trend_length: int = 1) -> Scorecard:
+    """Every metric of `subject` in `period`: its snapshot, its trend, its target and progress.
+
+    `subject` is one `user` may see (kpis.pages.get_subject_for_user); every read goes through
+    the models' visible_to all the same. Five queries, whatever the subject.
+    """
+    tree = TeamTree.load()
+    snapshots = KpiSnapshot.objects.visible_to(user, tree)
+    trend = [period.shifted(i - trend_length + 1) for i in range(trend_length)]
+    found = {
+        (row["metric"], row["period_start"]): row
+        for row in snapshots.filter(
+            scope=subject.scope,
+            subject_id=subject.pk,
+            period_kind=period.kind,
+            period_start__in=[p.start for p in trend],
+        ).values("metric", "period_start", "value", "numerator", "denominator", "computed_at")
+    }
+    targets = list(
+        Target.objects.visible_to(user, tree)
+        .for_subject(subject.scope, subject.pk)
+        .filter(period_kind=period.kind, period_start=period.start)
+    )
+    progress = targets_progress(targets, today, snapshots=snapshots)
+    by_metric = {t.metric: t for t in targets}
+    rows = []
+    for metric in catalogue.METRICS:
+        target = by_metric.get(metric.key)
+        snapshot = found.get((metric.key, period.start))
+        rows.append(
+            ScoreRow(
+                metric=metric,
+                snapshot=snapshot,
+                trend=[
+                    found[metric.key, p.start]["value"] if (metric.key, p.start) in found else None
+                    for p in trend
+                ],
+                target=target,
+                progress=progress[target.pk] if target else None,
+            )
+        )
+    return Scorecard(subject=subject, period=period, trend=trend, rows=rows)
