@@ -10,8 +10,8 @@ and gives `baseline` (a period label) and `uplift_pct`; both columns may be left
 with absolute targets only. The export writes relative targets so, and importing one recomputes
 its value from the baseline snapshot, as setting it did.
 
-Every row goes through targets.services.target_save (validation, permissions, history): one
-bad row and nothing is written.
+All rows go through targets.services.target_save_batch (validation, permissions, history) as
+one batch: one bad row and nothing is written.
 """
 
 import csv
@@ -23,8 +23,9 @@ from django.db import transaction
 
 from kpis.periods import Period
 from teams.models import Rep, Team
+from teams.tree import TeamTree
 
-from .services import target_save
+from .services import BatchInvalid, TargetChange, target_save_batch
 
 COLUMNS = ["scope", "name", "metric", "period", "value"]
 RELATIVE_COLUMNS = ["baseline", "uplift_pct"]
@@ -47,36 +48,49 @@ def targets_import_csv(*, user, file) -> list[str]:
         "rep": dict(Rep.objects.values_list("full_name", "pk")),
         "team": dict(Team.objects.values_list("name", "pk")),
     }
-    errors, seen = [], {}
-    with transaction.atomic():
-        for line, row in rows:
-            if isinstance(row, str):
-                errors.append(f"line {line}: {row}")
-                continue
-            try:
-                scope, subject_id = _subject(row, names)
-                key = (scope, subject_id, row["metric"], _period_key(row["period"]))
-                if key in seen:
-                    raise ValidationError(
-                        f"repeats line {seen[key]} ({row['name']}, {row['metric']}, {row['period']})."
-                    )
-                seen[key] = line
-                target_save(
-                    user=user,
-                    scope=scope,
-                    subject_id=subject_id,
-                    metric=row["metric"],
-                    period=row["period"],
-                    value=row["value"] or None,
-                    baseline=row.get("baseline") or None,
-                    uplift_pct=row.get("uplift_pct") or None,
-                    replace=True,
+    errors, seen, changes, lines = [], {}, [], []
+    for line, row in rows:
+        if isinstance(row, str):
+            errors.append((line, row))
+            continue
+        try:
+            scope, subject_id = _subject(row, names)
+            key = (scope, subject_id, row["metric"], _period_key(row["period"]))
+            if key in seen:
+                raise ValidationError(
+                    f"repeats line {seen[key]} ({row['name']}, {row['metric']}, {row['period']})."
                 )
-            except ValidationError as e:
-                errors.extend(f"line {line}: {message}" for message in _messages(e))
+            seen[key] = line
+        except ValidationError as e:
+            errors.extend((line, message) for message in _messages(e))
+            continue
+        changes.append(
+            TargetChange(
+                scope,
+                subject_id,
+                row["metric"],
+                row["period"],
+                value=row["value"] or None,
+                baseline=row.get("baseline") or None,
+                uplift_pct=row.get("uplift_pct") or None,
+            )
+        )
+        lines.append(line)
+    with transaction.atomic():  # one batch: every row is checked, and kept only if all are good
+        try:
+            target_save_batch(user=user, changes=changes, tree=TeamTree.load(), replace=True)
+        except BatchInvalid as e:
+            errors += [
+                (lines[index], message) for index, error in e.errors.items() for message in _messages(error)
+            ]
+        except ValidationError as e:  # another request wrote one of these targets meanwhile
+            errors += [(MAX_ROWS + 2, message) for message in _messages(e)]  # after every line
         if errors:
             transaction.set_rollback(True)
-    return errors
+    return [
+        f"line {line}: {message}" if line <= MAX_ROWS + 1 else message
+        for line, message in sorted(errors, key=lambda error: error[0])
+    ]
 
 
 def targets_export_csv(*, targets, stream) -> None:

@@ -25,15 +25,19 @@ from kpis.pages import login_required
 from kpis.periods import Period
 from teams import visibility
 from teams.models import Rep, Team
+from teams.subjects import Scope
 from teams.tree import TeamTree
 
 from ..forms import METRIC_CHOICES, ImportForm, TargetForm
 from ..models import Target
 from ..selectors import targets_progress
 from ..services import (
+    BatchInvalid,
+    TargetChange,
     may_set_targets_for,
     target_delete,
     target_save,
+    target_save_batch,
     target_spread_over_months,
     target_spread_over_reps,
 )
@@ -199,7 +203,7 @@ class Cell:
 
 
 class _Invalid(Exception):
-    """Raised inside the grid's savepoint so that nothing of a failed save is kept."""
+    """Raised out of the grid's transaction so that nothing of a failed save is kept."""
 
 
 def _grid_team(user, team_id, tree) -> Team:
@@ -260,13 +264,13 @@ def target_grid(request):
             for cell in row:
                 cell.value = request.POST.get(cell.name, "").strip()
         try:
-            with transaction.atomic():
-                changed = _save_grid(request.user, metric, cells, existing)
-                if any(cell.error for row in cells for cell in row):
-                    raise _Invalid
+            changed = _save_grid(request.user, metric, cells, existing, tree)
         except _Invalid:
             messages.error(request, "Nothing was saved: fix the cells marked below.")
             status = 400
+        except ValidationError as e:  # another request wrote one of these targets meanwhile
+            messages.error(request, f"Nothing was saved. {_error_text(e)}")
+            status = 409
         else:
             messages.success(request, f"Grid saved: {changed} cell(s) changed.")
             return redirect(request.get_full_path())
@@ -295,16 +299,18 @@ def _plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _save_grid(user, metric, cells, existing) -> int:
-    """Saves every changed cell, marking each that fails; the caller rolls back on any error."""
-    changed = 0
+@transaction.atomic
+def _save_grid(user, metric, cells, existing, tree) -> int:
+    """Saves every changed cell in one transaction, or none: _Invalid with the failing cells
+    marked, or the service's ValidationError (CONFLICT) when another save won the race."""
+    changes, changed_cells, deleted = [], [], 0
     for row in cells:
         for cell in row:
             old = existing.get((cell.rep.pk, cell.month.start))
             if not cell.value:
                 if old:
-                    target_delete(user=user, target=old)
-                    changed += 1
+                    target_delete(user=user, target=old, tree=tree)
+                    deleted += 1
                 continue
             try:
                 if old and Decimal(cell.value) == old.value:
@@ -312,20 +318,16 @@ def _save_grid(user, metric, cells, existing) -> int:
             except InvalidOperation:
                 cell.error = f"'{cell.value}' is not a number."
                 continue
-            try:
-                target_save(
-                    user=user,
-                    scope="rep",
-                    subject_id=cell.rep.pk,
-                    metric=metric.key,
-                    period=cell.month,
-                    value=cell.value,
-                    replace=True,
-                )
-                changed += 1
-            except ValidationError as e:
-                cell.error = _error_text(e)
-    return changed
+            changes.append(TargetChange(Scope.REP, cell.rep.pk, metric.key, cell.month, value=cell.value))
+            changed_cells.append(cell)
+    try:
+        target_save_batch(user=user, changes=changes, tree=tree, replace=True)
+    except BatchInvalid as e:
+        for index, error in e.errors.items():
+            changed_cells[index].error = _error_text(error)
+    if any(cell.error for row in cells for cell in row):
+        raise _Invalid
+    return deleted + len(changes)
 
 
 # --- CSV in and out (targets.csv_io)
