@@ -13,8 +13,8 @@ from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from salesperf.api import ScopedReadOnlyViewSet, ScopedViewSet, is_signed_in
 from teams import visibility
-from teams.api import ScopedReadOnlyViewSet, ScopedViewSet, is_signed_in
 
 from . import catalogue
 from .filtersets import (

@@ -19,8 +19,8 @@ from kpis.fields import PeriodKind
 from kpis.filtersets import ForecastFilterSet, PeriodFilter
 from kpis.models import ForecastSubmission
 from kpis.pages import get_subject_for_user
+from salesperf.api import ScopedReadOnlyViewSet, ScopedViewSet
 from teams import visibility
-from teams.api import ScopedReadOnlyViewSet, ScopedViewSet
 from teams.subjects import Scope
 
 from .models import Target

@@ -10,22 +10,12 @@
 
 import copy
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
-from rest_framework.settings import api_settings
+
+from salesperf.api import field_errors
 
 from .models import Rep, Team, User
-
-
-def field_errors(exc: DjangoValidationError) -> dict:
-    """A Django ValidationError as DRF reports errors: messages by field, `non_field_errors`."""
-    if not hasattr(exc, "error_dict"):
-        return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-    return {
-        api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
-        for field, messages in exc.message_dict.items()
-    }
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
