@@ -16,6 +16,7 @@ from teams.models import Rep, Team
 from teams.subjects import COMPANY, Scope, Subject
 from teams.tree import TeamTree
 
+from .fields import PeriodKind
 from .models import KpiSnapshot
 from .periods import KINDS, Period
 
@@ -78,13 +79,13 @@ def latest_month() -> Period:
     """The newest month with figures (the current one, on live data), so old data sets show.
 
     It reads no figure, only the newest month any subject has one for: not scoped."""
-    this_month = Period.containing("month", timezone.localdate())
+    this_month = Period.containing(PeriodKind.MONTH, timezone.localdate())
     latest = (
-        KpiSnapshot.objects.filter(period_kind="month", period_start__lte=this_month.start)
+        KpiSnapshot.objects.filter(period_kind=PeriodKind.MONTH, period_start__lte=this_month.start)
         .order_by()
         .aggregate(m=Max("period_start"))["m"]
     )
-    return Period.from_start("month", latest) if latest else this_month
+    return Period.from_start(PeriodKind.MONTH, latest) if latest else this_month
 
 
 def period_from(request) -> Period:

@@ -23,6 +23,7 @@ from django.db import transaction
 
 from kpis.periods import Period
 from teams.models import Rep, Team
+from teams.subjects import Scope
 from teams.tree import TeamTree
 
 from .services import BatchInvalid, TargetChange, target_save_batch
@@ -45,8 +46,8 @@ def targets_import_csv(*, user, file) -> list[str]:
     except ValueError as e:
         return [str(e)]
     names = {
-        "rep": dict(Rep.objects.values_list("full_name", "pk")),
-        "team": dict(Team.objects.values_list("name", "pk")),
+        Scope.REP: dict(Rep.objects.values_list("full_name", "pk")),
+        Scope.TEAM: dict(Team.objects.values_list("name", "pk")),
     }
     errors, seen, changes, lines = [], {}, [], []
     for line, row in rows:
@@ -183,7 +184,7 @@ def _read(file) -> list[tuple[int, dict[str, str] | str]]:
 
 def _subject(row, names) -> tuple[str, int]:
     scope, name = row["scope"].lower(), row["name"]
-    if scope == "company":
+    if scope == Scope.COMPANY:
         if name != COMPANY_NAME:
             raise ValidationError(f"a company target's name is '{COMPANY_NAME}', not '{name}'.")
         return scope, 0

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from kpis import catalogue
+from kpis.fields import PeriodKind
 from kpis.models import KpiSnapshot
 from kpis.periods import Period
 from kpis.selectors import snapshot_values
@@ -52,7 +53,7 @@ def targets_progress(targets: list[Target], today: dt.date, *, snapshots) -> dic
 
 def _month_weights(targets) -> dict[int, dict[Period, Decimal]]:
     """For quarter/year targets: the month targets of the same subject and metric inside them."""
-    longer = [t for t in targets if t.period_kind != "month"]
+    longer = [t for t in targets if t.period_kind != PeriodKind.MONTH]
     if not longer:
         return {}
     q = Q()
@@ -62,7 +63,7 @@ def _month_weights(targets) -> dict[int, dict[Period, Decimal]]:
             rep_id=t.rep_id,
             team_id=t.team_id,
             metric=t.metric,
-            period_kind="month",
+            period_kind=PeriodKind.MONTH,
             period_start__gte=t.period.start,
             period_start__lte=t.period.end,
         )

@@ -8,8 +8,6 @@ from kpis.models import KpiSnapshot
 from kpis.periods import KINDS, Period
 from teams.models import Rep, Team
 
-SCOPE_ORDER = {"rep": 0, "team": 1, "company": 2}
-
 
 class Command(BaseCommand):
     help = "Print KPI snapshots as CSV: scope,name,metric,period,value (empty where undefined)."
