@@ -1,8 +1,9 @@
 """API endpoints for the facts, stages, snapshots and the metric catalogue.
 
-Each viewset names its scoping function (kpis.filtersets) and who may write it:
-- activities, leads: anyone signed in, for the reps (and teams) they may see — a rep
-  for themself, a manager for their subtree, an admin for anyone;
+Each viewset names its model's rows (narrowed by the model's visible_to(user), in
+salesperf.api.ScopedViewSet), its filters (kpis.filtersets) and who may write it:
+- activities, leads: anyone signed in, for the reps they may see — a rep for themself, a
+  manager for their subtree, an admin for anyone;
 - customers, opportunities, NPS responses, spend: managers (their subtree) and admins;
 - stages: admins; snapshots are read-only (only the engine writes them).
 Forecast submissions are targets.api's (written by targets.services.forecast_submit).

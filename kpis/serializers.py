@@ -1,7 +1,7 @@
 """API serializers for the facts, snapshots and the metric catalogue.
 
-Every related id a write names must be one the writer may see (`VisibleRelatedField` over the
-resource's scoping function), and every write is validated by the model's `full_clean`.
+Every related id a write names must be one the writer may see (`VisibleRelatedField`: the
+related model's `visible_to`), and every write is validated by the model's `full_clean`.
 """
 
 from rest_framework import serializers
