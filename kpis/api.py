@@ -5,7 +5,7 @@ salesperf.api.ScopedViewSet), its filters (kpis.filtersets) and who may write it
 - activities, leads: anyone signed in, for the reps they may see — a rep for themself, a
   manager for their subtree, an admin for anyone;
 - customers, opportunities, NPS responses, spend: managers (their subtree) and admins;
-- stages: admins; snapshots are read-only (only the engine writes them).
+- stages: admins; snapshots are read-only (only kpis.engine writes them).
 Forecast submissions are targets.api's (written by targets.services.forecast_submit).
 """
 

@@ -1,9 +1,9 @@
 """The metric catalogue: every KPI by its key, what it means, and how it is computed.
 
 Each metric is a numerator and (for ratios) a denominator, both *linear* in the components that
-kpis.aggregates sums per rep and period. Linearity is what makes roll-ups right: a team's or a
+kpis.engine.read sums per rep and period. Linearity is what makes roll-ups right: a team's or a
 quarter's value is Σ numerator / Σ denominator, never an average of rates. The linear forms are
-data (`Linear`), so that Python (one subject) and SQL (every subject at once, kpis.writes) read
+data (`Linear`), so that Python (one subject) and SQL (every subject at once, kpis.engine.store) read
 the one definition.
 """
 
@@ -157,8 +157,8 @@ METRICS = [
         "Churn",
         "ratio",
         False,
-        "Customers churned in the period / customers active at its start.",
-        c("churned"),
+        "Of the customers active at the period's start, the share that churned during it.",
+        c("churned_from_base"),
         c("active_at_start"),
     ),
     Metric(
@@ -166,11 +166,10 @@ METRICS = [
         "CLTV",
         "money",
         True,
-        "(Revenue from existing customers / active customers) × gross margin / churn rate.",
-        # With both "active" counts taken at the period's start this reduces to
-        # existing revenue × margin / churned customers — still linear, so it rolls up.
-        c("existing_revenue", "GROSS_MARGIN"),
-        c("churned"),
+        "Revenue per customer × gross margin / churn rate, over the 12 months ending with the "
+        "period: gross margin × revenue won from customers / customers churned in them.",
+        c("customer_revenue_12m", "GROSS_MARGIN"),
+        c("churned_12m"),
     ),
     Metric(
         "nps",
@@ -186,7 +185,8 @@ METRICS = [
         "Repeat purchase rate",
         "ratio",
         True,
-        "Of the customers with a won deal in the period, the share with an earlier won deal.",
+        "Of the customers with a won deal in the period, the share with at least two won deals up to "
+        "its end (earlier ones, or two in the period).",
         c("repeat_buyers"),
         c("buyers"),
     ),
@@ -196,7 +196,7 @@ METRICS = [
         "ratio",
         True,
         "max(0, 1 − |revenue won − commit forecast| / revenue won), forecast made before the period.",
-        # Both set per subject from its own revenue and forecast (kpis.rollup.forecast_pair).
+        # Both set per subject from its own revenue and forecast (kpis.engine.evaluate.forecast_pair).
         c("forecast_hit"),
         c("forecast_base"),
         own_only=True,

@@ -3,10 +3,17 @@
 Every row is checked first; rows that cannot be taken are reported with file, line and reason
 and skipped whole. The rest is written in one transaction with bulk upserts keyed on names and
 external ids, so a re-import updates and never duplicates, and a failure leaves nothing behind.
+
+People and teams are matched by name, so a file can name what already exists: a user (by the
+username a name makes), a rep, a team. Whatever the import would change in that existing
+organisation — a user made a manager or a rep, a rep moved, a team moved, detached or given
+another manager — is listed (`Report.org_changes`) and applied only when the caller confirms
+that very list (`confirm_org`: its digest, or True); otherwise nothing is imported.
 """
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -58,10 +65,23 @@ class ImportFailed(Exception):
     """The directory cannot be imported at all (a file or column is missing, a file is unreadable)."""
 
 
+class OrgChangesUnconfirmed(ImportFailed):
+    """The import would change the existing organisation, and the caller did not confirm it."""
+
+    def __init__(self, changes: list[str], digest: str):
+        self.changes, self.digest = changes, digest
+        listed = "".join(f"\n- {change}" for change in changes)
+        super().__init__(
+            f"The import would change the existing organisation:{listed}\nConfirm these changes."
+        )
+
+
 @dataclass
 class Report:
     skipped: list[str] = field(default_factory=list)  # "file:line: reason"
     counts: dict[str, int] = field(default_factory=dict)
+    org_changes: list[str] = field(default_factory=list)  # to existing users, reps and teams
+    org_digest: str = ""  # names that list: what a confirmation confirms
 
     def skip(self, name, line, reason):
         self.skipped.append(f"{name}:{line}: {reason}")
@@ -137,15 +157,18 @@ def _short(value) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
-def import_crm(directory, *, recompute=True, progress=print) -> Report:
-    """Import a directory; unless told not to, the snapshots are recomputed once it commits."""
+def import_crm(directory, *, recompute=True, progress=print, confirm_org: str | bool = False) -> Report:
+    """Import a directory; unless told not to, the snapshots are recomputed once it commits.
+
+    OrgChangesUnconfirmed when it would change the existing organisation and `confirm_org` is
+    neither True nor the digest of those changes (a preview's `Report.org_digest`)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ImportFailed(f"{directory}: no such directory.")
     data = {name: _read(directory, name) for name in FILES}
     report = Report()
     with transaction.atomic(), bulk_changes(recompute=recompute):
-        reps = _import_teams(data["sales_teams.csv"], report)
+        reps = _import_teams(data["sales_teams.csv"], report, confirm_org)
         progress(f"teams and reps: {len(reps)} reps")
         prices = _prices(data["products.csv"], report)
         customers = _import_accounts(data["accounts.csv"], report)
@@ -156,6 +179,10 @@ def import_crm(directory, *, recompute=True, progress=print) -> Report:
     return report
 
 
+def _username(name: str) -> str:
+    return slugify(name).replace("-", ".")[:150] or "user"
+
+
 def _users_for(names: set[str]) -> dict[str, int]:
     """A user per person (reps and managers), found again by username on a re-import."""
     User = get_user_model()
@@ -163,7 +190,7 @@ def _users_for(names: set[str]) -> dict[str, int]:
     for name in sorted(names):
         first, _, last = name.partition(" ")
         user, created = User.objects.get_or_create(
-            username=slugify(name).replace("-", ".")[:150] or "user",
+            username=_username(name),
             defaults={"first_name": first[:150], "last_name": last[:150]},
         )
         if created:  # they sign in once an admin gives them a password
@@ -173,7 +200,49 @@ def _users_for(names: set[str]) -> dict[str, int]:
     return users
 
 
-def _import_teams(rows, report) -> dict[str, int]:
+def _org_changes(agents: dict[str, dict]) -> list[str]:
+    """What importing these sales_teams.csv rows would change in the organisation that exists.
+    New users, teams and reps are not changes; a re-import of the same rows changes nothing."""
+    regions = {row["regional_office"] for row in agents.values()}
+    managers = {}  # a manager's team goes under the region of its first row, as _import_teams does
+    for row in agents.values():
+        managers.setdefault(row["manager"], row["regional_office"])
+    usernames = {name: _username(name) for name in set(agents) | set(managers)}
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=usernames.values())}
+    teams = {
+        t.name: t for t in Team.objects.filter(name__in=regions | set(managers)).select_related("parent")
+    }
+    reps = {r.full_name: r for r in Rep.objects.filter(full_name__in=agents).select_related("team")}
+    changes = []
+    for region in sorted(regions):
+        team = teams.get(region)
+        if team is not None and team.parent_id is not None:
+            changes.append(f"team '{region}' would be detached from '{team.parent}' to become a region")
+    for manager, region in sorted(managers.items()):
+        team, user = teams.get(manager), users.get(usernames[manager])
+        if team is None:
+            if user is not None:
+                changes.append(f"user '{user.username}' would become the manager of a new team '{manager}'")
+            continue
+        if team.parent is None or team.parent.name != region:
+            changes.append(
+                f"team '{manager}' would move from '{team.parent or 'the top'}' to under '{region}'"
+            )
+        if user is None or team.manager_id != user.pk:
+            by = user.username if user else "a new user"
+            changes.append(
+                f"team '{manager}' would be managed by '{by}' instead of '{team.manager or 'nobody'}'"
+            )
+    for name, row in sorted(agents.items()):
+        rep, user = reps.get(name), users.get(usernames[name])
+        if rep is not None and rep.team.name != row["manager"]:
+            changes.append(f"rep '{name}' would move from team '{rep.team}' to '{row['manager']}'")
+        elif rep is None and user is not None:
+            changes.append(f"user '{user.username}' would become the rep '{name}'")
+    return changes
+
+
+def _import_teams(rows, report, confirm_org) -> dict[str, int]:
     agents = {}
     for line, row in rows:
         if not (row["sales_agent"] and row["manager"] and row["regional_office"]):
@@ -189,6 +258,10 @@ def _import_teams(rows, report) -> dict[str, int]:
                 report.skip("sales_teams.csv", line, str(e))
                 continue
             agents[row["sales_agent"]] = row
+    report.org_changes = _org_changes(agents)
+    report.org_digest = hashlib.sha256("\n".join(report.org_changes).encode()).hexdigest()[:16]
+    if report.org_changes and confirm_org not in (True, report.org_digest):
+        raise OrgChangesUnconfirmed(report.org_changes, report.org_digest)
     managers = {row["manager"] for row in agents.values()}
     users = _users_for(set(agents) | managers)
     teams = {}

@@ -1,27 +1,33 @@
 """The records behind a number: for each metric, the facts it counts in one period.
 
 A page shows a snapshot; its drill-down lists the deals, activities, leads, customers or
-responses that made it, chosen by the same attribution rules as kpis.aggregates (docs/metrics.md).
+responses that made it. They are selected through the same statement of the metric's rule as the
+engine's aggregation (kpis.engine.attribution: which date, whom it credits), so the list and the
+figure cannot disagree (tests/kpis/test_drill_matches_figures.py).
 """
 
-import datetime as dt
-import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db.models import Q
+from kpis.periods import Period, month_start
+from teams.models import Rep
+from teams.subjects import Scope, Subject
+from teams.tree import TeamTree
 
-from kpis.periods import Period
-
-from .models import Activity, Customer, ForecastSubmission, Lead, NpsResponse, Opportunity
+from .engine import attribution as credit
+from .engine.attribution import Facts, Leaves
+from .engine.read import TRAILING_MONTHS
+from .models import ForecastSubmission
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
-    path: str  # attribute path on the record, dots for relations
+    path: str | Callable  # attribute path on the record (dots for relations), or a function of it
 
     def of(self, record):
+        if callable(self.path):
+            return self.path(record)
         value = record
         for part in self.path.split("."):
             value = getattr(value, part, None) if value is not None else None
@@ -29,148 +35,171 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """How a model's records are listed: columns, the fields `q` searches, the order, and the
+    relations the columns read."""
+
+    columns: list[Column]
+    search: list[str]
+    order: tuple[str, ...]
+    related: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Records:
     kind: str  # what a row is, for headings: "won deals", "calls", …
     queryset: object
     columns: list[Column]
-    search: list[str]  # fields the `q` filter looks in
+    search: list[str]
 
 
-DEAL_COLUMNS = [
-    Column("Deal", "__str__"),
-    Column("Customer", "customer.name"),
-    Column("Rep", "rep.full_name"),
-    Column("Stage", "stage.name"),
-    Column("Amount", "amount"),
-    Column("Created", "created_on"),
-    Column("Closed", "closed_on"),
-]
-DEAL_SEARCH = ["name", "external_id", "customer__name", "product", "rep__full_name"]
-
-
-def _day_bounds(period: Period):
-    """The period's first and last instants in TIME_ZONE, where activities are dated."""
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    start = dt.datetime.combine(period.start, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    return start, end
-
-
-def records_for(metric: str, period: Period, reps: dict | None, subject: tuple[str, int]) -> Records:
-    """The facts behind `metric` in `period` for `subject` (scope, id).
-
-    reps is a lookup on Rep that selects the subject's reps ({"pk": 3}, {"team_id__in": [...]}),
-    None for the company (which also counts facts that belong to no rep)."""
-
-    def by(field):
-        return Q() if reps is None else Q(**{f"{field}__{k}": v for k, v in reps.items()})
-
-    deals = Opportunity.objects.select_related("customer", "rep", "stage")
-    closed_in = Q(closed_on__gte=period.start, closed_on__lte=period.end)
-    won = deals.filter(closed_in, by("rep"), stage__outcome="won")
-    if metric in ("revenue_won", "deals_won", "avg_deal_value"):
-        return Records("won deals", won.order_by("-closed_on", "-pk"), DEAL_COLUMNS, DEAL_SEARCH)
-    if metric == "sales_cycle_days":
-        qs = won.filter(created_on__isnull=False).order_by("-closed_on", "-pk")
-        return Records("won deals with both dates", qs, DEAL_COLUMNS, DEAL_SEARCH)
-    if metric == "deals_lost":
-        qs = deals.filter(closed_in, by("rep"), stage__outcome="lost").order_by("-closed_on", "-pk")
-        return Records("lost deals", qs, DEAL_COLUMNS, DEAL_SEARCH)
-    if metric == "win_rate":
-        qs = deals.filter(closed_in, by("rep"), stage__outcome__in=["won", "lost"]).order_by(
-            "-closed_on", "-pk"
-        )
-        return Records("closed deals", qs, DEAL_COLUMNS, DEAL_SEARCH)
-    if metric in ("pipeline_value", "weighted_pipeline_value"):
-        qs = deals.filter(
-            Q(created_on__lte=period.end) | Q(created_on__isnull=True),
-            Q(closed_on__isnull=True) | Q(closed_on__gt=period.end),
-            by("rep"),
-        ).order_by("-amount", "-pk")
-        return Records("deals open at the period's end", qs, DEAL_COLUMNS, DEAL_SEARCH)
-    if metric in ("leads_generated", "lead_conversion_rate"):
-        qs = (
-            Lead.objects.select_related("rep", "customer")
-            .filter(by("rep"), created_on__gte=period.start, created_on__lte=period.end)
-            .order_by("-created_on", "-pk")
-        )
-        columns = [
-            Column("Lead", "name"),
-            Column("Rep", "rep.full_name"),
-            Column("Source", "source"),
-            Column("Created", "created_on"),
-            Column("Converted", "converted_on"),
-            Column("Customer", "customer.name"),
-        ]
-        return Records("leads created", qs, columns, ["name", "source", "rep__full_name"])
-    if metric in ("calls_made", "emails_sent", "meetings_held"):
-        kind = {"calls_made": "call", "emails_sent": "email", "meetings_held": "meeting"}[metric]
-        start, end = _day_bounds(period)
-        qs = (
-            Activity.objects.select_related("rep", "customer")
-            .filter(by("rep"), kind=kind, occurred_at__gte=start, occurred_at__lt=end)
-            .order_by("-occurred_at", "-pk")
-        )
-        columns = [
-            Column("When", "occurred_at"),
-            Column("Subject", "subject"),
-            Column("Rep", "rep.full_name"),
-            Column("Customer", "customer.name"),
-        ]
-        return Records(f"{kind}s", qs, columns, ["subject", "customer__name", "rep__full_name"])
-    customers = Customer.objects.select_related("owner")
-    customer_columns = [
+DEALS = Layout(
+    [
+        Column("Deal", str),
+        Column("Customer", "customer.name"),
+        Column("Rep", "rep.full_name"),
+        Column("Stage", "stage.name"),
+        Column("Amount", "amount"),
+        Column("Created", "created_on"),
+        Column("Closed", "closed_on"),
+    ],
+    ["name", "external_id", "customer__name", "product", "rep__full_name"],
+    ("-closed_on", "-pk"),
+    ("customer", "rep", "stage"),
+)
+OPEN_DEALS = Layout(DEALS.columns, DEALS.search, ("-amount", "-pk"), DEALS.related)
+LEADS = Layout(
+    [
+        Column("Lead", "name"),
+        Column("Rep", "rep.full_name"),
+        Column("Source", "source"),
+        Column("Created", "created_on"),
+        Column("Converted", "converted_on"),
+        Column("Customer", "customer.name"),
+    ],
+    ["name", "source", "rep__full_name"],
+    ("-created_on", "-pk"),
+    ("rep", "customer"),
+)
+ACTIVITIES = Layout(
+    [
+        Column("When", "occurred_at"),
+        Column("Subject", "subject"),
+        Column("Rep", "rep.full_name"),
+        Column("Customer", "customer.name"),
+    ],
+    ["subject", "customer__name", "rep__full_name"],
+    ("-occurred_at", "-pk"),
+    ("rep", "customer"),
+)
+CUSTOMERS = Layout(
+    [
         Column("Customer", "name"),
         Column("Owner", "owner.full_name"),
         Column("Sector", "sector"),
         Column("Acquired", "acquired_on"),
         Column("Churned", "churned_on"),
-    ]
-    customer_search = ["name", "sector", "country"]
-    if metric in ("new_customers", "cac"):
-        qs = customers.filter(by("owner"), acquired_on__gte=period.start, acquired_on__lte=period.end)
-        return Records(
-            "customers acquired", qs.order_by("-acquired_on", "pk"), customer_columns, customer_search
+    ],
+    ["name", "sector", "country"],
+    ("-acquired_on", "pk"),
+    ("owner",),
+)
+CHURNED = Layout(CUSTOMERS.columns, CUSTOMERS.search, ("-churned_on", "pk"), CUSTOMERS.related)
+NPS_RESPONSES = Layout(
+    [
+        Column("Customer", "customer.name"),
+        Column("Responded", "responded_on"),
+        Column("Score", "score"),
+        Column("Comment", "comment"),
+    ],
+    ["customer__name", "comment"],
+    ("-responded_on", "-pk"),
+    ("customer",),
+)
+FORECASTS = Layout(
+    [
+        Column("Submitted", "submitted_at"),
+        Column("Category", "category"),
+        Column("Amount", "amount"),
+        Column("By", "submitted_by.username"),
+    ],
+    ["category"],
+    ("-submitted_at",),
+    ("submitted_by",),
+)
+
+
+def _in(facts: Facts, **where):
+    """The facts of a family credited to the leaves within the period (and `where`)."""
+    return lambda leaves, period: facts.of(leaves, period=period).filter(**where)
+
+
+def _open_at_end(leaves: Leaves, period: Period):
+    return credit.open_deals(leaves, period.end)
+
+
+def _wins_in_trailing_year(leaves: Leaves, period: Period):
+    # cltv's numerator: revenue from customers over the 12 months ending with the period.
+    first = month_start(period.last_month - TRAILING_MONTHS + 1)
+    return credit.CUSTOMER_WINS.of(leaves, since=first).filter(closed_on__lte=period.end)
+
+
+def _churned_from_base(leaves: Leaves, period: Period):
+    # churn's numerator: of the customers churned in the period, those acquired before it began.
+    return credit.CHURNED_CUSTOMERS.of(leaves, period=period).filter(acquired_on__lt=period.start)
+
+
+# metric key → (what a row is, which facts, how they are listed)
+BEHIND = {
+    "revenue_won": ("won deals", _in(credit.WON_DEALS), DEALS),
+    "deals_won": ("won deals", _in(credit.WON_DEALS), DEALS),
+    "avg_deal_value": ("won deals", _in(credit.WON_DEALS), DEALS),
+    "sales_cycle_days": ("won deals with both dates", _in(credit.WON_DEALS, created_on__isnull=False), DEALS),
+    "deals_lost": ("lost deals", _in(credit.LOST_DEALS), DEALS),
+    "win_rate": (
+        "closed deals",
+        _in(credit.CLOSED_DEALS, stage__outcome__in=[credit.WON, credit.LOST]),
+        DEALS,
+    ),
+    "pipeline_value": ("deals open at the period's end", _open_at_end, OPEN_DEALS),
+    "weighted_pipeline_value": ("deals open at the period's end", _open_at_end, OPEN_DEALS),
+    "leads_generated": ("leads created", _in(credit.LEADS), LEADS),
+    "lead_conversion_rate": ("leads created", _in(credit.LEADS), LEADS),
+    "calls_made": ("calls", _in(credit.ACTIVITIES, kind="call"), ACTIVITIES),
+    "emails_sent": ("emails", _in(credit.ACTIVITIES, kind="email"), ACTIVITIES),
+    "meetings_held": ("meetings", _in(credit.ACTIVITIES, kind="meeting"), ACTIVITIES),
+    "new_customers": ("customers acquired", _in(credit.ACQUIRED_CUSTOMERS), CUSTOMERS),
+    "cac": ("customers acquired", _in(credit.ACQUIRED_CUSTOMERS), CUSTOMERS),
+    "churn_rate": ("customers of the active base churned", _churned_from_base, CHURNED),
+    # Customer metrics follow the customer's owner, not the deal's rep.
+    "repeat_purchase_rate": ("won deals with a customer", _in(credit.CUSTOMER_WINS), DEALS),
+    "cltv": ("won deals with a customer in the 12 months to the period's end", _wins_in_trailing_year, DEALS),
+    "nps": ("NPS responses", _in(credit.NPS_RESPONSES), NPS_RESPONSES),
+}
+
+
+def covered(subject: Subject) -> Leaves:
+    """Every leaf a subject's figures cover: a rep itself; a team its reps and teams, all the way
+    down; the company everything, facts of no one included."""
+    if subject.scope == Scope.REP:
+        return Leaves.of(subject)
+    if subject.scope == Scope.TEAM:
+        teams = TeamTree.load().subtree_ids([subject.pk])
+        return Leaves(Rep.objects.filter(team_id__in=teams).values("pk"), frozenset(teams), company=False)
+    return Leaves()
+
+
+def records_for(metric: str, period: Period, subject: Subject) -> Records:
+    """The facts behind `metric` in `period` for `subject`."""
+    if metric == "forecast_accuracy":  # the subject's own submissions, not its leaves'
+        qs = ForecastSubmission.objects.for_subject(subject.scope, subject.pk).filter(
+            period_kind=period.kind, period_start=period.start
         )
-    if metric == "churn_rate":
-        qs = customers.filter(by("owner"), churned_on__gte=period.start, churned_on__lte=period.end)
-        return Records(
-            "customers churned", qs.order_by("-churned_on", "pk"), customer_columns, customer_search
-        )
-    if metric in ("cltv", "repeat_purchase_rate"):
-        # Customer metrics follow the customer's owner, not the deal's rep.
-        qs = deals.filter(closed_in, by("customer__owner"), stage__outcome="won", customer__isnull=False)
-        kind = "won deals with a customer"
-        if metric == "cltv":
-            qs = qs.filter(customer__acquired_on__lt=period.start)
-            kind = "won deals from existing customers"
-        return Records(kind, qs.order_by("-closed_on", "-pk"), DEAL_COLUMNS, DEAL_SEARCH)
-    if metric == "nps":
-        qs = (
-            NpsResponse.objects.select_related("customer")
-            .filter(by("customer__owner"), responded_on__gte=period.start, responded_on__lte=period.end)
-            .order_by("-responded_on", "-pk")
-        )
-        columns = [
-            Column("Customer", "customer.name"),
-            Column("Responded", "responded_on"),
-            Column("Score", "score"),
-            Column("Comment", "comment"),
-        ]
-        return Records("NPS responses", qs, columns, ["customer__name", "comment"])
-    if metric == "forecast_accuracy":
-        scope, pk = subject
-        qs = (
-            ForecastSubmission.objects.for_subject(scope, pk)
-            .select_related("submitted_by")
-            .filter(period_kind=period.kind, period_start=period.start)
-            .order_by("-submitted_at")
-        )
-        columns = [
-            Column("Submitted", "submitted_at"),
-            Column("Category", "category"),
-            Column("Amount", "amount"),
-            Column("By", "submitted_by.username"),
-        ]
-        return Records("forecasts for the period", qs, columns, ["category"])
-    raise KeyError(metric)
+        return _listed("forecasts for the period", qs, FORECASTS)
+    kind, select, layout = BEHIND[metric]
+    return _listed(kind, select(covered(subject), period), layout)
+
+
+def _listed(kind: str, qs, layout: Layout) -> Records:
+    qs = qs.select_related(*layout.related).order_by(*layout.order)
+    return Records(kind, qs, layout.columns, layout.search)

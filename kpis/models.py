@@ -86,7 +86,7 @@ class Customer(DatesInRange, models.Model):
             models.Index(fields=["name"]),
             models.Index(fields=["owner", "acquired_on"]),
             models.Index(fields=["owner", "churned_on"]),
-            # The first and last day with data (kpis.rollup.data_range) without a full scan.
+            # The first and last day with data (kpis.engine.read.data_range) without a full scan.
             models.Index(fields=["acquired_on"]),
             models.Index(fields=["churned_on"]),
         ]

@@ -2,7 +2,7 @@
 
 A month is numbered `year * 12 + month - 1` (its "month index"). A quarter or year of kind k
 is numbered by `(month_index - shift) // length`, where shift = FISCAL_YEAR_START_MONTH - 1.
-The same integer formula runs inside the database (kpis.aggregates), so SQL and Python agree on
+The same integer formula runs inside the database (kpis.engine.read), so SQL and Python agree on
 which period a date falls in. A fiscal year is named by the calendar year in which it ends.
 """
 

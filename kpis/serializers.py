@@ -90,7 +90,7 @@ class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
     rep = rep_field()
     rep_name = name_of("rep.full_name")
     customer = customer_field()
-    customer_name = name_of("customer.name")
+    customer_name = serializers.SerializerMethodField()
     stage_name = name_of("stage.name")
     outcome = serializers.ChoiceField(source="stage.outcome", choices=Stage.Outcome.choices, read_only=True)
 
@@ -113,6 +113,21 @@ class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
             "closed_on",
         ]
         extra_kwargs = {"amount": {"min_value": 0}}
+
+    def get_customer_name(self, obj) -> str | None:
+        """The customer's name where the reader may see the customer: a deal of one of your reps
+        may be with a customer another team owns, and then only its id is given."""
+        if obj.customer is None:
+            return None
+        if "visible_rep_ids" not in self.context:  # once per response, shared by a list's rows
+            user = self.requesting_user()
+            self.context["visible_rep_ids"] = (
+                None
+                if visibility.is_admin(user)
+                else set(Rep.objects.visible_to(user).values_list("pk", flat=True))
+            )
+        seen = self.context["visible_rep_ids"]
+        return obj.customer.name if seen is None or obj.customer.owner_id in seen else None
 
 
 class ActivitySerializer(ModelCleanSerializer):

@@ -19,6 +19,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from teams.models import Rep, Team
+from teams.subjects import COMPANY, Subject
 
 from . import tasks
 from .models import (
@@ -35,7 +36,7 @@ from .models import (
 log = logging.getLogger(__name__)
 
 _state = threading.local()
-Touch = tuple[str, int, dt.date | None]  # (scope, subject id, earliest period end affected)
+Touch = tuple[Subject, dt.date | None]  # (subject, earliest date affected; None: any)
 ALL = None
 
 
@@ -56,7 +57,7 @@ def bulk_changes(*, recompute=True):
         # them later, so a failure is logged (by Django) and the recompute below still runs.
         transaction.on_commit(_analyze_facts, robust=True)
     if recompute:
-        transaction.on_commit(lambda: _publish(tasks.recompute_all))
+        transaction.on_commit(lambda: _publish(tasks.fan_out_recompute))
 
 
 def _analyze_facts() -> None:
@@ -75,46 +76,48 @@ def _earliest(*dates):
     return ALL if any(d is None for d in dates) else min(dates)
 
 
-def _owner(customer_id):
+def _owner(customer_id) -> Subject:
     owner = Customer.objects.filter(pk=customer_id).values_list("owner_id", flat=True).first()
-    return ("rep", owner) if owner else ("company", 0)
+    return Subject.rep(owner) if owner else COMPANY
+
+
+def _leaf(rep_id=None, team_id=None) -> Subject:
+    """Whom a fact is credited to (kpis.engine.attribution): its rep, else its team, else no one."""
+    if rep_id:
+        return Subject.rep(rep_id)
+    return Subject.team(team_id) if team_id else COMPANY
 
 
 def touched(obj) -> list[Touch]:
-    """The branches whose snapshots `obj`, as it stands, contributes to."""
+    """The subjects whose own facts `obj`, as it stands, is one of, and from which date."""
     match obj:
         case Opportunity():
             since = _earliest(obj.created_on, *([obj.closed_on] if obj.closed_on else []))
-            out = [("rep", obj.rep_id, since)]
+            out = [(Subject.rep(obj.rep_id), since)]
             if obj.customer_id:  # existing-customer revenue and repeat buyers follow the owner
-                out.append((*_owner(obj.customer_id), since))
+                out.append((_owner(obj.customer_id), since))
             return out
         case Activity():
-            return [("rep", obj.rep_id, timezone.localdate(obj.occurred_at, timezone.get_default_timezone()))]
-        case Lead():
-            return [("rep", obj.rep_id, _earliest(obj.created_on))]
-        case Customer():
-            return [(*(("rep", obj.owner_id) if obj.owner_id else ("company", 0)), ALL)]
-        case NpsResponse():
-            return [(*_owner(obj.customer_id), _earliest(obj.responded_on))]
-        case AcquisitionSpend():
-            leaf = (
-                ("rep", obj.rep_id)
-                if obj.rep_id
-                else ("team", obj.team_id)
-                if obj.team_id
-                else ("company", 0)
-            )
-            return [(*leaf, _earliest(obj.spent_on))]
-        case ForecastSubmission():
-            return [(obj.scope, obj.rep_id or obj.team_id or 0, _earliest(obj.period_start))]
-        case Rep():  # its old and its new team both change
-            return [("rep", obj.pk, ALL), ("team", obj.team_id, ALL)]
-        case Team():
             return [
-                ("team", obj.pk, ALL),
-                ("team", obj.parent_id, ALL) if obj.parent_id else ("company", 0, ALL),
+                (
+                    Subject.rep(obj.rep_id),
+                    timezone.localdate(obj.occurred_at, timezone.get_default_timezone()),
+                )
             ]
+        case Lead():
+            return [(Subject.rep(obj.rep_id), _earliest(obj.created_on))]
+        case Customer():
+            return [(_leaf(obj.owner_id), ALL)]
+        case NpsResponse():
+            return [(_owner(obj.customer_id), _earliest(obj.responded_on))]
+        case AcquisitionSpend():
+            return [(_leaf(obj.rep_id, obj.team_id), _earliest(obj.spent_on))]
+        case ForecastSubmission():
+            return [(Subject(obj.scope, obj.rep_id or obj.team_id or 0), _earliest(obj.period_start))]
+        case Rep():  # its old and its new team both change
+            return [(Subject.rep(obj.pk), ALL), (Subject.team(obj.team_id), ALL)]
+        case Team():
+            return [(Subject.team(obj.pk), ALL), (_leaf(team_id=obj.parent_id), ALL)]
     return []
 
 
@@ -134,19 +137,13 @@ def _send(touches: list[Touch], batch) -> None:
         _state.batch, _state.sent, _state.unreachable = batch, {}, False
     if _state.unreachable:
         return  # the broker refused this transaction's first send: don't wait on it for every row
-    for scope, pk, since in touches:
-        key = (scope, pk)
+    for key, since in touches:
         if key in _state.sent and _earliest(_state.sent[key], since) == _state.sent[key]:
             continue  # already sent from this date or earlier
         _state.sent[key] = since if key not in _state.sent else _earliest(_state.sent[key], since)
-        arg = since.isoformat() if since else None
-        if scope == "rep":
-            sent = _publish(tasks.recompute_rep, pk, arg)
-        elif scope == "team":
-            sent = _publish(tasks.recompute_team, pk, arg)
-        else:
-            sent = _publish(tasks.recompute_company, arg)
-        if not sent:
+        if not _publish(
+            tasks.recompute_subject, str(key.scope), key.pk, since.isoformat() if since else None
+        ):
             _state.unreachable = True
             return
 
@@ -156,7 +153,7 @@ def _publish(task, *args) -> bool:
 
     The change that asked for it is committed by now: failing here would answer an error (a 503)
     for data that was saved, and a client retrying would write it twice. So the broker's error is
-    logged and swallowed: the nightly `kpis.recompute_all` (Celery beat) recomputes everything
+    logged and swallowed: the nightly `kpis.fan_out_recompute` (Celery beat) recomputes everything
     from the facts, so the snapshots catch up then.
 
     Fire and forget (`ignore_result`): nothing reads these tasks' results, and asking for one
@@ -215,4 +212,4 @@ for model in TRACKED:
 def stage_changed(sender, raw=False, **kwargs):
     """A stage's probability reaches every weighted pipeline: recompute everything."""
     if not raw and _live():
-        transaction.on_commit(lambda: _publish(tasks.recompute_all))
+        transaction.on_commit(lambda: _publish(tasks.fan_out_recompute))

@@ -1,12 +1,13 @@
-"""Celery tasks: thin, idempotent, ids and primitives only; the work lives in kpis.services."""
+"""Celery tasks: thin, idempotent, ids and primitives only; the work lives in kpis.engine."""
 
 import datetime as dt
 
 from celery import shared_task
 
+from teams.subjects import COMPANY, Subject
 from teams.tree import TeamTree
 
-from . import services
+from . import engine
 
 RETRY = {
     "acks_late": True,
@@ -17,35 +18,26 @@ RETRY = {
 }
 
 
-def _date(since: str | None):
-    return dt.date.fromisoformat(since) if since else None
-
-
-@shared_task(name="kpis.recompute_all", soft_time_limit=25 * 60, time_limit=30 * 60, **RETRY)
-def recompute_all():
-    """Nightly: fan out one task per top-level team, so that workers share the work."""
-    services.delete_stale_snapshots()
+@shared_task(name="kpis.fan_out_recompute", soft_time_limit=25 * 60, time_limit=30 * 60, **RETRY)
+def fan_out_recompute():
+    """Nightly (and after a bulk load): one task per top-level team, so that workers share the
+    work; the company after each, from the top-level teams' snapshots."""
+    engine.delete_stale_snapshots()
     for root in TeamTree.load().roots():
         recompute_tree.delay(root)
-    recompute_company.delay()
+    recompute_subject.delay(COMPANY.scope, COMPANY.pk)
 
 
 @shared_task(name="kpis.recompute_tree", soft_time_limit=25 * 60, time_limit=30 * 60, **RETRY)
 def recompute_tree(root_team_id: int):
-    services.recompute_tree(root_team_id=root_team_id)
-    services.recompute_company()
+    engine.recompute_tree(root_team_id=root_team_id)
+    engine.recompute_subject(COMPANY)
 
 
-@shared_task(name="kpis.recompute_rep", soft_time_limit=60, time_limit=90, **RETRY)
-def recompute_rep(rep_id: int, since: str | None = None):
-    services.recompute_branch(scope="rep", subject_id=rep_id, since=_date(since))
-
-
-@shared_task(name="kpis.recompute_team", soft_time_limit=60, time_limit=90, **RETRY)
-def recompute_team(team_id: int, since: str | None = None):
-    services.recompute_branch(scope="team", subject_id=team_id, since=_date(since))
-
-
-@shared_task(name="kpis.recompute_company", soft_time_limit=5 * 60, time_limit=6 * 60, **RETRY)
-def recompute_company(since: str | None = None):
-    services.recompute_company(since=_date(since))
+# Usually a few hundred ms; the limits leave room for the rare case that rebuilds everything
+# (a first fact in a new month).
+@shared_task(name="kpis.recompute_subject", soft_time_limit=5 * 60, time_limit=6 * 60, **RETRY)
+def recompute_subject(scope: str, subject_id: int, since: str | None = None):
+    """After a change to the facts of one rep, team or the company, from `since` (ISO date) on."""
+    day = dt.date.fromisoformat(since) if since else None
+    engine.recompute_subject(Subject(scope, subject_id), since=day)

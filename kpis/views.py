@@ -5,7 +5,6 @@ page shows, come from kpis.pages. The pages that show KPIs against targets (home
 dashboard) live in targets.views.
 """
 
-import csv
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -19,8 +18,8 @@ from django.http import Http404, HttpResponseBadRequest, JsonResponse, Streaming
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from teams.subjects import Scope, Subject, subject_name
-from teams.tree import TeamTree
+from salesperf import csv
+from teams.subjects import subject_name
 
 from . import catalogue
 from .crm_import import FILES, ImportFailed, import_crm
@@ -42,7 +41,7 @@ def drill(request):
     subject = get_subject_for_user(request.user, scope, subject_id)
     period = period_from(request)
     metric = catalogue.get(metric_key)
-    records = records_for(metric.key, period, _rep_lookup(subject), subject)
+    records = records_for(metric.key, period, subject)
     qs = records.queryset
     q = request.GET.get("q", "").strip()
     if "\x00" in q:  # PostgreSQL cannot compare text with NUL in it
@@ -85,15 +84,6 @@ def drill(request):
     )
 
 
-def _rep_lookup(subject: Subject) -> dict | None:
-    """A Rep lookup selecting the subject's reps (None: every rep), as records_for takes them."""
-    if subject.scope == Scope.REP:
-        return {"pk": subject.pk}
-    if subject.scope == Scope.TEAM:
-        return {"team_id__in": sorted(TeamTree.load().subtree_ids([subject.pk]))}
-    return None
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -127,10 +117,10 @@ RECOMPUTE_KEY = "kpis:recompute:last"
 def recompute(request):
     require_admin(request.user)
     if request.method == "POST":
-        from .tasks import recompute_all
+        from .tasks import fan_out_recompute
 
         started = timezone.now()
-        result = recompute_all.delay()
+        result = fan_out_recompute.delay()
         cache.set(
             RECOMPUTE_KEY,
             {
@@ -193,7 +183,12 @@ def crm_import(request):
                         out.write(chunk)
             try:
                 with transaction.atomic():
-                    report = import_crm(folder, recompute=not preview, progress=lambda *_: None)
+                    # A preview shows what the files change in the existing org; the import then
+                    # applies those changes only if the admin ticked them (their digest).
+                    confirm_org = True if preview else request.POST.get("confirm_org", "")
+                    report = import_crm(
+                        folder, recompute=not preview, progress=lambda *_: None, confirm_org=confirm_org
+                    )
                     transaction.set_rollback(preview)
             except ImportFailed as e:
                 error = str(e).replace(folder + "/", "")

@@ -4,6 +4,7 @@ With nothing set it runs on SQLite with eager Celery, so `make demo` works on a 
 Production: salesperf.settings_production, which demands what a deployment must set.
 """
 
+import ipaddress
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +20,11 @@ SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-prod
 DEBUG = env.bool("DEBUG", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The addresses or networks (CIDR) of the reverse proxies in front of the app, whose
+# X-Forwarded-For is believed; none by default: the client is REMOTE_ADDR. salesperf/proxies.py
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo stops the start, not every request
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -37,10 +43,17 @@ INSTALLED_APPS = [
     "teams",
     "kpis",
     "targets",
+    # Project-wide tools above the apps: they use every app, and no app uses them.
+    "demo",
+    "bench",
 ]
 
 MIDDLEWARE = [
+    # First: REMOTE_ADDR becomes the client's address, X-Forwarded-For believed only from
+    # TRUSTED_PROXIES (salesperf/proxies.py).
+    "salesperf.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "salesperf.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "salesperf.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -112,7 +125,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# https://docs.djangoproject.com/en/5.2/topics/email/ (password reset mails). No EMAIL_HOST:
+# mails are printed on the console; with it, sent over SMTP.
+EMAIL_HOST = env("EMAIL_HOST", default="")
+_email_backend = "smtp.EmailBackend" if EMAIL_HOST else "console.EmailBackend"
+EMAIL_BACKEND = env("EMAIL_BACKEND", default=f"django.core.mail.backends.{_email_backend}")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="salesperf@localhost")
 
 LOGGING = {
@@ -151,7 +174,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "nightly-full-recompute": {
-        "task": "kpis.recompute_all",
+        "task": "kpis.fan_out_recompute",
         "schedule": crontab(hour=2, minute=15),
     },
     # After the nightly recompute, so statuses see last night's figures.
@@ -168,7 +191,7 @@ REST_FRAMEWORK = {
     # Token first: an anonymous request is told 401 with `WWW-Authenticate: Token`, not a bare
     # 403. Session authentication enforces CSRF on unsafe methods.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "teams.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -187,10 +210,17 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "1200/minute"},
+    # The client is REMOTE_ADDR, which salesperf.proxies.ClientAddressMiddleware has set from
+    # TRUSTED_PROXIES: DRF's default (None) would believe any X-Forwarded-For.
+    "NUM_PROXIES": 0,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # DRF's handler, plus: a Django ValidationError (model or service) is a 400 with field errors.
     "EXCEPTION_HANDLER": "salesperf.api.exception_handler",
 }
+
+# An API token (POST /api/v1/auth/token/) stops working this many days after it was issued;
+# asking again then gives a new one. teams/tokens.py
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
 
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {

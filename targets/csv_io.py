@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from kpis.periods import Period
+from salesperf import csv as safe_csv
 from teams.models import Rep, Team
 from teams.subjects import Scope
 from teams.tree import TeamTree
@@ -77,27 +78,24 @@ def targets_import_csv(*, user, file) -> list[str]:
             )
         )
         lines.append(line)
+    conflict = []
     with transaction.atomic():  # one batch: every row is checked, and kept only if all are good
         try:
             target_save_batch(user=user, changes=changes, tree=TeamTree.load(), replace=True)
         except BatchInvalid as e:
-            errors += [
-                (lines[index], message) for index, error in e.errors.items() for message in _messages(error)
-            ]
+            for index, error in e.errors.items():
+                errors += [(lines[index], message) for message in _messages(error)]
         except ValidationError as e:  # another request wrote one of these targets meanwhile
-            errors += [(MAX_ROWS + 2, message) for message in _messages(e)]  # after every line
-        if errors:
+            conflict = _messages(e)
+        if errors or conflict:
             transaction.set_rollback(True)
-    return [
-        f"line {line}: {message}" if line <= MAX_ROWS + 1 else message
-        for line, message in sorted(errors, key=lambda error: error[0])
-    ]
+    return [f"line {line}: {message}" for line, message in sorted(errors, key=lambda e: e[0])] + conflict
 
 
 def targets_export_csv(*, targets, stream) -> None:
     """Write `targets` (a queryset the caller has scoped: `Target.objects.visible_to(user)`) to
     `stream` (text), in the format the import reads."""
-    out = csv.writer(stream, lineterminator="\n")
+    out = safe_csv.writer(stream, lineterminator="\n")
     out.writerow(COLUMNS + RELATIVE_COLUMNS)
     targets = targets.select_related("rep", "team")
     targets = targets.order_by(
@@ -183,7 +181,7 @@ def _read(file) -> list[tuple[int, dict[str, str] | str]]:
 
 
 def _subject(row, names) -> tuple[str, int]:
-    scope, name = row["scope"].lower(), row["name"]
+    scope, name = row["scope"].lower(), safe_csv.text_of(row["name"])  # as the export wrote it
     if scope == Scope.COMPANY:
         if name != COMPANY_NAME:
             raise ValidationError(f"a company target's name is '{COMPANY_NAME}', not '{name}'.")

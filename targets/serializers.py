@@ -64,7 +64,7 @@ class TargetSerializer(serializers.ModelSerializer):
 
     def to_representation(self, target):
         data = super().to_representation(target)
-        data["subject"] = target.subject[1]
+        data["subject"] = target.subject.pk
         data["period"] = target.period.label
         data["baseline"] = (
             Period.from_start(target.period_kind, target.baseline_start).label

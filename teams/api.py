@@ -14,7 +14,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from salesperf.api import ScopedViewSet
 
-from . import login
+from . import login, tokens
 from .filtersets import RepFilterSet, TeamFilterSet
 from .models import Rep, Team
 from .serializers import RepSerializer, TeamSerializer
@@ -54,6 +54,7 @@ class LimitedAuthTokenSerializer(AuthTokenSerializer):
             login.failed(request, username)
             raise
         login.succeeded(request, username)
+        tokens.token_drop_expired(user=attrs["user"])  # so that an expired token is replaced
         return attrs
 
 

@@ -1,44 +1,73 @@
-"""Signing in, with a limit on password guessing.
+"""Signing in, with a limit on password guessing that an attacker cannot turn into a lockout.
 
-After FAILURES_PER_USER failed sign-ins for one username, or FAILURES_PER_CLIENT from one client
-address (whatever the usernames), further attempts are refused for LOCKOUT_SECONDS, the right
-password included. A success clears the username's count (not the address's: one good account
-must not reset a guesser's count). The counts live in the cache — Redis in production, so every
-web process shares them. The login page, the admin's login and the API token endpoint all count
-in the same place. The client address is DRF's (REMOTE_ADDR, or X-Forwarded-For as NUM_PROXIES
-says), the same as the API's throttles.
+Every count is kept for a client address, so failures lock out only where they came from:
+
+- FAILURES_PER_PAIR failed sign-ins for one username from one address lock that username there;
+- FAILURES_PER_CLIENT from one address, whatever the usernames, lock that address;
+- FAILURES_PER_USER for one username from all addresses together (guessing spread over many
+  machines) lock that username for every address it has not signed in from before (a *known
+  client*, remembered for KNOWN_CLIENT_SECONDS): its owner, at their usual address, still gets in.
+
+A lock lasts LOCKOUT_SECONDS and refuses before the password is checked, the right one included,
+so a refusal says nothing about the password. A success clears the pair's count, not the address's
+or the username's (one good account must not reset a guesser's). Usernames are counted
+case-insensitively. The counts live in the cache — Redis in production, so every web process
+shares them. The login page, the admin's login and the API token endpoint all count in the same
+place. The client address is REMOTE_ADDR as salesperf.proxies sets it (X-Forwarded-For only from
+TRUSTED_PROXIES), the same as the API's throttles. docs/reliability.md argues the choice.
 """
 
 import hashlib
 import time
+import unicodedata
 
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from rest_framework.throttling import BaseThrottle
 
-FAILURES_PER_USER = 5
+FAILURES_PER_PAIR = 5
 FAILURES_PER_CLIENT = 20
+FAILURES_PER_USER = 50
 LOCKOUT_SECONDS = 15 * 60
+KNOWN_CLIENT_SECONDS = 90 * 24 * 60 * 60
 
 
-def _keys(request, username: str) -> list[tuple[str, int]]:
-    """(cache key, how many failures it allows) for the username and the client address."""
-    user = hashlib.sha256(username.strip().lower().encode()).hexdigest()
-    client = BaseThrottle().get_ident(request)
-    return [(f"login:fail:user:{user}", FAILURES_PER_USER), (f"login:fail:ip:{client}", FAILURES_PER_CLIENT)]
+def _user(username: str) -> str:
+    """The one form of a username every key uses: "Alice", "ALICE " and "alice" count together."""
+    return hashlib.sha256(unicodedata.normalize("NFKC", username).strip().casefold().encode()).hexdigest()
+
+
+def _client(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _known_key(request, username: str) -> str:
+    return f"login:known:{_user(username)}:{_client(request)}"
+
+
+def _counts(request, username: str) -> list[tuple[str, int]]:
+    """(cache key, how many failures it allows) that this attempt counts in and may be locked by."""
+    user, client = _user(username), _client(request)
+    return [
+        (f"login:fail:pair:{user}:{client}", FAILURES_PER_PAIR),
+        (f"login:fail:ip:{client}", FAILURES_PER_CLIENT),
+        (f"login:fail:user:{user}", FAILURES_PER_USER),  # the last: known clients pass its lock
+    ]
 
 
 def locked_for(request, username: str) -> int:
     """Seconds until `username` may try again from this client; 0: now."""
-    until = max((cache.get(f"{key}:until", 0) for key, _ in _keys(request, username)), default=0)
+    keys = [key for key, _ in _counts(request, username)]
+    if cache.get(_known_key(request, username)):
+        keys = keys[:-1]  # a username locked from everywhere still lets in where it signed in before
+    until = max((cache.get(f"{key}:until", 0) for key in keys), default=0)
     return max(0, int(until - time.time() + 0.999))
 
 
 def failed(request, username: str) -> None:
-    for key, allowed in _keys(request, username):
+    for key, allowed in _counts(request, username):
         cache.add(key, 0, LOCKOUT_SECONDS)  # the count starts with the first failure, then expires
         try:
             count = cache.incr(key)
@@ -51,8 +80,9 @@ def failed(request, username: str) -> None:
 
 
 def succeeded(request, username: str) -> None:
-    user_key, _ = _keys(request, username)[0]
-    cache.delete(user_key)
+    pair_key, _ = _counts(request, username)[0]
+    cache.delete(pair_key)
+    cache.set(_known_key(request, username), True, KNOWN_CLIENT_SECONDS)
 
 
 def locked_message(seconds: int) -> str:

@@ -39,7 +39,7 @@ def _get_target_for_user(user, pk: int) -> Target:
     target = Target.objects.visible_to(user).filter(pk=pk).select_related("rep", "team").first()
     if target is None:
         raise Http404("No such target.")
-    if not may_set_targets_for(user, target.scope, target.subject[1]):
+    if not may_set_targets_for(user, target.scope, target.subject.pk):
         raise PermissionDenied("Reps do not set targets.")
     return target
 
@@ -120,7 +120,7 @@ def _initial(request) -> dict:
 def target_edit(request, pk: int):
     target = _get_target_for_user(request.user, pk)
     initial = {
-        "subject": f"{target.scope}:{target.subject[1]}",
+        "subject": f"{target.scope}:{target.subject.pk}",
         "metric": target.metric,
         "period": target.period.label,
         "mode": "relative" if target.is_relative else "absolute",

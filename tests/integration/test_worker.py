@@ -8,14 +8,14 @@ import pytest
 from celery.result import AsyncResult, EagerResult
 
 from kpis.models import KpiSnapshot
-from kpis.tasks import recompute_rep
+from kpis.tasks import recompute_subject
 from tests.factories import OpportunityFactory, RepFactory, won_stage
 from tests.services import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def test_recompute_rep_runs_on_the_worker(celery_worker):
+def test_recompute_subject_runs_on_the_worker(celery_worker):
     rep = RepFactory()
     amount = Decimal("1234.50")
     OpportunityFactory(
@@ -26,7 +26,7 @@ def test_recompute_rep_runs_on_the_worker(celery_worker):
         closed_on=dt.date(2017, 2, 3),
     )
 
-    result = recompute_rep.delay(rep.pk)
+    result = recompute_subject.delay("rep", rep.pk)
 
     wait_for(
         lambda: KpiSnapshot.objects.filter(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kpis import services
+from kpis import engine
 from kpis.models import KpiSnapshot
 from kpis.periods import Period
 from tests.factories import CustomerFactory, OpportunityFactory, StageFactory, lost_stage, won_stage
@@ -59,7 +59,7 @@ def snapshot(db):
 
 @pytest.fixture
 def recompute(db):
-    return lambda: services.recompute_all()
+    return lambda: engine.recompute_all()
 
 
 @pytest.fixture

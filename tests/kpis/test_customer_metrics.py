@@ -94,10 +94,11 @@ def test_a_customer_churning_on_the_first_day_was_active_at_the_start(org, book,
 
 def test_a_quarters_churn_uses_the_quarters_start_not_a_sum_over_months(org, book, recompute, snapshot):
     recompute()
-    # Base at Jan 1 = 4 (A1..A4); churned in Q1: A2, A3, A5 → 3 / 4.
+    # Base at Jan 1 = 4 (A1..A4); of them A2 and A3 churned in Q1 → 2 / 4. A5 churned too, but
+    # it joined during the quarter: not in its base (March alone counts it: joined before March).
     # Summing the months would give (1 + 1 + 1) / (4 + 4 + 3) = 0.272727.
-    assert snapshot(org.alice, "churn_rate", "2017-Q1") == D("0.75")
-    assert snapshot(org.alice, "churn_rate", "2017") == D("0.75")
+    assert snapshot(org.alice, "churn_rate", "2017-Q1") == D("0.5")
+    assert snapshot(org.alice, "churn_rate", "2017") == D("0.5")
     # Base at Jan 1, 2016 is empty → undefined, not 0.
     assert snapshot(org.alice, "churn_rate", "2016") is None
 
@@ -112,8 +113,8 @@ def test_a_teams_churn_is_total_churned_over_total_base_not_an_average(org, book
     assert snapshot(org.west, "churn_rate", "2017-01") is None
     # The company adds the unowned U1 (active Jan 1, churned Jan 20): 3 / 6.
     assert snapshot("company", "churn_rate", "2017-01") == D("0.5")
-    # Q1: A2, A3, A5, B1, U1 churned over A1..A4, B1, U1 active at Jan 1 → 5 / 6.
-    assert snapshot("company", "churn_rate", "2017-Q1") == D("0.833333")
+    # Q1: of A1..A4, B1, U1 active at Jan 1, A2, A3, B1, U1 churned (A5 joined in Q1) → 4 / 6.
+    assert snapshot("company", "churn_rate", "2017-Q1") == D("0.666667")
 
 
 @pytest.fixture
@@ -163,22 +164,21 @@ def test_customer_revenue_follows_the_owner_while_revenue_won_follows_the_deals_
     assert snapshot(org.carol, "repeat_purchase_rate", "2017-01") is None  # U1 has no owner
 
 
-def test_cltv_is_existing_customer_revenue_times_margin_over_churned_customers(
+def test_cltv_is_a_trailing_years_customer_revenue_times_margin_over_its_churned_customers(
     org, sales, settings, recompute, snapshot
 ):
     settings.GROSS_MARGIN = D("0.25")
     recompute()
-    # alice, January: A1 1000 + A2 600 + A4 2000 (bob's deal, alice's customer) = 3600 from
-    # customers acquired before Jan 1; A5's 400 is from a customer new in January.
-    # 3600 × 0.25 / 1 churned (A2) = 900.
-    assert snapshot(org.alice, "cltv", "2017-01") == D("900")
-    # February: A5's 300 (acquired Jan 5, before Feb 1) × 0.25 / 1 churned (A3) = 75.
-    assert snapshot(org.alice, "cltv", "2017-02") == D("75")
-    # March: no revenue, A5 churned → 0 / 1.
-    assert snapshot(org.alice, "cltv", "2017-03") == 0
-    # Q1: existing at Jan 1 → A5's deals don't count: 3600 × 0.25 / 3 churned = 300.
-    assert snapshot(org.alice, "cltv", "2017-Q1") == D("300")
-    # November 2016: 500 of revenue but nobody churned → undefined, not infinite nor 0.
+    # alice, the 12 months to January 2017: A1 500 (Nov) + A1 1000 + A2 600 + A5 400 + A4 2000
+    # (bob's deal, alice's customer) = 4500; churned in them: A2 → 4500 × 0.25 / 1 = 1125.
+    assert snapshot(org.alice, "cltv", "2017-01") == D("1125")
+    # To February: + A5's 300 = 4800; churned A2, A3 → 4800 × 0.25 / 2 = 600.
+    assert snapshot(org.alice, "cltv", "2017-02") == D("600")
+    # To March: 4800; churned A2, A3, A5 → 1200 / 3 = 400. The quarter ends in March: the same
+    # 12 months, the same figure.
+    assert snapshot(org.alice, "cltv", "2017-03") == D("400")
+    assert snapshot(org.alice, "cltv", "2017-Q1") == D("400")
+    # To November 2016: 500 of revenue but nobody churned → undefined, not infinite nor 0.
     assert snapshot(org.alice, "cltv", "2016-11") is None
 
 
@@ -187,17 +187,19 @@ def test_cltv_rolls_up_as_totals_and_counts_unowned_customers_for_the_company_on
 ):
     settings.GROSS_MARGIN = D("0.25")
     recompute()
-    assert snapshot(org.bob, "cltv", "2017-01") == 0  # no revenue from his customers, B1 churned
-    assert snapshot(org.bob, "cltv", "2017-02") is None  # nobody churned
-    # East, January: (3600 + 0) × 0.25 / (1 + 1) = 450.
-    assert snapshot(org.east, "cltv", "2017-01") == D("450")
+    # bob's customers bought nothing; B1 churned in January → 0 / 1, and still in the 12 months
+    # to February.
+    assert snapshot(org.bob, "cltv", "2017-01") == 0
+    assert snapshot(org.bob, "cltv", "2017-02") == 0
+    assert snapshot(org.bob, "cltv", "2016-12") is None  # nobody churned in the year to Dec
+    # East, January: (4500 + 0) × 0.25 / (1 + 1) = 562.5.
+    assert snapshot(org.east, "cltv", "2017-01") == D("562.5")
     assert snapshot(org.west, "cltv", "2017-01") is None
-    # Company, January: U1's 800 joins (acquired before Jan 1) and U1 churned:
-    # (3600 + 800) × 0.25 / 3 = 366.666667.
-    assert snapshot("company", "cltv", "2017-01") == D("366.666667")
+    # Company, January: U1's 800 joins and U1 churned: (4500 + 800) × 0.25 / 3 = 441.666667.
+    assert snapshot("company", "cltv", "2017-01") == D("441.666667")
 
 
-def test_repeat_purchase_rate_is_the_share_of_buyers_whose_first_win_came_earlier(
+def test_repeat_purchase_rate_is_the_share_of_buyers_with_two_wins_by_the_periods_end(
     org, sales, recompute, snapshot
 ):
     recompute()
@@ -211,15 +213,22 @@ def test_repeat_purchase_rate_is_the_share_of_buyers_whose_first_win_came_earlie
     assert snapshot(org.alice, "repeat_purchase_rate", "2017-03") is None
 
 
-def test_a_quarter_counts_each_buyer_once_for_repeat_purchases(org, sales, recompute, snapshot):
+def test_a_quarter_counts_each_buyer_once_and_two_wins_within_it_as_a_repeat(org, sales, recompute, snapshot):
     recompute()
-    # Q1 buyers A1, A2, A4, A5 (A5 bought twice, one buyer); only A1 won before Jan 1 → 1 / 4.
-    # Summing the months would give (1 + 1) / (4 + 1) = 0.4.
-    assert snapshot(org.alice, "repeat_purchase_rate", "2017-Q1") == D("0.25")
-    assert snapshot(org.east, "repeat_purchase_rate", "2017-Q1") == D("0.25")
-    # The company adds U1 (first win Jan 22) → 1 / 5.
+    # Q1 buyers A1, A2, A4, A5 — four, not the five of January + February. A1 won before Jan 1;
+    # A5 won twice within Q1 (Jan 20, Feb 15): both repeat → 2 / 4. A2 and A4 won once.
+    assert snapshot(org.alice, "repeat_purchase_rate", "2017-Q1") == D("0.5")
+    assert snapshot(org.east, "repeat_purchase_rate", "2017-Q1") == D("0.5")
+    # The company adds U1 (one win, Jan 22) → 1 / 5 in January, 2 / 5 in Q1.
     assert snapshot("company", "repeat_purchase_rate", "2017-01") == D("0.2")
-    assert snapshot("company", "repeat_purchase_rate", "2017-Q1") == D("0.2")
+    assert snapshot("company", "repeat_purchase_rate", "2017-Q1") == D("0.4")
+
+
+def test_two_wins_in_the_same_month_make_a_repeat_buyer(org, book, deal, recompute, snapshot):
+    deal(org.alice, "won", "100", "2017-05-01", "2017-05-03", customer=book.a4)
+    deal(org.alice, "won", "200", "2017-05-02", "2017-05-20", customer=book.a4)
+    recompute()
+    assert snapshot(org.alice, "repeat_purchase_rate", "2017-05") == 1
 
 
 @pytest.fixture

@@ -87,9 +87,9 @@ def test_churn_and_lead_conversion_over_a_fiscal_year_and_quarter(org, april, cu
     LeadFactory(rep=org.alice, created_on=day("2017-03-31"), converted_on=day("2017-03-31"))
     LeadFactory(rep=org.alice, created_on=day("2017-04-01"))
     recompute()
-    # FY2017 base at Apr 1, 2016: C1, C2 (C3 acquired that day is not yet in it); C1 and C3
-    # churn during the year → 2 / 2.
-    assert snapshot(org.alice, "churn_rate", "2017") == 1
+    # FY2017 base at Apr 1, 2016: C1, C2 (C3 acquired that day is not yet in it); of them C1
+    # churns during the year → 1 / 2. C3 churns too, but it joined during the year.
+    assert snapshot(org.alice, "churn_rate", "2017") == D("0.5")
     # FY2017-Q4 base at Jan 1, 2017: C2, C3; C3 churns Mar 31 → 1 / 2.
     assert snapshot(org.alice, "churn_rate", "2017-Q4") == D("0.5")
     assert snapshot(org.alice, "new_customers", "2017") == 1  # C3

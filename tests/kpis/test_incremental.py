@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import transaction
 
-from kpis import services, tasks
+from kpis import engine, tasks
 from kpis.models import KpiSnapshot
 from kpis.periods import Period
 from tests.factories import (
@@ -107,7 +107,7 @@ def world(org, deal, customer, stages):
         amount=D("3000"),
         submitted_at=utc("2017-02-15T12:00"),
     )
-    services.recompute_all()
+    engine.recompute_all()
     return w
 
 
@@ -204,7 +204,7 @@ CHANGES = {
 def fresh(snapshot_rows):
     """The snapshots a recompute from nothing gives."""
     KpiSnapshot.objects.all().delete()
-    services.recompute_all()
+    engine.recompute_all()
     return snapshot_rows()
 
 
@@ -264,7 +264,7 @@ def test_the_nightly_recompute_drops_the_snapshots_of_a_deleted_rep_or_team(
     pk = gone.pk
     with django_capture_on_commit_callbacks(execute=True):
         gone.delete()
-    tasks.recompute_all.delay()
+    tasks.fan_out_recompute.delay()
     assert not KpiSnapshot.objects.filter(scope=scope, subject_id=pk).exists()
 
 

@@ -10,7 +10,7 @@ each, the table (computed_at aside) is compared with what `recompute_all(full=Tr
 Dates fall in about six months around an anchor: a fixed one in 2017, or today, so that facts
 after today (whose periods are not computed yet) are drawn too.
 
-Examples: 40 by default; HYPOTHESIS_PROFILE=salesperf-thorough runs 400.
+Examples: 40 by default; HYPOTHESIS_PROFILE=salesperf-thorough runs 400, salesperf-quick 8.
 """
 
 import datetime as dt
@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from kpis import services, signals
+from kpis import engine, signals
 from kpis.models import (
     AcquisitionSpend,
     Activity,
@@ -52,6 +52,10 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.register_profile(
     "salesperf-thorough", hypothesis_settings.get_profile("salesperf-ci"), max_examples=400
+)
+# `make test-fast`: a developer's quick loop, with CI's 40 behind it.
+hypothesis_settings.register_profile(
+    "salesperf-quick", hypothesis_settings.get_profile("salesperf-ci"), max_examples=8
 )
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "")
 PROFILE = PROFILE if PROFILE.startswith("salesperf-") else "salesperf-ci"
@@ -125,7 +129,7 @@ def start(scenario) -> World:
         world = World(build_org())
         for change in scenario.start:
             apply(world, change)
-    services.recompute_all()
+    engine.recompute_all()
     return world
 
 
@@ -476,7 +480,7 @@ def test_incremental_recomputes_equal_a_full_recompute(scenario):
         # Compared after every transaction: a later change to the same branch would hide the
         # mistake of an earlier one by recomputing over it.
         incremental = snapshot_table()
-        services.recompute_all(full=True)
+        engine.recompute_all(full=True)
         diff = differences(incremental, snapshot_table())
         assert diff == [], (
             f"after transaction {number}, {len(diff)} snapshots differ (key, incremental, full): "
@@ -498,5 +502,5 @@ def test_the_only_fact_moved_from_after_today_into_next_year_leaves_what_a_full_
     with transaction.atomic():
         apply(world, ("deal dates", 0, None, this_year.shifted(1).start))
     incremental = snapshot_table()
-    services.recompute_all(full=True)
+    engine.recompute_all(full=True)
     assert differences(incremental, snapshot_table()) == []

@@ -12,9 +12,10 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from kpis.models import KpiSnapshot
-from kpis.periods import periods_between
+from kpis.periods import month_index, month_start, periods_between
 from tests.factories import ActivityFactory, LeadFactory, NpsResponseFactory
 
 SIX = D("0.000001")
@@ -27,6 +28,7 @@ METRICS = [
     "pipeline_value",
     "lead_conversion_rate",
     "churn_rate",
+    "cltv",
     "nps",
     "repeat_purchase_rate",
     "calls_made",
@@ -153,9 +155,17 @@ def reference(data, metric, reps, owners, start, end):
         return amount(len(calls))
     mine = [c for c in data.customers if c.owner in owners]
     if metric == "churn_rate":
-        churned = [c for c in mine if within(c.churned)]
         active = [c for c in mine if c.acquired < start and (c.churned is None or c.churned >= start)]
-        return ratio(len(churned), len(active))
+        return ratio(sum(1 for c in active if within(c.churned)), len(active))
+    if metric == "cltv":  # the 12 months ending with the period
+        first = month_start(month_index(end) - 11)
+        in_window = lambda day: day is not None and first <= day <= end  # noqa: E731
+        revenue = sum(
+            o.amount
+            for o in data.opportunities
+            if o.outcome == "won" and in_window(o.closed) and o.buyer is not None and o.buyer.owner in owners
+        )
+        return ratio(revenue * settings.GROSS_MARGIN, sum(1 for c in mine if in_window(c.churned)))
     if metric == "nps":
         responses = [r for r in data.responses if r.buyer.owner in owners and within(r.on)]
         promoters = sum(1 for r in responses if r.score >= 9)
@@ -167,9 +177,9 @@ def reference(data, metric, reps, owners, start, end):
             if o.outcome == "won" and within(o.closed) and o.buyer is not None and o.buyer.owner in owners:
                 buyers[id(o.buyer)] = o.buyer
         repeat = 0
-        for buyer in buyers.values():
-            first_win = min(o.closed for o in data.opportunities if o.buyer is buyer and o.outcome == "won")
-            repeat += first_win < start
+        for buyer in buyers.values():  # two won deals by the period's end, earlier or in it
+            wins = [o for o in data.opportunities if o.buyer is buyer and o.outcome == "won"]
+            repeat += sum(1 for o in wins if o.closed <= end) >= 2
         return ratio(repeat, len(buyers))
     raise AssertionError(metric)
 

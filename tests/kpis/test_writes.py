@@ -1,7 +1,7 @@
 """The two ways a snapshot is written give the same digits.
 
 The bulk recompute hands components to the database, which turns them into every metric with
-the catalogue's linear forms in SQL (kpis.writes._metrics_sql); the incremental paths expand
+the catalogue's linear forms in SQL (kpis.engine.store._metrics_sql); the incremental paths expand
 them in Python and write the pairs. On PostgreSQL these are two evaluators of one definition, so
 each metric is written both ways here, for two subjects, and the rows must be equal — including
 a rounding tie at the seventh place, a negative figure, a scale read from settings, a ratio over
@@ -14,8 +14,9 @@ from decimal import Decimal as D
 import pytest
 
 from kpis import catalogue
+from kpis.engine.evaluate import rounded
+from kpis.engine.store import write_components, write_pairs
 from kpis.models import KpiSnapshot
-from kpis.writes import rounded, write_components, write_snapshots
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +29,9 @@ COMPONENTS = {
     "cycle_count": D(3),  # 33.333333…
     "nps_net": D(-7),  # a negative score
     "nps_responses": D(9),
-    "existing_revenue": D("333.33"),
-    "churned": D(3),
+    "customer_revenue_12m": D("333.33"),
+    "churned_12m": D(3),
+    "churned_from_base": D(2),
     "spend": D(50),
     "new_customers": D(0),  # CAC over zero: undefined, never 0
     "weighted_pipeline": D("12.3456785"),  # a tie at the seventh place, on a plain figure
@@ -49,7 +51,7 @@ def test_components_written_by_the_database_equal_pairs_written_from_python(sett
     settings.GROSS_MARGIN = D("0.35")
     write_components([(("rep", 1), "month", START, COMPONENTS)])
     pairs = catalogue.pairs(COMPONENTS)
-    write_snapshots([(("rep", 2), key, "month", START, pair) for key, pair in pairs.items()])
+    write_pairs([(("rep", 2), key, "month", START, pair) for key, pair in pairs.items()])
 
     by_database, by_python = stored(1), stored(2)
     assert set(by_database) == set(catalogue.KEYS) == set(by_python)

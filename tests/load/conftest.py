@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from kpis.bench import wrk
+from bench import wrk
 from tests.services import services_required
 
 

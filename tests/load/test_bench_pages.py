@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from kpis import services
-from kpis.demo import DemoSize, demo_seed
+from demo.services import DemoSize, demo_seed
+from kpis import engine
 from kpis.models import KpiSnapshot
 from teams.models import Rep
 from teams.tree import TeamTree
@@ -33,7 +33,7 @@ def test_bench_pages_measures_each_request_and_writes_nothing(wrk_installed, tmp
     demo_seed(
         size=DemoSize(reps=6, opportunities=300, activities=600, months=3), seed=3, today=timezone.localdate()
     )
-    services.recompute_all()
+    engine.recompute_all()
     before = database_state()
 
     out = tmp_path / "pages.json"

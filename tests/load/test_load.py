@@ -2,7 +2,7 @@
 loopback, for a fixed time, and not one error.
 
 The database is this test's own (a transactional test, so gunicorn's processes see the rows),
-seeded by `kpis.demo` at a small size. The clients sign in as a person and a script would: the
+seeded by `demo` at a small size. The clients sign in as a person and a script would: the
 login form with its CSRF token, and the API's token endpoint. Each of the eight clients is one
 wrk connection on one page or endpoint, all running together; a 302 to the login page, a 4xx,
 a 5xx, a socket error or a time-out all count as errors.
@@ -21,9 +21,9 @@ from django.conf import global_settings
 from django.db import connection
 from django.utils import timezone
 
-from kpis import services
-from kpis.bench import server, wrk
-from kpis.demo import DemoSize, demo_seed
+from bench import server, wrk
+from demo.services import DemoSize, demo_seed
+from kpis import engine
 from kpis.periods import Period
 from teams.models import Rep, Team
 
@@ -39,7 +39,7 @@ def demo(settings):
     # Hashed as gunicorn (production's settings) can check them, not with the tests' fast hasher.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     result = demo_seed(size=SIZE, seed=7, today=timezone.localdate())
-    services.recompute_all()
+    engine.recompute_all()
     return {login.username: login.password for login in result.logins}
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from kpis.demo import DemoSize, demo_seed
+from demo.services import DemoSize, demo_seed
 from kpis.models import KpiSnapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

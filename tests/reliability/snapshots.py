@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from kpis import services
-from kpis.demo import DemoSize, demo_seed
+from demo.services import DemoSize, demo_seed
+from kpis import engine
 from kpis.models import KpiSnapshot
 
 KEY = ("scope", "subject_id", "metric", "period_kind", "period_start")
@@ -30,7 +30,7 @@ def assert_no_duplicates(rows: list[tuple]) -> None:
 def clean_recompute() -> set[tuple]:
     """The reference: no snapshots, then a full recompute in this process."""
     KpiSnapshot.objects.all().delete()
-    services.recompute_all(full=True)
+    engine.recompute_all(full=True)
     return set(snapshot_rows())
 
 

@@ -65,7 +65,7 @@ def test_a_lead_posted_to_the_api_is_saved_and_answered_201(org, broker_down, ca
     lead = Lead.objects.get(pk=response.json()["id"])
     assert (lead.name, lead.rep_id) == ("Broker down", org.alice.pk)
     [warning] = broker_warnings(caplog)
-    assert "kpis.recompute_rep" in warning and "unreachable" in warning
+    assert "kpis.recompute_subject" in warning and "unreachable" in warning
 
 
 def test_a_stage_saved_in_the_admin_is_saved_and_redirects(org, broker_down, caplog, client):
@@ -81,7 +81,7 @@ def test_a_stage_saved_in_the_admin_is_saved_and_redirects(org, broker_down, cap
     assert response.status_code == 302, response.content[:500]
     assert Stage.objects.get(name="Negotiating").probability == Decimal("0.6")
     [warning] = broker_warnings(caplog)
-    assert "kpis.recompute_all" in warning
+    assert "kpis.fan_out_recompute" in warning
 
 
 def test_a_transaction_of_many_facts_gives_up_on_the_broker_once(org, broker_down, caplog):

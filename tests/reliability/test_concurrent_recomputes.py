@@ -17,7 +17,7 @@ import pytest
 from django.db import transaction
 
 from kpis.models import Opportunity, Stage
-from kpis.tasks import recompute_all, recompute_company, recompute_rep, recompute_tree
+from kpis.tasks import fan_out_recompute, recompute_subject, recompute_tree
 from teams.models import Rep
 from teams.tree import TeamTree
 
@@ -41,8 +41,10 @@ def test_the_same_recomputes_delivered_several_times_at_once_end_as_one_sequenti
     # No snapshots yet: copies running side by side insert the same new rows.
     roots = TeamTree.load().roots()
     sends = [*(lambda r=r: recompute_tree.delay(r) for r in roots)] * 3
-    sends += [recompute_company.delay] * 3 + [recompute_all.delay] * 2
-    sends += [lambda r=r: recompute_rep.delay(r) for r in Rep.objects.values_list("pk", flat=True)[:4]] * 2
+    sends += [lambda: recompute_subject.delay("company", 0)] * 3 + [fan_out_recompute.delay] * 2
+    sends += [
+        lambda r=r: recompute_subject.delay("rep", r) for r in Rep.objects.values_list("pk", flat=True)[:4]
+    ] * 2
     random.Random(5).shuffle(sends)
     start_worker(concurrency=2)
 
@@ -68,7 +70,7 @@ def test_a_recompute_running_while_deals_are_written_ends_as_one_sequential_run(
     teams = [reps for reps in reps_by_team.values() if len(reps) > 1]
     start_worker(concurrency=2)
 
-    recompute_all.delay()  # the nightly fan-out: its tasks run while the deals are written
+    fan_out_recompute.delay()  # the nightly fan-out: its tasks run while the deals are written
     for _ in range(BURSTS):
         # One transaction per burst: every rep of a team gets a deal and one of theirs changes,
         # so the burst's recomputes start together and all re-roll the same team, region and

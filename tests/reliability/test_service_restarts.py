@@ -181,7 +181,7 @@ def test_postgres_restarted_under_the_app_and_worker(stack):
             assert_clean_503(stack.get("/api/v1/snapshots/"), api=True)
             assert_clean_503(stack.get("/dashboard/"), api=False)
         # A recompute the worker takes while the database is down fails and is retried later.
-        during = stack.send_task("kpis.recompute_rep", stack.rep)
+        during = stack.send_task("kpis.recompute_subject", "rep", stack.rep)
         wait_for(lambda: f"{during}] retry" in stack.worker.log(), timeout=15, message="a retry")
     finally:
         stack.postgres.start()

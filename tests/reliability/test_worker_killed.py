@@ -1,7 +1,7 @@
 """A worker SIGKILLed mid-recompute loses nothing: the task runs again, the snapshots end as a
 clean recompute leaves them, and redelivery stops once a run completes.
 
-Each run deletes every snapshot, sends the nightly `kpis.recompute_all` (which fans out a task
+Each run deletes every snapshot, sends the nightly `kpis.fan_out_recompute` (which fans out a task
 per top-level team and one for the company) and SIGKILLs at a random moment either
 - the worker's pool process only: its main process requeues the task at once (reject on
   worker lost), as after the OOM killer; or
@@ -17,7 +17,7 @@ import time
 import pytest
 
 from kpis.models import KpiSnapshot
-from kpis.tasks import recompute_all
+from kpis.tasks import fan_out_recompute
 from tests.services import wait_for
 
 from .conftest import VISIBILITY_TIMEOUT
@@ -41,7 +41,7 @@ def test_killed_workers_leave_the_snapshots_of_a_clean_recompute(start_worker, b
     # A run without a kill: how long the whole recompute takes. Kills come within the first 70%
     # of that (less the drain's own wait for quiet), so that nearly all land mid-task.
     started = time.monotonic()
-    recompute_all.delay()
+    fan_out_recompute.delay()
     wait_drained(broker, start_worker.started, settle=SETTLE)
     took = time.monotonic() - started
     window = 0.7 * max(0.1, took - SETTLE)
@@ -50,7 +50,7 @@ def test_killed_workers_leave_the_snapshots_of_a_clean_recompute(start_worker, b
     hits = 0
     for run in range(1, RUNS + 1):
         KpiSnapshot.objects.all().delete()
-        recompute_all.delay()
+        fan_out_recompute.delay()
         wait_for(broker.unacked, timeout=10, message="a task in flight")
         time.sleep(rng.uniform(0, window))
         hits += broker.unacked() > 0  # a task was running when the kill came

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from kpis import services, signals
+from kpis import engine, signals
 from kpis.models import (
     AcquisitionSpend,
     Activity,
@@ -94,7 +94,7 @@ def world(org):
     world.targets[subject] is that subject's revenue target for PERIOD."""
     with signals.bulk_changes(recompute=False):
         markers, targets = _plant(org)
-    services.recompute_all()
+    engine.recompute_all()
     return SimpleNamespace(org=org, markers=markers, targets=targets)
 
 

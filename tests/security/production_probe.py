@@ -29,6 +29,7 @@ HEADERS = [
     "Referrer-Policy",
     "Cross-Origin-Opener-Policy",
     "Location",
+    "Content-Security-Policy",
 ]
 
 
@@ -60,6 +61,7 @@ def main():
         "https": answer(client.get("/accounts/login/", secure=True)),
         "http": answer(client.get("/accounts/login/")),
         "proxied": answer(client.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https")),
+        "healthz": answer(client.get("/healthz")),
         "login": answer(
             client.post(
                 "/accounts/login/", {"username": "probe", "password": "a long probe password"}, secure=True

@@ -225,6 +225,17 @@ MATRIX: dict[str, Callable] = {
     # Signing in and out.
     "login": one("login", public=True),
     "logout": one("logout", method="post", public=True, ok=302),
+    # One's own account: the API token (seen, revoked), the password (changed; reset by e-mail).
+    "api token page": one("api_token"),
+    "revoke api token": one("api_token", method="post", ok=302),
+    "password change": one("password_change"),
+    "password changed": one("password_change_done"),
+    "password reset": one("password_reset", public=True),
+    "password reset sent": one("password_reset_done", public=True),
+    "password reset link": one(
+        "password_reset_confirm", kwargs={"uidb64": "MQ", "token": "set-password"}, public=True
+    ),
+    "password reset done": one("password_reset_complete", public=True),
     # Pages.
     "home": one("targets:home", ok=302),
     "my scorecard": one(

@@ -87,6 +87,7 @@ def test_an_https_response_carries_the_security_headers(production):
     assert https["headers"]["X-Content-Type-Options"] == "nosniff"
     assert https["headers"]["Referrer-Policy"] == "same-origin"
     assert https["headers"]["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "script-src 'self';" in https["headers"]["Content-Security-Policy"]
 
 
 def test_plain_http_is_sent_to_https_and_a_tls_proxy_is_believed(production):
@@ -94,6 +95,11 @@ def test_plain_http_is_sent_to_https_and_a_tls_proxy_is_believed(production):
     assert production["http"]["headers"]["Location"] == f"https://{HOST}/accounts/login/"
     assert production["http"]["headers"]["Strict-Transport-Security"] is None  # only ever over HTTPS
     assert production["proxied"]["status"] == 200
+
+
+def test_a_load_balancers_health_check_gets_its_200_over_plain_http(production):
+    assert production["healthz"]["status"] == 200
+    assert production["healthz"]["headers"]["Location"] is None
 
 
 def test_cookies_are_https_only_and_the_session_hidden_from_scripts(production):

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from kpis import services, signals
+from kpis import engine, signals
 from kpis.models import Activity, Opportunity, Stage
 from tests.factories import CustomerFactory, StageFactory, lost_stage, won_stage
 
@@ -25,7 +25,7 @@ def day(month: str, d: int = 15) -> dt.date:
 def sales(org):
     with signals.bulk_changes(recompute=False):
         _make_sales(org)
-    services.recompute_all()
+    engine.recompute_all()
     return org
 
 

@@ -1,11 +1,10 @@
-import csv
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from kpis import catalogue
 from kpis.models import KpiSnapshot
 from kpis.periods import KINDS, Period
+from salesperf import csv
 from teams.models import Rep, Team
 
 

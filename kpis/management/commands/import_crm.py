@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from kpis.crm_import import ImportFailed, import_crm
+from kpis.crm_import import ImportFailed, OrgChangesUnconfirmed, import_crm
 
 
 class Command(BaseCommand):
@@ -11,10 +11,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-recompute", action="store_true", help="Do not recompute the KPI snapshots afterwards."
         )
+        parser.add_argument(
+            "--confirm-org-changes",
+            action="store_true",
+            help="Apply what the files change in the existing organisation (without it, the import "
+            "lists those changes and imports nothing).",
+        )
 
-    def handle(self, directory, no_recompute=False, **options):
+    def handle(self, directory, no_recompute=False, confirm_org_changes=False, **options):
         try:
-            report = import_crm(directory, recompute=not no_recompute, progress=self.stdout.write)
+            report = import_crm(
+                directory,
+                recompute=not no_recompute,
+                progress=self.stdout.write,
+                confirm_org=confirm_org_changes,
+            )
+        except OrgChangesUnconfirmed as e:
+            raise CommandError(
+                f"{e} Nothing was imported; to apply them, add --confirm-org-changes."
+            ) from None
         except ImportFailed as e:
             raise CommandError(str(e)) from None
         for line in report.skipped:

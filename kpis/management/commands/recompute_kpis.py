@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from kpis import services
+from kpis import engine
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
             self.stdout.write(f"\r[{bar}] {done}/{total} period kinds", ending="")
             self.stdout.flush()
 
-        written = services.recompute_all(full=full, progress=progress)
+        written = engine.recompute_all(full=full, progress=progress)
         self.stdout.write("")
         self.stdout.write(
             self.style.SUCCESS(f"{written} snapshots written in {time.monotonic() - started:.1f}s.")

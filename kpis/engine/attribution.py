@@ -1,0 +1,118 @@
+"""Who gets the credit for a fact, and when: stated once per family of facts.
+
+A fact is credited to a *leaf* — the rep named by its owner path, else the team named by its
+team path (team-level spend), else the company (facts that belong to no one) — on the day its
+date field names (a timestamp: its day in TIME_ZONE). The engine's grouped queries
+(kpis.engine.read) and the drill-down (kpis.drill) both select facts through `Facts.of`, so a
+figure and the records listed behind it can never disagree about which facts count.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Model, Q
+from django.utils import timezone
+
+from kpis.models import AcquisitionSpend, Activity, Customer, Lead, NpsResponse, Opportunity, Stage
+from kpis.periods import Period
+from teams.subjects import COMPANY, Scope, Subject
+
+WON, LOST = Stage.Outcome.WON, Stage.Outcome.LOST
+
+
+@dataclass(frozen=True)
+class Leaves:
+    """The leaves a computation covers: some reps (None = all), some teams (None = all), and
+    whether facts credited to no one (the company leaf) are included."""
+
+    rep_ids: frozenset | None = None
+    team_ids: frozenset | None = None
+    company: bool = True
+
+    @classmethod
+    def of(cls, subject: Subject) -> "Leaves":
+        """A subject's own leaf alone (a team: its team-level facts, not its reps')."""
+        if subject.scope == Scope.REP:
+            return cls(frozenset([subject.pk]), frozenset(), company=False)
+        if subject.scope == Scope.TEAM:
+            return cls(frozenset(), frozenset([subject.pk]), company=False)
+        return cls(frozenset(), frozenset(), company=True)
+
+    def q(self, rep_path: str, team_path: str | None = None) -> Q:
+        def some(path, ids):
+            return Q(**{f"{path}__isnull": False}) if ids is None else Q(**{f"{path}__in": ids})
+
+        q = some(rep_path, self.rep_ids)
+        if team_path:
+            q |= some(team_path, self.team_ids)
+        if self.company:
+            q |= Q(**{f"{rep_path}__isnull": True}, **({f"{team_path}__isnull": True} if team_path else {}))
+        return q
+
+
+@dataclass(frozen=True)
+class Facts:
+    """A family of facts: which model, which date places a fact in a period, whom it is credited
+    to (`rep`, and `team` where a fact may belong to a team directly), and which rows count."""
+
+    model: type[Model]
+    date: str
+    rep: str
+    team: str | None = None
+    where: Q = field(default_factory=Q)
+
+    @property
+    def timestamped(self) -> bool:
+        return self.model._meta.get_field(self.date).get_internal_type() == "DateTimeField"
+
+    def leaf(self, row: dict) -> Subject:
+        """The leaf a grouped row (with the `rep` and `team` paths as keys) is credited to."""
+        if row[self.rep] is not None:
+            return Subject(Scope.REP, row[self.rep])
+        if self.team and row[self.team] is not None:
+            return Subject(Scope.TEAM, row[self.team])
+        return COMPANY
+
+    def of(self, leaves: Leaves, *, since: dt.date | None = None, period: Period | None = None):
+        """The facts credited to `leaves`, dated from `since` on, or within `period`."""
+        dated = Q()
+        if since is not None:
+            dated &= Q(**{f"{self.date}__gte": self._instant(since)})
+        if period is not None:
+            dated &= Q(**{f"{self.date}__gte": self._instant(period.start)})
+            dated &= Q(**{f"{self.date}__lt": self._instant(period.end + dt.timedelta(days=1))})
+        return self.model.objects.filter(leaves.q(self.rep, self.team), self.where, dated)
+
+    def _instant(self, day: dt.date):
+        if not self.timestamped:
+            return day
+        return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
+
+
+CLOSED_DEALS = Facts(Opportunity, "closed_on", "rep_id", where=Q(closed_on__isnull=False))
+WON_DEALS = Facts(Opportunity, "closed_on", "rep_id", where=Q(closed_on__isnull=False, stage__outcome=WON))
+LOST_DEALS = Facts(Opportunity, "closed_on", "rep_id", where=Q(closed_on__isnull=False, stage__outcome=LOST))
+DEALS_BY_CREATION = Facts(Opportunity, "created_on", "rep_id")
+# Existing-customer revenue and repeat buyers follow the customer's owner, not the deal's rep.
+CUSTOMER_WINS = Facts(
+    Opportunity,
+    "closed_on",
+    "customer__owner_id",
+    where=Q(closed_on__isnull=False, stage__outcome=WON, customer__isnull=False),
+)
+ACTIVITIES = Facts(Activity, "occurred_at", "rep_id")
+LEADS = Facts(Lead, "created_on", "rep_id")
+NPS_RESPONSES = Facts(NpsResponse, "responded_on", "customer__owner_id")
+SPEND = Facts(AcquisitionSpend, "spent_on", "rep_id", "team_id")
+ACQUIRED_CUSTOMERS = Facts(Customer, "acquired_on", "owner_id", where=Q(acquired_on__isnull=False))
+CHURNED_CUSTOMERS = Facts(Customer, "churned_on", "owner_id", where=Q(churned_on__isnull=False))
+
+
+def open_deals(leaves: Leaves, day: dt.date):
+    """The pipeline at the end of `day`: deals created by then (or on an unknown date) and not
+    closed by then — the stock kpis.engine.read builds from the same two families."""
+    return Opportunity.objects.filter(
+        leaves.q(DEALS_BY_CREATION.rep),
+        Q(created_on__lte=day) | Q(created_on__isnull=True),
+        Q(closed_on__isnull=True) | Q(closed_on__gt=day),
+    )

@@ -1,0 +1,280 @@
+"""Step 4, store: KpiSnapshot rows upserted on the snapshot key, only when their figures changed;
+and the reads of stored snapshots that an incremental recompute builds on.
+
+One interface, whatever the database:
+- `write_pairs(rows)`: snapshot rows (subject, metric, kind, start, (numerator, denominator)),
+  the incremental recompute's few subjects. On PostgreSQL they go to the upsert as arrays (one
+  round trip); elsewhere, compared with what is stored and bulk_created.
+- `write_components(rows)`: component rows (subject, kind, start, components), the full
+  recompute. On PostgreSQL these are copied as they are — one row per subject and period, not
+  per metric — and the catalogue's linear forms turn them into metrics inside the database
+  (`_metrics_sql`), so the 20 times as many snapshot rows are never built in Python. Elsewhere
+  they are evaluated here, in Python, from the same forms.
+
+Figures are rounded to the column's 6 places half away from zero, as PostgreSQL's numeric does
+(kpis.engine.evaluate.rounded), so both ways give the same digits; a value is computed from the
+rounded figures. CI runs the engine's tests on both databases.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from kpis import catalogue
+from kpis.models import KpiSnapshot
+from teams.models import Rep
+from teams.subjects import Scope, Subject
+from teams.tree import TeamTree
+
+from .evaluate import Pair, rounded
+from .read import data_periods, data_range, fact_dates, first_and_last
+
+SnapshotRows = Iterable[tuple[Subject, str, str, dt.date, Pair]]  # subject, metric, kind, start, pair
+ComponentRows = Iterable[tuple[Subject, str, dt.date, dict[str, Decimal]]]  # subject, kind, start, comps
+BATCH = 20_000
+
+
+def write_pairs(rows: SnapshotRows, *, force: bool = False) -> int:
+    """Upsert the rows whose figures changed (all of them if forced); returns the number of rows
+    written."""
+    prepared = _prepared(rows)
+    if connection.vendor == "postgresql":
+        columns = [list(column) for column in zip(*prepared, strict=True)]
+        if not columns:
+            return 0
+        with connection.cursor() as cursor:
+            return _upsert(cursor, UNNEST_SNAPSHOTS, dict(zip(SNAPSHOT_COLUMNS, columns, strict=True)), force)
+    written, batch = 0, []
+    for row in prepared:
+        batch.append(row)
+        if len(batch) == BATCH:
+            written += _upsert_portable(batch, force=force)
+            batch = []
+    return written + (_upsert_portable(batch, force=force) if batch else 0)
+
+
+def write_components(rows: ComponentRows, *, force: bool = False) -> int:
+    """Every metric of each (subject, period) from its components, upserted like write_pairs."""
+    if connection.vendor != "postgresql":
+        return write_pairs(
+            (
+                (subject, key, kind, start, pair)
+                for subject, kind, start, comps in rows
+                for key, pair in catalogue.pairs(comps).items()
+            ),
+            force=force,
+        )
+    names = catalogue.COMPONENTS
+    copied = (
+        (str(scope), pk, kind, start, *[comps.get(name, 0) for name in names])
+        for (scope, pk), kind, start, comps in rows
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_COMPONENT_STAGE)
+        select, params = _metrics_sql()
+        return _copy_and_upsert(cursor, COMPONENT_STAGE, copied, select, force, params)
+
+
+def _prepared(rows: SnapshotRows):
+    """Snapshot table rows: figures rounded to the column's places, and the value from them."""
+    for (scope, pk), metric, kind, start, (num, den) in rows:
+        num, den = rounded(num), rounded(den)
+        yield str(scope), pk, metric, kind, start, num, den, rounded(catalogue.value_of(num, den))
+
+
+# --- PostgreSQL: one upsert, from arrays or from a temporary table filled by COPY -------------
+
+SNAPSHOT = KpiSnapshot._meta.db_table
+FIGURE = "numeric(24, 6)"  # the snapshot columns' type: a cast to it rounds as `rounded` does
+SNAPSHOT_COLUMNS = ["scope", "subject", "metric", "kind", "start", "num", "den", "value"]
+UNNEST_SNAPSHOTS = """
+    SELECT * FROM unnest(
+        %(scope)s::varchar[], %(subject)s::bigint[], %(metric)s::varchar[], %(kind)s::varchar[],
+        %(start)s::date[], %(num)s::numeric[], %(den)s::numeric[], %(value)s::numeric[]
+    )
+"""
+COMPONENT_STAGE = "kpi_component_stage"
+CREATE_COMPONENT_STAGE = f"""
+    CREATE TEMP TABLE IF NOT EXISTS {COMPONENT_STAGE} (
+        scope varchar(7), subject_id bigint, period_kind varchar(7), period_start date,
+        {", ".join(f"{name} numeric NOT NULL" for name in catalogue.COMPONENTS)}
+    ) ON COMMIT DELETE ROWS
+"""
+UPSERT = f"""
+    INSERT INTO {SNAPSHOT}
+        (scope, subject_id, metric, period_kind, period_start, numerator, denominator, value, computed_at)
+    SELECT *, %(now)s FROM ({{select}}) AS computed
+    ON CONFLICT (scope, subject_id, metric, period_kind, period_start) DO UPDATE SET
+        numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator,
+        value = EXCLUDED.value, computed_at = EXCLUDED.computed_at
+    WHERE %(force)s OR ({SNAPSHOT}.numerator, {SNAPSHOT}.denominator)
+        IS DISTINCT FROM (EXCLUDED.numerator, EXCLUDED.denominator)
+"""
+
+
+def _metrics_sql() -> tuple[str, dict]:
+    """SELECT of snapshot rows from the component stage: each metric's numerator and denominator
+    as the catalogue's linear forms of the stage's columns (scales as parameters, read now)."""
+    params: dict = {}
+
+    def sql(form: catalogue.Linear | None) -> str:
+        if form is None:
+            return f"NULL::{FIGURE}"
+        terms = []
+        for name, scale in form.scales():
+            if scale == 1:
+                terms.append(f"s.{name}")
+            else:
+                params[f"scale{len(params)}"] = scale
+                terms.append(f"s.{name} * %(scale{len(params) - 1})s")
+        return f"({' + '.join(terms)})::{FIGURE}"
+
+    metrics = ",\n".join(f"('{m.key}', {sql(m.numerator)}, {sql(m.denominator)})" for m in catalogue.METRICS)
+    select = f"""
+        SELECT s.scope, s.subject_id, m.metric, s.period_kind, s.period_start, m.num, m.den,
+            CASE WHEN m.den IS NULL THEN m.num WHEN m.den <> 0 THEN m.num / m.den END
+        FROM {COMPONENT_STAGE} AS s CROSS JOIN LATERAL (VALUES {metrics}) AS m (metric, num, den)
+    """
+    return select, params
+
+
+def analyze_snapshots() -> None:
+    """Fresh planner statistics after rewriting the table: pages read it next, and autovacuum
+    (if on at all) comes later."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SNAPSHOT}")
+
+
+def _copy_and_upsert(cursor, stage: str, rows, select: str, force: bool, params: dict) -> int:
+    """`rows` may be a generator, but one that runs no query: the connection is busy copying
+    while it is consumed."""
+    with cursor.copy(f"COPY {stage} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    written = _upsert(cursor, select, params, force)
+    cursor.execute(f"TRUNCATE {stage}")
+    return written
+
+
+def _upsert(cursor, select: str, params: dict, force: bool) -> int:
+    cursor.execute(UPSERT.format(select=select), {**params, "now": timezone.now(), "force": force})
+    return cursor.rowcount
+
+
+# --- elsewhere (SQLite): compare with what is stored, then bulk_create in batches -------------
+
+
+def subjects_q(subjects) -> Q:
+    """Snapshots of these (scope, id) subjects: one IN list per scope."""
+    by_scope = defaultdict(set)
+    for scope, pk in subjects:
+        by_scope[scope].add(pk)
+    which = Q()
+    for scope, ids in by_scope.items():
+        which |= Q(scope=scope, subject_id__in=ids)
+    return which
+
+
+def _upsert_portable(rows, *, force: bool) -> int:
+    existing = {} if force else _existing(rows)
+    now = timezone.now()
+    changed = [
+        KpiSnapshot(
+            scope=scope,
+            subject_id=pk,
+            metric=metric,
+            period_kind=kind,
+            period_start=start,
+            numerator=num,
+            denominator=den,
+            value=value,
+            computed_at=now,
+        )
+        for scope, pk, metric, kind, start, num, den, value in rows
+        if existing.get((scope, pk, metric, kind, start)) != (num, den)
+    ]
+    if changed:
+        KpiSnapshot.objects.bulk_create(
+            changed,
+            batch_size=5000,
+            update_conflicts=True,
+            unique_fields=["scope", "subject_id", "metric", "period_kind", "period_start"],
+            update_fields=["numerator", "denominator", "value", "computed_at"],
+        )
+    return len(changed)
+
+
+def _existing(rows) -> dict:
+    kinds = {row[3] for row in rows}
+    starts = {row[4] for row in rows}
+    found = KpiSnapshot.objects.filter(
+        subjects_q({(row[0], row[1]) for row in rows}), period_kind__in=kinds, period_start__in=starts
+    ).values_list("scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator")
+    return {(s, pk, m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
+
+
+# --- reads of what is stored: the incremental recompute's starting point ----------------------
+
+
+def stored_pairs(subjects, periods_by_kind) -> dict:
+    """{(subject, metric, kind, start): (numerator, denominator)} as stored now."""
+    starts = {p.start for periods in periods_by_kind.values() for p in periods}
+    found = KpiSnapshot.objects.filter(subjects_q(subjects), period_start__in=starts).values_list(
+        "scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator"
+    )
+    return {(Subject(s, pk), m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
+
+
+def children_pairs(subject: Subject, periods_by_kind, tree: TeamTree) -> dict:
+    """{(kind, start): {metric: pair}} summed over the stored snapshots of the subject's
+    children: a team's reps and child teams, the company's top-level teams."""
+    parent = subject.pk if subject.scope == Scope.TEAM else None
+    children = Q(scope=Scope.TEAM, subject_id__in=[t for t, p in tree.parent.items() if p == parent])
+    if subject.scope == Scope.TEAM:
+        children |= Q(scope=Scope.REP, subject_id__in=Rep.objects.filter(team_id=subject.pk).values("pk"))
+    in_periods = Q()
+    for kind, periods in periods_by_kind.items():
+        if periods:
+            in_periods |= Q(period_kind=kind, period_start__in=[p.start for p in periods])
+    if not in_periods:
+        return {}
+    rows = (
+        KpiSnapshot.objects.filter(children, in_periods)
+        .exclude(metric="forecast_accuracy")  # per subject, never summed
+        .values("period_kind", "period_start", "metric")
+        .annotate(num=Sum("numerator"), den=Sum("denominator"))
+        .order_by()
+    )
+    sums: dict = defaultdict(dict)
+    for row in rows:
+        sums[row["period_kind"], row["period_start"]][row["metric"]] = (row["num"], row["den"])
+    return sums
+
+
+def spans() -> tuple[tuple[dt.date, dt.date] | None, tuple[dt.date | None, dt.date | None]]:
+    """(the span of the facts worth computing, the first and last month with snapshots), in one
+    query."""
+    months = KpiSnapshot.objects.filter(period_kind="month")
+    *facts, stored = first_and_last([*fact_dates(), (months, "period_start")])
+    return data_range(facts), stored
+
+
+def delete_stale_snapshots() -> int:
+    """Snapshots of deleted reps or teams, or of periods outside the data, go."""
+    tree = TeamTree.load()
+    keep = (
+        Q(scope=Scope.COMPANY)
+        | Q(scope=Scope.TEAM, subject_id__in=list(tree.parent))
+        | Q(scope=Scope.REP, subject_id__in=Rep.objects.values("pk"))
+    )
+    in_range = Q()
+    for kind, periods in data_periods().items():
+        in_range |= Q(period_kind=kind, period_start__in=[p.start for p in periods])
+    deleted, _ = KpiSnapshot.objects.exclude(keep & in_range).delete()
+    return deleted

@@ -1,0 +1,124 @@
+"""The CRM import never reshapes the organisation behind the admin's back: matching people and
+teams by name, it would make an existing user a manager, move an existing rep, or detach an
+existing team. Each such change is listed (the upload page's preview shows it) and the import
+applies none of them unless the admin confirms exactly that list; an import that changes nothing
+that exists (a first import of new people, a re-import of the same files) needs no confirmation."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+
+from kpis.crm_import import OrgChangesUnconfirmed, import_crm
+from kpis.models import Opportunity
+from teams.models import Rep, Team
+
+pytestmark = pytest.mark.django_db
+
+PIPELINE = (
+    "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+    "Z1,{agent},GTX Pro,Cancity,Won,2017-01-02,2017-02-01,100\n"
+)
+
+
+def files(agent, manager, region) -> dict[str, str]:
+    return {
+        "sales_teams.csv": f"sales_agent,manager,regional_office\n{agent},{manager},{region}\n",
+        "products.csv": "product,sales_price\nGTX Pro,4821\n",
+        "accounts.csv": "account,sector\nCancity,retail\n",
+        "sales_pipeline.csv": PIPELINE.format(agent=agent),
+    }
+
+
+def crm_dir(tmp_path, **names):
+    for name, text in files(**names).items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def run(directory, **kwargs):
+    return import_crm(directory, recompute=False, progress=lambda *_: None, **kwargs)
+
+
+def test_an_import_never_makes_an_existing_user_a_manager_unasked(org, tmp_path):
+    directory = crm_dir(tmp_path, agent="Zed Newman", manager="Alice", region="Central")  # user "alice"
+
+    with pytest.raises(OrgChangesUnconfirmed) as refused:
+        run(directory)
+
+    assert "alice" in str(refused.value) and "manager" in str(refused.value)
+    assert not Team.objects.filter(manager=org.alice.user).exists()
+    assert not Opportunity.objects.exists()  # nothing at all: the import is one transaction
+
+
+def test_an_import_never_moves_an_existing_rep_unasked(org, tmp_path):
+    directory = crm_dir(tmp_path, agent="Bob", manager="Nora Newboss", region="Central")
+
+    with pytest.raises(OrgChangesUnconfirmed, match="Bob"):
+        run(directory)
+
+    assert Rep.objects.get(full_name="Bob").team == org.east
+
+
+def test_an_import_never_detaches_a_team_unasked(org, tmp_path):
+    directory = crm_dir(tmp_path, agent="Zed Newman", manager="Nora Newboss", region="East")
+
+    with pytest.raises(OrgChangesUnconfirmed, match="East"):
+        run(directory)
+
+    org.east.refresh_from_db()
+    assert org.east.parent == org.region
+
+
+def test_confirmed_changes_are_applied_and_only_those(org, tmp_path):
+    directory = crm_dir(tmp_path, agent="Bob", manager="Nora Newboss", region="Central")
+    with pytest.raises(OrgChangesUnconfirmed) as refused:
+        run(directory)
+
+    run(directory, confirm_org=refused.value.digest)
+
+    assert Rep.objects.get(full_name="Bob").team.name == "Nora Newboss"
+    (directory / "sales_teams.csv").write_text(files("Carol", "Nora Newboss", "Central")["sales_teams.csv"])
+    with pytest.raises(OrgChangesUnconfirmed, match="Carol"):  # another list: that confirmation is void
+        run(directory, confirm_org=refused.value.digest)
+
+
+def test_new_people_and_a_reimport_need_no_confirmation(org, tmp_path):
+    directory = crm_dir(tmp_path, agent="Zed Newman", manager="Nora Newboss", region="Central")
+
+    assert run(directory).org_changes == []
+    assert run(directory).org_changes == []  # the same files again: nothing in the org changes
+    assert Rep.objects.get(full_name="Zed Newman").team.parent.name == "Central"
+
+
+def test_the_command_says_what_it_would_change_and_takes_a_confirmation(org, tmp_path):
+    directory = crm_dir(tmp_path, agent="Bob", manager="Nora Newboss", region="Central")
+
+    with pytest.raises(CommandError, match="Bob") as refused:
+        call_command("import_crm", str(directory), "--no-recompute")
+    assert "--confirm-org-changes" in str(refused.value)
+
+    call_command("import_crm", str(directory), "--no-recompute", "--confirm-org-changes")
+    assert Rep.objects.get(full_name="Bob").team.name == "Nora Newboss"
+
+
+def upload(client, preview, **extra):
+    data = {
+        name: SimpleUploadedFile(name, text.encode())
+        for name, text in files("Bob", "Nora Newboss", "Central").items()
+    }
+    return client.post("/ops/import/crm/", {**data, **({"preview": "on"} if preview else {}), **extra})
+
+
+def test_the_upload_page_previews_org_changes_and_imports_them_only_when_confirmed(org, client):
+    client.force_login(org.admin)
+
+    preview = upload(client, preview=True).content.decode()
+    assert "Bob" in preview and "would move" in preview
+    digest = preview.split('name="confirm_org" value="')[1].split('"')[0]
+
+    unconfirmed = upload(client, preview=False).content.decode()
+    assert "Nothing was imported" in unconfirmed
+    assert Rep.objects.get(full_name="Bob").team == org.east
+
+    upload(client, preview=False, confirm_org=digest)
+    assert Rep.objects.get(full_name="Bob").team.name == "Nora Newboss"
