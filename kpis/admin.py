@@ -146,6 +146,10 @@ class AcquisitionSpendAdmin(admin.ModelAdmin):
 
 @admin.register(ForecastSubmission)
 class ForecastSubmissionAdmin(admin.ModelAdmin):
+    """Read-only: submissions are history (a correction is a new submission, on the scorecard or
+    the API), and a commit backdated by hand would change forecast_accuracy. A superuser may
+    still delete one: a rep's erasure, or a rep or team deleted with its forecasts."""
+
     list_display = (
         subject,
         "period_kind",
@@ -160,7 +164,15 @@ class ForecastSubmissionAdmin(admin.ModelAdmin):
     search_fields = ("rep__full_name", "team__name")
     ordering = ("-submitted_at",)
     date_hierarchy = "period_start"
-    autocomplete_fields = ("rep", "team", "submitted_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(KpiSnapshot)

@@ -1,27 +1,26 @@
-"""API endpoints for the facts, stages, snapshots, the metric catalogue and the scorecard.
+"""API endpoints for the facts, stages, snapshots and the metric catalogue.
 
-Each viewset names its scoping function (kpis.filtersets) and who may write it:
-- activities, leads, forecasts: anyone signed in, for the reps (and teams) they may see — a rep
-  for themself, a manager for their subtree, an admin for anyone;
+Each viewset names its model's rows (narrowed by the model's visible_to(user), in
+salesperf.api.ScopedViewSet), its filters (kpis.filtersets) and who may write it:
+- activities, leads: anyone signed in, for the reps they may see — a rep for themself, a
+  manager for their subtree, an admin for anyone;
 - customers, opportunities, NPS responses, spend: managers (their subtree) and admins;
 - stages: admins; snapshots are read-only (only kpis.engine writes them).
+Forecast submissions are targets.api's (written by targets.services.forecast_submit).
 """
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from salesperf.api import ScopedReadOnlyViewSet, ScopedViewSet, is_signed_in
 from teams import visibility
-from teams.api import ScopedReadOnlyViewSet, ScopedViewSet, is_manager_or_admin, is_signed_in
-from teams.subjects import Scope
 
 from . import catalogue
 from .filtersets import (
     ActivityFilterSet,
     CustomerFilterSet,
-    ForecastFilterSet,
     LeadFilterSet,
     NpsResponseFilterSet,
     OpportunityFilterSet,
@@ -29,28 +28,23 @@ from .filtersets import (
     SpendFilterSet,
     StageFilterSet,
 )
-from .periods import Period
-from .selectors import (
-    activities_visible_to,
-    customers_visible_to,
-    forecasts_visible_to,
-    leads_visible_to,
-    nps_responses_visible_to,
-    opportunities_visible_to,
-    snapshots_visible_to,
-    spend_visible_to,
-    stages_visible_to,
+from .models import (
+    AcquisitionSpend,
+    Activity,
+    Customer,
+    KpiSnapshot,
+    Lead,
+    NpsResponse,
+    Opportunity,
+    Stage,
 )
 from .serializers import (
     ActivitySerializer,
     CustomerSerializer,
-    ForecastSerializer,
     LeadSerializer,
     MetricSerializer,
     NpsResponseSerializer,
     OpportunitySerializer,
-    ScorecardQuerySerializer,
-    ScorecardSerializer,
     SnapshotSerializer,
     SpendSerializer,
     StageSerializer,
@@ -60,9 +54,8 @@ from .serializers import (
 class CustomerViewSet(ScopedViewSet):
     """Customers owned by the reps you may see (admins also see unowned ones)."""
 
-    visible_to = staticmethod(customers_visible_to)
-    may_write = staticmethod(is_manager_or_admin)
-    select_related = ("owner",)
+    queryset = Customer.objects.select_related("owner")
+    may_write = staticmethod(visibility.is_manager)
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
     ordering_fields = ["name", "acquired_on", "churned_on", "id"]
@@ -72,9 +65,8 @@ class CustomerViewSet(ScopedViewSet):
 class LeadViewSet(ScopedViewSet):
     """Leads of the reps you may see."""
 
-    visible_to = staticmethod(leads_visible_to)
+    queryset = Lead.objects.select_related("rep")
     may_write = staticmethod(is_signed_in)
-    select_related = ("rep",)
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet
     ordering_fields = ["created_on", "converted_on", "name", "id"]
@@ -84,9 +76,8 @@ class LeadViewSet(ScopedViewSet):
 class OpportunityViewSet(ScopedViewSet):
     """Opportunities (deals) of the reps you may see."""
 
-    visible_to = staticmethod(opportunities_visible_to)
-    may_write = staticmethod(is_manager_or_admin)
-    select_related = ("rep", "customer", "stage")
+    queryset = Opportunity.objects.select_related("rep", "customer", "stage")
+    may_write = staticmethod(visibility.is_manager)
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilterSet
     ordering_fields = ["created_on", "closed_on", "amount", "name", "id"]
@@ -96,9 +87,8 @@ class OpportunityViewSet(ScopedViewSet):
 class ActivityViewSet(ScopedViewSet):
     """Calls, emails and meetings of the reps you may see."""
 
-    visible_to = staticmethod(activities_visible_to)
+    queryset = Activity.objects.select_related("rep")
     may_write = staticmethod(is_signed_in)
-    select_related = ("rep",)
     serializer_class = ActivitySerializer
     filterset_class = ActivityFilterSet
     ordering_fields = ["occurred_at", "kind", "id"]
@@ -108,9 +98,8 @@ class ActivityViewSet(ScopedViewSet):
 class NpsResponseViewSet(ScopedViewSet):
     """NPS responses of customers owned by the reps you may see."""
 
-    visible_to = staticmethod(nps_responses_visible_to)
-    may_write = staticmethod(is_manager_or_admin)
-    select_related = ("customer",)
+    queryset = NpsResponse.objects.select_related("customer")
+    may_write = staticmethod(visibility.is_manager)
     serializer_class = NpsResponseSerializer
     filterset_class = NpsResponseFilterSet
     ordering_fields = ["responded_on", "score", "id"]
@@ -120,32 +109,18 @@ class NpsResponseViewSet(ScopedViewSet):
 class SpendViewSet(ScopedViewSet):
     """Acquisition spend charged to the reps or teams you may see (company-level: admins)."""
 
-    visible_to = staticmethod(spend_visible_to)
-    may_write = staticmethod(is_manager_or_admin)
+    queryset = AcquisitionSpend.objects.all()
+    may_write = staticmethod(visibility.is_manager)
     serializer_class = SpendSerializer
     filterset_class = SpendFilterSet
     ordering_fields = ["spent_on", "amount", "id"]
     ordering = ["-spent_on"]
 
 
-class ForecastViewSet(ScopedViewSet):
-    """Forecast submissions for the reps and teams you may see (company: admins).
-
-    `submitted_at` and `submitted_by` are set by the server on every write: a changed forecast
-    is a new submission, made now."""
-
-    visible_to = staticmethod(forecasts_visible_to)
-    may_write = staticmethod(is_signed_in)
-    serializer_class = ForecastSerializer
-    filterset_class = ForecastFilterSet
-    ordering_fields = ["submitted_at", "period_start", "amount", "id"]
-    ordering = ["-submitted_at"]
-
-
 class StageViewSet(ScopedViewSet):
     """Pipeline stages and their win probabilities: everyone reads, admins write."""
 
-    visible_to = staticmethod(stages_visible_to)
+    queryset = Stage.objects.all()
     serializer_class = StageSerializer
     filterset_class = StageFilterSet
     ordering_fields = ["order", "name", "probability", "id"]
@@ -156,7 +131,7 @@ class SnapshotViewSet(ScopedReadOnlyViewSet):
     """KPI snapshots (one metric, one subject, one period) of the reps and teams you may see;
     the company's (scope `company`, subject 0) for admins."""
 
-    visible_to = staticmethod(snapshots_visible_to)
+    queryset = KpiSnapshot.objects.all()
     serializer_class = SnapshotSerializer
     filterset_class = SnapshotFilterSet
     ordering_fields = ["period_start", "metric", "value", "scope", "subject_id", "id"]
@@ -184,79 +159,3 @@ class MetricViewSet(viewsets.ViewSet):
         if key not in catalogue.BY_KEY:
             raise NotFound(f"No metric '{key}'.")
         return Response(MetricSerializer(catalogue.BY_KEY[key]).data)
-
-
-def subject_name(user, scope: str, subject_id: int) -> str | None:
-    """The subject's name, or None when `user` may not see it (or it does not exist)."""
-    if scope == Scope.COMPANY:
-        return "all" if visibility.can_see_company(user) else None
-    if scope == Scope.REP:
-        rows = visibility.visible_reps(user).filter(pk=subject_id).values_list("full_name", flat=True)
-    else:
-        rows = visibility.visible_teams(user).filter(pk=subject_id).values_list("name", flat=True)
-    return rows.first()
-
-
-def scorecard(*, user, scope: str, subject: int, period: Period) -> dict | None:
-    """Every metric of one subject in one period, from its snapshots; None if not visible.
-
-    `target`, `attainment`, `pace` and `status` stay empty until targets fill them."""
-    name = subject_name(user, scope, subject)
-    if name is None:
-        return None
-    snapshots = {
-        row.metric: row
-        for row in snapshots_visible_to(user).filter(
-            scope=scope, subject_id=subject, period_kind=period.kind, period_start=period.start
-        )
-    }
-    rows = []
-    for metric in catalogue.METRICS:
-        row = snapshots.get(metric.key)
-        rows.append(
-            {
-                "metric": metric.key,
-                "label": metric.label,
-                "unit": metric.unit,
-                "higher_is_better": metric.higher_is_better,
-                "value": getattr(row, "value", None),
-                "numerator": getattr(row, "numerator", None),
-                "denominator": getattr(row, "denominator", None),
-                "computed_at": getattr(row, "computed_at", None),
-                "target": None,
-                "attainment": None,
-                "pace": None,
-                "status": None,
-            }
-        )
-    return {
-        "scope": scope,
-        "subject": subject,
-        "name": name,
-        "period": period.label,
-        "period_kind": period.kind,
-        "period_start": period.start,
-        "period_end": period.end,
-        "metrics": rows,
-    }
-
-
-NOT_VISIBLE = "No such subject among those you may see."
-
-
-class ScorecardView(APIView):
-    """One subject's scorecard for one period: every metric in the catalogue, from snapshots.
-
-    A subject you may not see is a 404, like one that does not exist."""
-
-    @extend_schema(
-        parameters=[ScorecardQuerySerializer],
-        responses={200: ScorecardSerializer, 404: OpenApiResponse(description=NOT_VISIBLE)},
-    )
-    def get(self, request):
-        query = ScorecardQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        card = scorecard(user=request.user, **query.validated_data)
-        if card is None:
-            raise NotFound(NOT_VISIBLE)
-        return Response(ScorecardSerializer(card).data)

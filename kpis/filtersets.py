@@ -1,7 +1,7 @@
 """The FilterSets that narrow the facts and snapshots down.
 
-They only narrow what the scoping functions in kpis.selectors (`*_visible_to(user)`, built on
-teams.visibility) return, so a filter on a row the user may not see matches nothing.
+They only narrow what the models' `visible_to(user)` (teams.querysets, built on teams.visibility)
+returns, so a filter on a row the user may not see matches nothing.
 """
 
 import datetime as dt

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from teams.models import Rep, Team
+from teams.querysets import VisibleQuerySet
 from teams.subjects import Scope
 
 from .fields import FigureState, MoneyField, PeriodKind
@@ -39,6 +40,31 @@ class DatesInRange:
             raise ValidationError(errors)
 
 
+class ThroughRep(VisibleQuerySet):
+    """A fact is seen by whoever sees its rep."""
+
+    rep_lookup = "rep_id"
+
+
+class CustomerQuerySet(VisibleQuerySet):
+    """A customer is seen through its owner; an unowned one by admins only."""
+
+    rep_lookup = "owner_id"
+
+
+class NpsResponseQuerySet(VisibleQuerySet):
+    """A response is seen through its customer's owner."""
+
+    rep_lookup = "customer__owner_id"
+
+
+class ThroughRepOrTeam(VisibleQuerySet):
+    """Seen through the rep or the team it names; one naming neither (the company's) by admins only."""
+
+    rep_lookup = "rep_id"
+    team_lookup = "team_id"
+
+
 class Customer(DatesInRange, models.Model):
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     name = models.CharField(max_length=200)
@@ -51,6 +77,8 @@ class Customer(DatesInRange, models.Model):
     subsidiary_of = models.CharField(max_length=200, blank=True)
     acquired_on = models.DateField(null=True, blank=True, help_text="Became a customer.")
     churned_on = models.DateField(null=True, blank=True, help_text="Stopped being a customer.")
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -89,6 +117,8 @@ class Lead(DatesInRange, models.Model):
         help_text="The customer this lead became.",
     )
 
+    objects = ThroughRep.as_manager()
+
     class Meta:
         ordering = ["-created_on"]
         indexes = [models.Index(fields=["rep", "created_on"]), models.Index(fields=["created_on"])]
@@ -101,6 +131,12 @@ class Lead(DatesInRange, models.Model):
 
     def __str__(self):
         return self.name
+
+
+class StageQuerySet(models.QuerySet):
+    def visible_to(self, user, tree=None):
+        """Stages are reference data: everyone signed in sees them all."""
+        return self.all() if user.is_authenticated else self.none()
 
 
 class Stage(models.Model):
@@ -120,6 +156,8 @@ class Stage(models.Model):
         help_text="Chance of winning a deal in this stage, 0 to 1.",
     )
     outcome = models.CharField(max_length=4, choices=Outcome.choices, default=Outcome.OPEN)
+
+    objects = StageQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "name"]
@@ -145,6 +183,8 @@ class Opportunity(DatesInRange, models.Model):
     amount = MoneyField()
     created_on = models.DateField(null=True, blank=True, help_text="Engaged on.")
     closed_on = models.DateField(null=True, blank=True, help_text="Won or lost on.")
+
+    objects = ThroughRep.as_manager()
 
     class Meta:
         ordering = ["-created_on"]
@@ -188,6 +228,8 @@ class Activity(DatesInRange, models.Model):
     )
     subject = models.CharField(max_length=200, blank=True)
 
+    objects = ThroughRep.as_manager()
+
     class Meta:
         ordering = ["-occurred_at"]
         verbose_name_plural = "activities"
@@ -202,6 +244,8 @@ class NpsResponse(DatesInRange, models.Model):
     responded_on = models.DateField()
     score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
     comment = models.TextField(blank=True)
+
+    objects = NpsResponseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-responded_on"]
@@ -224,6 +268,8 @@ class AcquisitionSpend(DatesInRange, models.Model):
     amount = MoneyField()
     channel = models.CharField(max_length=50, blank=True)
 
+    objects = ThroughRepOrTeam.as_manager()
+
     class Meta:
         ordering = ["-spent_on"]
         verbose_name = "acquisition spend"
@@ -240,7 +286,10 @@ class AcquisitionSpend(DatesInRange, models.Model):
         return f"{self.amount} on {self.spent_on}"
 
 
-class SubjectQuerySet(models.QuerySet):
+class SubjectQuerySet(ThroughRepOrTeam):
+    """Rows about a rep, a team or the company (forecasts, targets): seen through their subject.
+    The scope constraint (subject_constraints) makes "names a rep" the same as "scope rep"."""
+
     def for_subject(self, scope, subject_id):
         return self.filter(
             scope=scope,
@@ -292,6 +341,15 @@ class ForecastSubmission(DatesInRange, models.Model):
         return f"{self.get_category_display()} {self.amount} ({self.period_kind} {self.period_start})"
 
 
+class SnapshotQuerySet(VisibleQuerySet):
+    """A snapshot is seen through its subject; the company's by admins only."""
+
+    def rule(self, sight):
+        return Q(scope=Scope.REP, subject_id__in=sight.rep_ids()) | Q(
+            scope=Scope.TEAM, subject_id__in=sight.team_ids
+        )
+
+
 class KpiSnapshot(models.Model):
     """One metric of one subject for one period, as last computed. Pages read only these."""
 
@@ -307,6 +365,8 @@ class KpiSnapshot(models.Model):
     )
     state = models.CharField(max_length=14, choices=FigureState.choices, default=FigureState.FINAL)
     computed_at = models.DateTimeField()
+
+    objects = SnapshotQuerySet.as_manager()
 
     class Meta:
         ordering = ["scope", "subject_id", "metric", "period_kind", "period_start"]

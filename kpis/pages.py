@@ -5,8 +5,6 @@ the subject or raises Http404 (like healthchecks' _get_check_for_user). The KPI 
 the target pages in targets.views share them.
 """
 
-from dataclasses import dataclass
-
 from django.contrib.auth.decorators import login_required as auth_login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
@@ -15,8 +13,10 @@ from django.utils import timezone
 
 from teams import visibility
 from teams.models import Rep, Team
+from teams.subjects import COMPANY, Scope, Subject
 from teams.tree import TeamTree
 
+from .fields import PeriodKind
 from .models import KpiSnapshot
 from .periods import KINDS, Period
 
@@ -32,19 +32,9 @@ def login_required(view):
 # --- who may see what
 
 
-@dataclass(frozen=True)
-class Subject:
-    """What a page is about: a rep, a team (its whole subtree) or the company."""
-
-    scope: str
-    pk: int
-    name: str
-    reps: dict | None  # a Rep lookup selecting its reps; None for the company (everything)
-
-
 def get_rep_for_user(user, rep_id: int) -> Rep:
     """The rep whose scorecard `user` asks for, or 404 — never another rep's numbers."""
-    rep = visibility.visible_reps(user).select_related("team").filter(pk=rep_id).first()
+    rep = Rep.objects.visible_to(user).select_related("team").filter(pk=rep_id).first()
     if rep is None:
         raise Http404("No such rep.")
     return rep
@@ -54,30 +44,26 @@ def get_team_for_user(user, team_id: int | None, tree: TeamTree) -> Team | None:
     """The team a dashboard shows (None: the company, for admins), or 404.
 
     Without a team id: the company for an admin, else the first team the user manages."""
-    visible = visibility.visible_team_ids(user, tree)
     if team_id is None:
         if visibility.can_see_company(user):
             return None
-        tops = [pk for pk in visible if tree.parent[pk] not in visible]
+        tops = visibility.top_team_ids(user, tree)
         if not tops:
             raise Http404("You manage no team.")
-        team_id = min(tops)
-    if team_id not in visible:
+        team_id = tops[0]
+    if team_id not in visibility.visible_team_ids(user, tree):
         raise Http404("No such team.")
     return Team.objects.get(pk=team_id)
 
 
 def get_subject_for_user(user, scope: str, subject_id: int) -> Subject:
-    """The rep, team or company a drill-down asks about, or 404."""
-    if scope == "rep":
-        rep = get_rep_for_user(user, subject_id)
-        return Subject("rep", rep.pk, rep.full_name, {"pk": rep.pk})
-    if scope == "team":
-        tree = TeamTree.load()
-        team = get_team_for_user(user, subject_id, tree)
-        return Subject("team", team.pk, team.name, {"team_id__in": sorted(tree.subtree_ids([team.pk]))})
-    if scope == "company" and visibility.can_see_company(user):
-        return Subject("company", 0, "Company", None)
+    """The rep, team or company a page asks about, if `user` may see it; else 404."""
+    if scope == Scope.REP:
+        return Subject.rep(get_rep_for_user(user, subject_id).pk)
+    if scope == Scope.TEAM:
+        return Subject.team(get_team_for_user(user, subject_id, TeamTree.load()).pk)
+    if scope == Scope.COMPANY and visibility.can_see_company(user):
+        return COMPANY
     raise Http404("No such subject.")
 
 
@@ -90,14 +76,16 @@ def require_admin(user) -> None:
 
 
 def latest_month() -> Period:
-    """The newest month with figures (the current one, on live data), so old data sets show."""
-    this_month = Period.containing("month", timezone.localdate())
+    """The newest month with figures (the current one, on live data), so old data sets show.
+
+    It reads no figure, only the newest month any subject has one for: not scoped."""
+    this_month = Period.containing(PeriodKind.MONTH, timezone.localdate())
     latest = (
-        KpiSnapshot.objects.filter(period_kind="month", period_start__lte=this_month.start)
+        KpiSnapshot.objects.filter(period_kind=PeriodKind.MONTH, period_start__lte=this_month.start)
         .order_by()
         .aggregate(m=Max("period_start"))["m"]
     )
-    return Period.from_start("month", latest) if latest else this_month
+    return Period.from_start(PeriodKind.MONTH, latest) if latest else this_month
 
 
 def period_from(request) -> Period:

@@ -1,23 +1,19 @@
-"""API serializers for the facts, snapshots, the metric catalogue and the scorecard.
+"""API serializers for the facts, snapshots and the metric catalogue.
 
-Every related id a write names must be one the writer may see (`VisibleRelatedField` over the
-resource's scoping function), and every write is validated by the model's `full_clean`.
+Every related id a write names must be one the writer may see (`VisibleRelatedField`: the
+related model's `visible_to`), and every write is validated by the model's `full_clean`.
 """
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from teams import visibility
-from teams.filtersets import MAX_ID
+from teams.models import Rep, Team
 from teams.serializers import ModelCleanSerializer, VisibleRelatedField
-from teams.subjects import Scope
 
-from .fields import PeriodKind
 from .models import (
     AcquisitionSpend,
     Activity,
     Customer,
-    ForecastSubmission,
     KpiSnapshot,
     Lead,
     NpsResponse,
@@ -25,15 +21,14 @@ from .models import (
     Stage,
 )
 from .periods import Period
-from .selectors import customers_visible_to, opportunities_visible_to
 
 
 def rep_field(**kwargs):
-    return VisibleRelatedField(visibility.visible_reps, **kwargs)
+    return VisibleRelatedField(Rep, **kwargs)
 
 
 def customer_field():
-    return VisibleRelatedField(customers_visible_to, required=False, allow_null=True)
+    return VisibleRelatedField(Customer, required=False, allow_null=True)
 
 
 def name_of(source):
@@ -129,7 +124,7 @@ class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
             self.context["visible_rep_ids"] = (
                 None
                 if visibility.is_admin(user)
-                else set(visibility.visible_reps(user).values_list("pk", flat=True))
+                else set(Rep.objects.visible_to(user).values_list("pk", flat=True))
             )
         seen = self.context["visible_rep_ids"]
         return obj.customer.name if seen is None or obj.customer.owner_id in seen else None
@@ -139,7 +134,7 @@ class ActivitySerializer(ModelCleanSerializer):
     rep = rep_field()
     rep_name = name_of("rep.full_name")
     customer = customer_field()
-    opportunity = VisibleRelatedField(opportunities_visible_to, required=False, allow_null=True)
+    opportunity = VisibleRelatedField(Opportunity, required=False, allow_null=True)
 
     class Meta:
         model = Activity
@@ -147,7 +142,7 @@ class ActivitySerializer(ModelCleanSerializer):
 
 
 class NpsResponseSerializer(ModelCleanSerializer):
-    customer = VisibleRelatedField(customers_visible_to)
+    customer = VisibleRelatedField(Customer)
     customer_name = name_of("customer.name")
 
     class Meta:
@@ -157,27 +152,12 @@ class NpsResponseSerializer(ModelCleanSerializer):
 
 class SpendSerializer(ModelCleanSerializer):
     rep = rep_field(required=False, allow_null=True)
-    team = VisibleRelatedField(visibility.visible_teams, required=False, allow_null=True)
+    team = VisibleRelatedField(Team, required=False, allow_null=True)
 
     class Meta:
         model = AcquisitionSpend
         fields = ["id", "rep", "team", "spent_on", "amount", "channel"]
         extra_kwargs = {"amount": {"min_value": 0}}
-
-    def get_customer_name(self, obj) -> str | None:
-        """The customer's name where the reader may see the customer: a deal of one of your reps
-        may be with a customer another team owns, and then only its id is given."""
-        if obj.customer is None:
-            return None
-        if "visible_rep_ids" not in self.context:  # once per response, shared by a list's rows
-            user = self.requesting_user()
-            self.context["visible_rep_ids"] = (
-                None
-                if visibility.is_admin(user)
-                else set(visibility.visible_reps(user).values_list("pk", flat=True))
-            )
-        seen = self.context["visible_rep_ids"]
-        return obj.customer.name if seen is None or obj.customer.owner_id in seen else None
 
     def validate(self, attrs):
         rep, team = self.current(attrs, "rep"), self.current(attrs, "team")
@@ -185,76 +165,6 @@ class SpendSerializer(ModelCleanSerializer):
             raise serializers.ValidationError({"team": ["Charge spend to a rep or to a team, not both."]})
         if rep is None and team is None and not visibility.can_see_company(self.requesting_user()):
             raise serializers.ValidationError({"team": ["Charge spend to a rep or a team you manage."]})
-        return super().validate(attrs)
-
-
-class ForecastSerializer(ModelCleanSerializer):
-    rep = rep_field(required=False, allow_null=True)
-    team = VisibleRelatedField(visibility.visible_teams, required=False, allow_null=True)
-    period = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ForecastSubmission
-        fields = [
-            "id",
-            "scope",
-            "rep",
-            "team",
-            "period_kind",
-            "period_start",
-            "period",
-            "category",
-            "amount",
-            "submitted_at",
-            "submitted_by",
-        ]
-        read_only_fields = ["submitted_at", "submitted_by"]
-        extra_kwargs = {"amount": {"min_value": 0}}
-
-    def get_customer_name(self, obj) -> str | None:
-        """The customer's name where the reader may see the customer: a deal of one of your reps
-        may be with a customer another team owns, and then only its id is given."""
-        if obj.customer is None:
-            return None
-        if "visible_rep_ids" not in self.context:  # once per response, shared by a list's rows
-            user = self.requesting_user()
-            self.context["visible_rep_ids"] = (
-                None
-                if visibility.is_admin(user)
-                else set(visibility.visible_reps(user).values_list("pk", flat=True))
-            )
-        seen = self.context["visible_rep_ids"]
-        return obj.customer.name if seen is None or obj.customer.owner_id in seen else None
-
-    def get_period(self, obj) -> str:
-        return Period.containing(obj.period_kind, obj.period_start).label
-
-    def server_values(self):
-        # A forecast counts by when it was made: every change is a new submission, now.
-        return {"submitted_at": timezone.now(), "submitted_by": self.requesting_user()}
-
-    def validate(self, attrs):
-        scope = self.current(attrs, "scope")
-        rep, team = self.current(attrs, "rep"), self.current(attrs, "team")
-        errors = {}
-        if scope == Scope.REP and rep is None:
-            errors["rep"] = ["Name the rep this forecast is for."]
-        if scope == Scope.TEAM and team is None:
-            errors["team"] = ["Name the team this forecast is for."]
-        if scope != Scope.REP and rep is not None:
-            errors["rep"] = ["Only a rep forecast names a rep."]
-        if scope != Scope.TEAM and team is not None:
-            errors["team"] = ["Only a team forecast names a team."]
-        if scope == Scope.COMPANY and not visibility.can_see_company(self.requesting_user()):
-            errors["scope"] = ["Only admins submit company forecasts."]
-        kind, start = self.current(attrs, "period_kind"), self.current(attrs, "period_start")
-        if kind and start:
-            try:
-                Period.from_start(kind, start)
-            except ValueError as exc:
-                errors["period_start"] = [str(exc)]
-        if errors:
-            raise serializers.ValidationError(errors)
         return super().validate(attrs)
 
 
@@ -287,57 +197,3 @@ class MetricSerializer(serializers.Serializer):
     unit = serializers.ChoiceField(choices=["money", "count", "ratio", "days", "score"])
     higher_is_better = serializers.BooleanField()
     definition = serializers.CharField()
-
-
-class ScorecardQuerySerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=Scope.choices)
-    subject = serializers.IntegerField(
-        min_value=1,
-        max_value=MAX_ID,
-        required=False,
-        help_text="The rep's or team's id; not for the company.",
-    )
-    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
-
-    def validate_period(self, value) -> Period:
-        try:
-            return Period.parse(value)
-        except ValueError as e:  # not a period, or out of range
-            raise serializers.ValidationError(str(e)) from None
-
-    def validate(self, attrs):
-        if attrs["scope"] == Scope.COMPANY:
-            attrs["subject"] = 0
-        elif attrs.get("subject") is None:
-            raise serializers.ValidationError({"subject": [f"Name the {attrs['scope']} by its id."]})
-        return attrs
-
-
-def decimal(**kwargs):
-    return serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True, **kwargs)
-
-
-class ScorecardRowSerializer(serializers.Serializer):
-    metric = serializers.CharField(help_text="The metric's key in the catalogue.")
-    label = serializers.CharField()
-    unit = serializers.CharField()
-    higher_is_better = serializers.BooleanField()
-    value = decimal(help_text="Empty when undefined (a ratio over 0) or not computed.")
-    numerator = decimal()
-    denominator = decimal(help_text="Empty for plain figures.")
-    computed_at = serializers.DateTimeField(allow_null=True)
-    target = decimal()
-    attainment = decimal()
-    pace = decimal()
-    status = serializers.CharField(allow_null=True)
-
-
-class ScorecardSerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=Scope.choices)
-    subject = serializers.IntegerField(help_text="Rep or team id; 0 for the company.")
-    name = serializers.CharField(help_text="The rep's full name, the team's name, or `all`.")
-    period = serializers.CharField()
-    period_kind = serializers.ChoiceField(choices=PeriodKind.choices)
-    period_start = serializers.DateField()
-    period_end = serializers.DateField()
-    metrics = ScorecardRowSerializer(many=True)

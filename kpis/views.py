@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from salesperf import csv
-from teams.subjects import Subject
+from teams.subjects import subject_name
 
 from . import catalogue
 from .crm_import import FILES, ImportFailed, import_crm
@@ -41,7 +41,7 @@ def drill(request):
     subject = get_subject_for_user(request.user, scope, subject_id)
     period = period_from(request)
     metric = catalogue.get(metric_key)
-    records = records_for(metric.key, period, Subject(subject.scope, subject.pk))
+    records = records_for(metric.key, period, subject)
     qs = records.queryset
     q = request.GET.get("q", "").strip()
     if "\x00" in q:  # PostgreSQL cannot compare text with NUL in it
@@ -55,7 +55,8 @@ def drill(request):
         return _csv(qs, records, f"{metric.key}-{subject.scope}-{subject.pk}-{period.label}.csv")
     page = Paginator(qs, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
     value = (
-        KpiSnapshot.objects.filter(
+        KpiSnapshot.objects.visible_to(request.user)
+        .filter(
             scope=subject.scope,
             subject_id=subject.pk,
             metric=metric.key,
@@ -70,6 +71,7 @@ def drill(request):
         "kpis/drill.html",
         {
             "subject": subject,
+            "name": subject_name(subject),
             "metric": metric,
             "period": period,
             "value": value,

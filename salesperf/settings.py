@@ -186,7 +186,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- REST framework: https://www.django-rest-framework.org/api-guide/settings/
 # The API's routes are in salesperf/api_urls.py; its viewsets add a page_size parameter and
-# ordering on top of these defaults (teams/api.py: ScopedViewSet).
+# ordering on top of these defaults (salesperf/api.py: ScopedViewSet).
 REST_FRAMEWORK = {
     # Token first: an anonymous request is told 401 with `WWW-Authenticate: Token`, not a bare
     # 403. Session authentication enforces CSRF on unsafe methods.
@@ -197,7 +197,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's parsers; the JSON one turns JSON nested too deep to parse into a 400.
     "DEFAULT_PARSER_CLASSES": [
-        "teams.parsers.JSONParser",
+        "salesperf.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -215,7 +215,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": 0,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # DRF's handler, plus: a Django ValidationError (model or service) is a 400 with field errors.
-    "EXCEPTION_HANDLER": "teams.api.exception_handler",
+    "EXCEPTION_HANDLER": "salesperf.api.exception_handler",
 }
 
 # An API token (POST /api/v1/auth/token/) stops working this many days after it was issued;
@@ -239,7 +239,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "teams.api.document_errors",
+        "salesperf.api.document_errors",
     ],
 }
 

@@ -7,19 +7,20 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from kpis import catalogue
+from kpis.models import KpiSnapshot
 from kpis.periods import KINDS, Period
+from teams.subjects import Scope, subject_name
 
 from .models import Notification, Target
 from .selectors import targets_progress
-from .services import subject_name
 
 
 def recipients(target: Target) -> list:
     """The rep (for a rep's target) and the manager of the team in question."""
-    if target.scope == "rep":
+    if target.scope == Scope.REP:
         rep = target.rep
         return [u for u in (rep.user, rep.team.manager) if u is not None]
-    if target.scope == "team":
+    if target.scope == Scope.TEAM:
         team = target.team
         return [u for u in (team.manager, team.parent.manager if team.parent else None) if u is not None]
     return []
@@ -38,7 +39,8 @@ def check_targets(*, today: dt.date) -> int:
         .filter(period_start__in=[p.start for p in current])
     )
     targets = [t for t in targets if t.period in current]
-    states = targets_progress(targets, today)
+    # A system job over every target: it reads every snapshot, as no one user's.
+    states = targets_progress(targets, today, snapshots=KpiSnapshot.objects.all())
     sent, changed = 0, []
     for target in targets:
         status = states[target.pk].status
@@ -54,7 +56,7 @@ def check_targets(*, today: dt.date) -> int:
 
 def _notify(target: Target, state) -> int:
     metric = catalogue.get(target.metric)
-    who = subject_name(*target.subject)
+    who = subject_name(target.subject)
     message = (
         f"{who} is behind on {metric.label.lower()} for {target.period.label}: "
         f"{state.actual or 0:.2f} of {target.value:.2f}"

@@ -1,119 +1,32 @@
-"""API for targets, and the scorecard with each metric's target, attainment, pace and status.
+"""API for targets, forecast submissions, and the scorecard with each metric's target,
+attainment, pace and status.
 
 Writes go through targets.services (the same validation and permissions as the pages); who may
-see a target is targets.selectors.targets_visible_to.
+see a row is its model's visible_to.
 """
 
 import django_filters
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import mixins
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from kpis import api as kpis_api
 from kpis import catalogue
 from kpis.fields import PeriodKind
-from kpis.filtersets import PeriodFilter
-from kpis.periods import Period
-from teams.api import ScopedViewSet, is_manager_or_admin
+from kpis.filtersets import ForecastFilterSet, PeriodFilter
+from kpis.models import ForecastSubmission
+from kpis.pages import get_subject_for_user
+from salesperf.api import ScopedReadOnlyViewSet, ScopedViewSet
+from teams import visibility
 from teams.subjects import Scope
 
 from .models import Target
-from .selectors import targets_progress, targets_visible_to
-from .services import target_delete, target_save
-
-
-class TargetSerializer(serializers.ModelSerializer):
-    # Written as fields, read back by to_representation (the model has no such attributes).
-    subject = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        write_only=True,
-        help_text="The rep's or team's id; omit for the company.",
-    )
-    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
-    baseline = serializers.CharField(
-        max_length=20,
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        write_only=True,
-        help_text="Relative target: the baseline period's label (same kind as `period`).",
-    )
-
-    class Meta:
-        model = Target
-        fields = [
-            "id",
-            "scope",
-            "subject",
-            "metric",
-            "period",
-            "period_kind",
-            "period_start",
-            "value",
-            "baseline",
-            "uplift_pct",
-            "last_status",
-            "updated_at",
-        ]
-        read_only_fields = ["period_kind", "period_start", "last_status", "updated_at"]
-        extra_kwargs = {
-            "value": {"required": False, "allow_null": True},
-            "metric": {"help_text": "A metric key."},
-        }
-
-    def to_representation(self, target):
-        data = super().to_representation(target)
-        data["subject"] = target.subject[1]
-        data["period"] = target.period.label
-        data["baseline"] = (
-            Period.from_start(target.period_kind, target.baseline_start).label
-            if target.baseline_start
-            else None
-        )
-        return data
-
-    def _save(self, *, scope, subject, metric, period, replace):
-        data = self.validated_data
-        return target_save(
-            user=self.context["request"].user,
-            scope=scope,
-            subject_id=subject or 0,
-            metric=metric,
-            period=period,
-            value=data.get("value"),
-            baseline=data.get("baseline"),
-            uplift_pct=data.get("uplift_pct"),
-            replace=replace,
-        )
-
-    def create(self, validated_data):
-        return self._save(
-            scope=validated_data["scope"],
-            subject=validated_data.get("subject"),
-            metric=validated_data["metric"],
-            period=validated_data["period"],
-            replace=False,
-        )
-
-    def update(self, target, validated_data):
-        moved = {
-            name
-            for name in ("scope", "subject", "metric", "period")
-            if name in validated_data and validated_data[name] != self.to_representation(target)[name]
-        }
-        if moved:
-            raise serializers.ValidationError(
-                dict.fromkeys(
-                    moved, "A target keeps its subject, metric and period: delete it and create another."
-                )
-            )
-        scope, subject = target.subject
-        return self._save(
-            scope=scope, subject=subject, metric=target.metric, period=target.period, replace=True
-        )
+from .selectors import scorecard
+from .serializers import ForecastSerializer, ScorecardQuerySerializer, ScorecardSerializer, TargetSerializer
+from .services import target_delete
 
 
 class TargetFilterSet(django_filters.FilterSet):
@@ -137,46 +50,51 @@ class TargetViewSet(ScopedViewSet):
     """Targets of the reps and teams you may see (company: admins). Managers write those below
     them, admins any; relative targets take `baseline` and `uplift_pct` instead of `value`."""
 
-    visible_to = staticmethod(targets_visible_to)
-    may_write = staticmethod(is_manager_or_admin)
+    queryset = Target.objects.select_related("rep", "team")
+    may_write = staticmethod(visibility.is_manager)
     serializer_class = TargetSerializer
     filterset_class = TargetFilterSet
     ordering_fields = ["period_start", "metric", "value", "updated_at", "id"]
     ordering = ["period_start", "metric", "id"]
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("rep", "team")
-
     def perform_destroy(self, target):
         target_delete(user=self.request.user, target=target)
 
 
-class ScorecardView(kpis_api.ScorecardView):
-    """One subject's scorecard for one period: every metric with its target, attainment, pace
-    and status. A subject you may not see is a 404, like one that does not exist."""
+class ForecastViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Forecast submissions for the reps and teams you may see (company: admins).
+
+    Append-only history: anyone submits for the subjects they may forecast for (a rep for
+    themself, a manager for their subtree, an admin for anything); nobody edits or deletes a
+    submission — a correction is a new one. `submitted_at` and `submitted_by` are set by the
+    server."""
+
+    queryset = ForecastSubmission.objects.all()
+    serializer_class = ForecastSerializer
+    filterset_class = ForecastFilterSet
+    ordering_fields = ["submitted_at", "period_start", "amount", "id"]
+    ordering = ["-submitted_at"]
+
+
+NOT_VISIBLE = "No such subject among those you may see."
+
+
+class ScorecardView(APIView):
+    """One subject's scorecard for one period: every metric in the catalogue, from snapshots,
+    with its target, attainment, pace and status. A subject you may not see is a 404, like one
+    that does not exist."""
 
     @extend_schema(
-        parameters=[kpis_api.ScorecardQuerySerializer],
-        responses={200: kpis_api.ScorecardSerializer, 404: OpenApiResponse(description=kpis_api.NOT_VISIBLE)},
+        parameters=[ScorecardQuerySerializer],
+        responses={200: ScorecardSerializer, 404: OpenApiResponse(description=NOT_VISIBLE)},
     )
     def get(self, request):
-        query = kpis_api.ScorecardQuerySerializer(data=request.query_params)
+        query = ScorecardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        card = kpis_api.scorecard(user=request.user, **query.validated_data)
-        if card is None:
-            raise NotFound(kpis_api.NOT_VISIBLE)
-        period = query.validated_data["period"]
-        targets = list(
-            Target.objects.for_subject(card["scope"], card["subject"]).filter(
-                period_kind=period.kind, period_start=period.start
-            )
-        )
-        states = targets_progress(targets, timezone.localdate())
-        by_metric = {t.metric: (t, states[t.pk]) for t in targets}
-        for row in card["metrics"]:
-            if row["metric"] in by_metric:
-                target, state = by_metric[row["metric"]]
-                row.update(
-                    target=target.value, attainment=state.attainment, pace=state.pace, status=state.status
-                )
-        return Response(kpis_api.ScorecardSerializer(card).data)
+        scope, pk, period = (query.validated_data[k] for k in ("scope", "subject", "period"))
+        try:
+            subject = get_subject_for_user(request.user, scope, pk)
+        except Http404:
+            raise NotFound(NOT_VISIBLE) from None
+        card = scorecard(user=request.user, subject=subject, period=period, today=timezone.localdate())
+        return Response(ScorecardSerializer(card).data)

@@ -10,8 +10,8 @@ and gives `baseline` (a period label) and `uplift_pct`; both columns may be left
 with absolute targets only. The export writes relative targets so, and importing one recomputes
 its value from the baseline snapshot, as setting it did.
 
-Every row goes through targets.services.target_save (validation, permissions, history): one
-bad row and nothing is written.
+All rows go through targets.services.target_save_batch (validation, permissions, history) as
+one batch: one bad row and nothing is written.
 """
 
 import csv
@@ -20,15 +20,14 @@ import io
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 
 from kpis.periods import Period
 from salesperf import csv as safe_csv
-from teams import visibility
 from teams.models import Rep, Team
+from teams.subjects import Scope
+from teams.tree import TeamTree
 
-from .models import Target
-from .services import target_save
+from .services import BatchInvalid, TargetChange, target_save_batch
 
 COLUMNS = ["scope", "name", "metric", "period", "value"]
 RELATIVE_COLUMNS = ["baseline", "uplift_pct"]
@@ -48,49 +47,57 @@ def targets_import_csv(*, user, file) -> list[str]:
     except ValueError as e:
         return [str(e)]
     names = {
-        "rep": dict(Rep.objects.values_list("full_name", "pk")),
-        "team": dict(Team.objects.values_list("name", "pk")),
+        Scope.REP: dict(Rep.objects.values_list("full_name", "pk")),
+        Scope.TEAM: dict(Team.objects.values_list("name", "pk")),
     }
-    errors, seen = [], {}
-    with transaction.atomic():
-        for line, row in rows:
-            if isinstance(row, str):
-                errors.append(f"line {line}: {row}")
-                continue
-            try:
-                scope, subject_id = _subject(row, names)
-                key = (scope, subject_id, row["metric"], _period_key(row["period"]))
-                if key in seen:
-                    raise ValidationError(
-                        f"repeats line {seen[key]} ({row['name']}, {row['metric']}, {row['period']})."
-                    )
-                seen[key] = line
-                target_save(
-                    user=user,
-                    scope=scope,
-                    subject_id=subject_id,
-                    metric=row["metric"],
-                    period=row["period"],
-                    value=row["value"] or None,
-                    baseline=row.get("baseline") or None,
-                    uplift_pct=row.get("uplift_pct") or None,
-                    replace=True,
+    errors, seen, changes, lines = [], {}, [], []
+    for line, row in rows:
+        if isinstance(row, str):
+            errors.append((line, row))
+            continue
+        try:
+            scope, subject_id = _subject(row, names)
+            key = (scope, subject_id, row["metric"], _period_key(row["period"]))
+            if key in seen:
+                raise ValidationError(
+                    f"repeats line {seen[key]} ({row['name']}, {row['metric']}, {row['period']})."
                 )
-            except ValidationError as e:
-                errors.extend(f"line {line}: {message}" for message in _messages(e))
-        if errors:
+            seen[key] = line
+        except ValidationError as e:
+            errors.extend((line, message) for message in _messages(e))
+            continue
+        changes.append(
+            TargetChange(
+                scope,
+                subject_id,
+                row["metric"],
+                row["period"],
+                value=row["value"] or None,
+                baseline=row.get("baseline") or None,
+                uplift_pct=row.get("uplift_pct") or None,
+            )
+        )
+        lines.append(line)
+    conflict = []
+    with transaction.atomic():  # one batch: every row is checked, and kept only if all are good
+        try:
+            target_save_batch(user=user, changes=changes, tree=TeamTree.load(), replace=True)
+        except BatchInvalid as e:
+            for index, error in e.errors.items():
+                errors += [(lines[index], message) for message in _messages(error)]
+        except ValidationError as e:  # another request wrote one of these targets meanwhile
+            conflict = _messages(e)
+        if errors or conflict:
             transaction.set_rollback(True)
-    return errors
+    return [f"line {line}: {message}" for line, message in sorted(errors, key=lambda e: e[0])] + conflict
 
 
-def targets_export_csv(*, user, stream) -> None:
-    """Write the targets `user` may see to `stream` (text), in the format the import reads.
-
-    user=None writes every target (the command line, whose user has the database anyway).
-    """
+def targets_export_csv(*, targets, stream) -> None:
+    """Write `targets` (a queryset the caller has scoped: `Target.objects.visible_to(user)`) to
+    `stream` (text), in the format the import reads."""
     out = safe_csv.writer(stream, lineterminator="\n")
     out.writerow(COLUMNS + RELATIVE_COLUMNS)
-    targets = _visible_targets(user).select_related("rep", "team")
+    targets = targets.select_related("rep", "team")
     targets = targets.order_by(
         "period_kind", "period_start", "scope", "rep__full_name", "team__name", "metric"
     )
@@ -108,15 +115,6 @@ def targets_export_csv(*, user, stream) -> None:
                 f"{t.uplift_pct:.2f}" if relative else "",
             ]
         )
-
-
-def _visible_targets(user):
-    if user is None or visibility.is_admin(user):
-        return Target.objects.all()
-    return Target.objects.filter(
-        Q(scope="rep", rep__in=visibility.visible_reps(user))
-        | Q(scope="team", team_id__in=visibility.visible_team_ids(user))
-    )
 
 
 def csv_text(data: bytes) -> str:
@@ -184,7 +182,7 @@ def _read(file) -> list[tuple[int, dict[str, str] | str]]:
 
 def _subject(row, names) -> tuple[str, int]:
     scope, name = row["scope"].lower(), safe_csv.text_of(row["name"])  # as the export wrote it
-    if scope == "company":
+    if scope == Scope.COMPANY:
         if name != COMPANY_NAME:
             raise ValidationError(f"a company target's name is '{COMPANY_NAME}', not '{name}'.")
         return scope, 0

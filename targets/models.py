@@ -7,7 +7,8 @@ from kpis.fields import PeriodKind
 from kpis.models import SubjectQuerySet, subject_constraints
 from kpis.periods import Period
 from teams.models import Rep, Team
-from teams.subjects import Scope
+from teams.querysets import VisibleQuerySet
+from teams.subjects import Scope, Subject
 
 
 class Target(models.Model):
@@ -84,12 +85,18 @@ class Target(models.Model):
         return Period.from_start(self.period_kind, self.period_start)
 
     @property
-    def subject(self) -> tuple[str, int]:
-        return (self.scope, self.rep_id or self.team_id or 0)
+    def subject(self) -> Subject:
+        return Subject(Scope(self.scope), self.rep_id or self.team_id or 0)
 
     @property
     def is_relative(self) -> bool:
         return self.baseline_start is not None
+
+
+class NotificationQuerySet(VisibleQuerySet):
+    def rule(self, sight):
+        """A notification is its recipient's (and admins')."""
+        return Q(user_id=sight.user_id)
 
 
 class Notification(models.Model):
@@ -100,6 +107,8 @@ class Notification(models.Model):
     message = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

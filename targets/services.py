@@ -1,18 +1,21 @@
 """Writes of targets: validated, permission-checked, kept in history. One way in for forms, the
 grid editor, CSV import and the API."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kpis import catalogue
-from kpis.models import ForecastSubmission
+from kpis.fields import PeriodKind
+from kpis.models import ForecastSubmission, KpiSnapshot
 from kpis.periods import Period
 from kpis.selectors import snapshot_values
 from teams import visibility
-from teams.models import Rep, Team
+from teams.models import Rep
+from teams.subjects import Scope, Subject, subject_name
 from teams.tree import TeamTree
 
 from .models import Target
@@ -32,39 +35,49 @@ def _period(label_or_period, field) -> Period:
         raise ValidationError({field: str(e)}) from None
 
 
-def subject_name(scope: str, subject_id: int) -> str:
-    if scope == "rep":
-        return (
-            Rep.objects.filter(pk=subject_id).values_list("full_name", flat=True).first()
-            or f"rep {subject_id}"
-        )
-    if scope == "team":
-        return (
-            Team.objects.filter(pk=subject_id).values_list("name", flat=True).first() or f"team {subject_id}"
-        )
-    return "the company"
-
-
 def may_set_targets_for(user, scope: str, subject_id: int, tree: TeamTree | None = None) -> bool:
     """Admins set any target; managers those of the teams and reps below them; reps none."""
-    if visibility.is_admin(user):
-        return True
-    managed = visibility.visible_team_ids(user, tree)
-    if scope == "team":
-        return subject_id in managed
-    if scope == "rep":
-        return Rep.objects.filter(pk=subject_id, team_id__in=managed).exists()
-    return False
+    return _Access(user, tree or TeamTree.load()).may_set(scope, subject_id)
 
 
-def _check_subject(user, scope, subject_id):
-    if scope not in ("rep", "team", "company"):
-        raise ValidationError({"scope": f"'{scope}' is not a scope: use rep, team or company."})
-    model = {"rep": Rep, "team": Team}.get(scope)
-    if model and not model.objects.filter(pk=subject_id).exists():
-        raise ValidationError({"subject": f"There is no {scope} {subject_id}."})
-    if not may_set_targets_for(user, scope, subject_id):
-        raise ValidationError({"subject": f"You may not set targets for {subject_name(scope, subject_id)}."})
+class _Access:
+    """Which subjects `user` may set targets for, with what a batch needs read once: the tree
+    (given) and the teams of the reps it names."""
+
+    def __init__(self, user, tree: TeamTree, rep_ids=()):
+        self.tree = tree
+        self.admin = visibility.is_admin(user)
+        self.managed = set() if self.admin else visibility.visible_team_ids(user, tree)
+        self.rep_team = dict(Rep.objects.filter(pk__in=set(rep_ids)).order_by().values_list("pk", "team_id"))
+        self.team_ids = set(tree.parent)
+
+    def exists(self, scope, subject_id) -> bool:
+        if scope == Scope.REP:
+            if subject_id not in self.rep_team:  # not read yet: a single check
+                team = Rep.objects.filter(pk=subject_id).values_list("team_id", flat=True).first()
+                if team is None:
+                    return False
+                self.rep_team[subject_id] = team
+            return True
+        return scope == Scope.COMPANY or subject_id in self.team_ids
+
+    def may_set(self, scope, subject_id) -> bool:
+        if self.admin:
+            return True
+        if scope == Scope.TEAM:
+            return subject_id in self.managed
+        if scope == Scope.REP:
+            return self.exists(scope, subject_id) and self.rep_team[subject_id] in self.managed
+        return False
+
+    def check(self, scope, subject_id) -> None:
+        if scope not in Scope.values:
+            raise ValidationError({"scope": f"'{scope}' is not a scope: use rep, team or company."})
+        if not self.exists(scope, subject_id):
+            raise ValidationError({"subject": f"There is no {scope} {subject_id}."})
+        if not self.may_set(scope, subject_id):
+            who = subject_name(Subject(scope, subject_id))
+            raise ValidationError({"subject": f"You may not set targets for {who}."})
 
 
 def _check_value(metric, value):
@@ -87,35 +100,117 @@ def _check_value(metric, value):
     return value.quantize(SIX)
 
 
-def relative_value(*, scope, subject_id, metric, baseline: Period, uplift_pct) -> Decimal:
+def relative_value(*, user, scope, subject_id, metric, baseline: Period, uplift_pct, tree=None) -> Decimal:
     """The baseline period's actual grown by uplift_pct percent; an error if there is none."""
-    actual = snapshot_values([(scope, subject_id, metric.key, baseline)]).get(
+    snapshots = KpiSnapshot.objects.visible_to(user, tree)
+    actual = snapshot_values(snapshots, [(scope, subject_id, metric.key, baseline)]).get(
         (scope, subject_id, metric.key, baseline)
     )
     if actual is None:
-        who = subject_name(scope, subject_id)
+        who = subject_name(Subject(scope, subject_id))
         raise ValidationError(
             {"baseline": f"No {metric.label.lower()} figure for {who} in {baseline.label} to grow from."}
         )
     return actual * (1 + Decimal(str(uplift_pct)) / 100)
 
 
-@transaction.atomic
-def target_save(
-    *, user, scope, subject_id, metric, period, value=None, baseline=None, uplift_pct=None, replace=False
-) -> Target:
-    """Create a target, or (replace=True) update the one for that subject, metric and period.
+# Answered when another request wrote the same target between this one's read and its write.
+CONFLICT = "Changed by someone else meanwhile: reload and try again."
 
-    An absolute target takes `value`; a relative one `baseline` (a period label of the same kind)
-    and `uplift_pct`, its value computed from the baseline snapshot now.
-    """
-    subject_id = 0 if scope == "company" else subject_id
+
+@dataclass(frozen=True)
+class TargetChange:
+    """One target to set: an absolute `value`, or a relative one — a `baseline` period (a label
+    of the same kind as `period`) and an `uplift_pct`, its value computed from the baseline now."""
+
+    scope: str
+    subject_id: int
+    metric: str
+    period: Period | str
+    value: object = None
+    baseline: object = None
+    uplift_pct: object = None
+
+
+class BatchInvalid(Exception):
+    """Some changes of a batch are invalid, and nothing was written: `errors` says which
+    ({index in the batch: ValidationError})."""
+
+    def __init__(self, errors: dict[int, ValidationError]):
+        super().__init__(errors)
+        self.errors = errors
+
+    @property
+    def first(self) -> ValidationError:
+        return self.errors[min(self.errors)]
+
+
+@transaction.atomic
+def target_save_batch(*, user, changes: list[TargetChange], tree: TeamTree, replace=False) -> list[Target]:
+    """Create targets, or (replace=True) update those already set for the subject, metric and
+    period: all of them, or none (BatchInvalid, or ValidationError(CONFLICT) when another
+    request wrote one of them meanwhile). A few queries, then two per target written (the row
+    and its history), however large the batch."""
+    access = _Access(user, tree, [c.subject_id for c in changes if c.scope == Scope.REP])
+    valid, errors = [], {}
+    for index, change in enumerate(changes):
+        try:
+            valid.append(_validated(user, change, access))
+        except ValidationError as e:
+            errors[index] = e
+    if errors:
+        raise BatchInvalid(errors)
+    existing = _existing(valid)
+    for index, change in enumerate(valid):
+        if not replace and change.key in existing:
+            who = subject_name(Subject(change.scope, change.subject_id))
+            message = f"{who} already has a {change.label} target for {change.period.label}."
+            raise BatchInvalid({index: ValidationError({"period": message})})
     try:
-        metric = catalogue.get(metric)
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            return [_write(user, change, existing) for change in valid]
+    except IntegrityError:
+        # The unique constraint saw a target that _existing did not: written concurrently.
+        raise ValidationError({NON_FIELD_ERRORS: CONFLICT}) from None
+
+
+def target_save(*, user, tree: TeamTree | None = None, replace=False, **change) -> Target:
+    """One target (a batch of one): the arguments of TargetChange; its error as it is."""
+    try:
+        [target] = target_save_batch(
+            user=user, changes=[TargetChange(**change)], tree=tree or TeamTree.load(), replace=replace
+        )
+    except BatchInvalid as e:
+        raise e.first from None
+    return target
+
+
+@dataclass(frozen=True)
+class _Valid:
+    scope: str
+    subject_id: int
+    metric: str
+    label: str  # the metric's, for messages
+    period: Period
+    value: Decimal
+    baseline: Period | None
+    uplift_pct: Decimal | None
+
+    @property
+    def key(self) -> tuple:
+        return (self.scope, self.subject_id, self.metric, self.period.kind, self.period.start)
+
+
+def _validated(user, change: TargetChange, access: _Access) -> _Valid:
+    scope = change.scope
+    subject_id = 0 if scope == Scope.COMPANY else change.subject_id
+    try:
+        metric = catalogue.get(change.metric)
     except KeyError as e:
         raise ValidationError({"metric": e.args[0]}) from None
-    period = _period(period, "period")
-    _check_subject(user, scope, subject_id)
+    period = _period(change.period, "period")
+    access.check(scope, subject_id)
+    value, baseline, uplift_pct = change.value, change.baseline, change.uplift_pct
     if baseline not in (None, "") or uplift_pct not in (None, ""):
         if value not in (None, ""):
             raise ValidationError({"value": "Give a value or a baseline with an uplift, not both."})
@@ -137,43 +232,69 @@ def target_save(
                 {"uplift_pct": f"An uplift must be a number between -{UPLIFT_LIMIT:,} and {UPLIFT_LIMIT:,}."}
             )
         value = relative_value(
-            scope=scope, subject_id=subject_id, metric=metric, baseline=baseline, uplift_pct=uplift_pct
+            user=user,
+            scope=scope,
+            subject_id=subject_id,
+            metric=metric,
+            baseline=baseline,
+            uplift_pct=uplift_pct,
+            tree=access.tree,
         )
     else:
         baseline = uplift_pct = None
-    value = _check_value(metric, value)
-
-    existing = (
-        Target.objects.for_subject(scope, subject_id)
-        .filter(metric=metric.key, period_kind=period.kind, period_start=period.start)
-        .first()
-    )
-    if existing and not replace:
-        raise ValidationError(
-            {
-                "period": f"{subject_name(scope, subject_id)} already has a "
-                f"{metric.label.lower()} target for {period.label}."
-            }
-        )
-    target = existing or Target(
+    return _Valid(
         scope=scope,
-        rep_id=subject_id if scope == "rep" else None,
-        team_id=subject_id if scope == "team" else None,
+        subject_id=subject_id,
         metric=metric.key,
-        period_kind=period.kind,
-        period_start=period.start,
+        label=metric.label.lower(),
+        period=period,
+        value=_check_value(metric, value),
+        baseline=baseline,
+        uplift_pct=uplift_pct,
+    )
+
+
+def _existing(changes: list[_Valid]) -> dict[tuple, Target]:
+    """The targets already set for the changes' keys: one query per scope among them."""
+    found = {}
+    for scope, subject_field in ((Scope.REP, "rep_id"), (Scope.TEAM, "team_id"), (Scope.COMPANY, None)):
+        mine = [c for c in changes if c.scope == scope]
+        if not mine:
+            continue
+        rows = Target.objects.filter(
+            scope=scope,
+            metric__in={c.metric for c in mine},
+            period_kind__in={c.period.kind for c in mine},
+            period_start__in={c.period.start for c in mine},
+        )
+        if subject_field:
+            rows = rows.filter(**{f"{subject_field}__in": {c.subject_id for c in mine}})
+        for t in rows:
+            found[scope, t.subject.pk, t.metric, t.period_kind, t.period_start] = t
+    return found
+
+
+def _write(user, change: _Valid, existing: dict) -> Target:
+    target = existing.get(change.key) or Target(
+        scope=change.scope,
+        rep_id=change.subject_id if change.scope == Scope.REP else None,
+        team_id=change.subject_id if change.scope == Scope.TEAM else None,
+        metric=change.metric,
+        period_kind=change.period.kind,
+        period_start=change.period.start,
         created_by=user if user.is_authenticated else None,
     )
-    target.value = value
-    target.baseline_start = baseline.start if baseline else None
-    target.uplift_pct = uplift_pct
+    target.value = change.value
+    target.baseline_start = change.baseline.start if change.baseline else None
+    target.uplift_pct = change.uplift_pct
     target._history_user = user if user.is_authenticated else None
     target.save()
+    existing[change.key] = target  # a key twice in a batch: the second updates the first
     return target
 
 
-def target_delete(*, user, target: Target) -> None:
-    _check_subject(user, target.scope, target.subject[1])
+def target_delete(*, user, target: Target, tree: TeamTree | None = None) -> None:
+    _Access(user, tree or TeamTree.load()).check(target.scope, target.subject.pk)
     target._history_user = user
     target.delete()
 
@@ -194,7 +315,7 @@ def target_spread_over_months(*, user, target: Target, method: str = "even") -> 
     give every month the same target.
     """
     period, metric = target.period, catalogue.get(target.metric)
-    if period.kind == "month":
+    if period.kind == PeriodKind.MONTH:
         raise ValidationError({"period": "A monthly target has no months to spread over."})
     months = period.months()
     if not metric.summable:
@@ -204,7 +325,8 @@ def target_spread_over_months(*, user, target: Target, method: str = "even") -> 
     elif method == "seasonal":
         scope, pk = target.subject
         last_year = [m.shifted(-12) for m in months]
-        actuals = snapshot_values([(scope, pk, metric.key, m) for m in last_year])
+        keys = [(scope, pk, metric.key, m) for m in last_year]
+        actuals = snapshot_values(KpiSnapshot.objects.visible_to(user), keys)
         weights = [actuals.get((scope, pk, metric.key, m)) or Decimal(0) for m in last_year]
         if not sum(weights):
             raise ValidationError(
@@ -214,20 +336,22 @@ def target_spread_over_months(*, user, target: Target, method: str = "even") -> 
     else:
         raise ValidationError({"method": f"'{method}' is not a way to spread: use even or seasonal."})
     scope, pk = target.subject
-    return [
-        target_save(user=user, scope=scope, subject_id=pk, metric=metric.key, period=m, value=v, replace=True)
-        for m, v in zip(months, values, strict=True)
-    ]
+    changes = [TargetChange(scope, pk, metric.key, m, value=v) for m, v in zip(months, values, strict=True)]
+    try:
+        return target_save_batch(user=user, changes=changes, tree=TeamTree.load(), replace=True)
+    except BatchInvalid as e:  # the months share one subject and metric: one reason says it
+        raise e.first from None
 
 
 @transaction.atomic
 def target_spread_over_reps(*, user, target: Target, method: str = "even", baseline=None) -> list[Target]:
     """A team's target split across the reps of its subtree: evenly, or by their share of a
     baseline period's actuals. Non-summable metrics give every rep the team's target."""
-    if target.scope != "team":
+    if target.scope != Scope.TEAM:
         raise ValidationError({"scope": "Only a team's target can be spread across reps."})
     metric = catalogue.get(target.metric)
-    team_ids = TeamTree.load().subtree_ids([target.team_id])
+    tree = TeamTree.load()
+    team_ids = tree.subtree_ids([target.team_id])
     reps = list(Rep.objects.filter(team_id__in=team_ids).order_by("full_name").values_list("pk", flat=True))
     if not reps:
         raise ValidationError({"team": "This team has no reps to spread over."})
@@ -237,8 +361,9 @@ def target_spread_over_reps(*, user, target: Target, method: str = "even", basel
         values = _split(target.value, [Decimal(1)] * len(reps))
     elif method == "baseline":
         base = _period(baseline, "baseline")
-        actuals = snapshot_values([("rep", r, metric.key, base) for r in reps])
-        weights = [actuals.get(("rep", r, metric.key, base)) or Decimal(0) for r in reps]
+        keys = [(Scope.REP, r, metric.key, base) for r in reps]
+        actuals = snapshot_values(KpiSnapshot.objects.visible_to(user, tree), keys)
+        weights = [actuals.get((Scope.REP, r, metric.key, base)) or Decimal(0) for r in reps]
         if not sum(weights):
             raise ValidationError(
                 {"baseline": f"The reps have no {metric.label.lower()} in {base.label} to share by."}
@@ -246,50 +371,48 @@ def target_spread_over_reps(*, user, target: Target, method: str = "even", basel
         values = _split(target.value, weights)
     else:
         raise ValidationError({"method": f"'{method}' is not a way to spread: use even or baseline."})
-    return [
-        target_save(
-            user=user,
-            scope="rep",
-            subject_id=r,
-            metric=metric.key,
-            period=target.period,
-            value=v,
-            replace=True,
-        )
+    changes = [
+        TargetChange(Scope.REP, r, metric.key, target.period, value=v)
         for r, v in zip(reps, values, strict=True)
     ]
+    return target_save_batch(user=user, changes=changes, tree=tree, replace=True)
 
 
 def may_forecast_for(user, scope: str, subject_id: int) -> bool:
     """Reps forecast for themselves; managers for the reps and teams below them; admins anything."""
-    if scope == "rep" and Rep.objects.filter(pk=subject_id, user_id=user.pk).exists():
+    if scope == Scope.REP and Rep.objects.filter(pk=subject_id, user_id=user.pk).exists():
         return True
     return may_set_targets_for(user, scope, subject_id)
 
 
 @transaction.atomic
 def forecast_submit(*, user, scope, subject_id, period, amount, category="commit") -> ForecastSubmission:
-    """Record a forecast. Only a commit made before its period begins counts for forecast_accuracy."""
-    subject_id = 0 if scope == "company" else subject_id
+    """Record a forecast, made now by `user`: the one way in for the page and the API.
+
+    Submissions are history, never edited: a correction is a new submission. Only a commit made
+    before its period begins counts for forecast_accuracy.
+    """
+    subject_id = 0 if scope == Scope.COMPANY else subject_id
     period = _period(period, "period")
     if category not in ForecastSubmission.Category.values:
         raise ValidationError(
             {"category": f"'{category}' is not a forecast category: use commit or best_case."}
         )
-    if scope not in ("rep", "team", "company") or not may_forecast_for(user, scope, subject_id):
-        raise ValidationError(
-            {"subject": f"You may not submit forecasts for {subject_name(scope, subject_id)}."}
-        )
+    if scope == Scope.COMPANY and not visibility.can_see_company(user):
+        raise ValidationError({"scope": "Only admins submit company forecasts."})
+    if scope not in Scope.values or not may_forecast_for(user, scope, subject_id):
+        who = subject_name(Subject(scope, subject_id))
+        raise ValidationError({"subject": f"You may not submit forecasts for {who}."})
     try:
         amount = Decimal(str(amount)).quantize(Decimal("0.01"))
     except ArithmeticError:
         raise ValidationError({"amount": f"'{amount}' is not an amount."}) from None
     if amount < 0:
         raise ValidationError({"amount": "A forecast cannot be negative."})
-    return ForecastSubmission.objects.create(
+    forecast = ForecastSubmission(
         scope=scope,
-        rep_id=subject_id if scope == "rep" else None,
-        team_id=subject_id if scope == "team" else None,
+        rep_id=subject_id if scope == Scope.REP else None,
+        team_id=subject_id if scope == Scope.TEAM else None,
         period_kind=period.kind,
         period_start=period.start,
         category=category,
@@ -297,3 +420,6 @@ def forecast_submit(*, user, scope, subject_id, period, amount, category="commit
         submitted_at=timezone.now(),
         submitted_by=user,
     )
+    forecast.full_clean()  # the model's limits (dates in range, amount's digits), as the admin checks
+    forecast.save()
+    return forecast

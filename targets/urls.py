@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, home, planner, scorecard
+from .views import csv_files, dashboard, grid, home, scorecard, targets
 
 app_name = "targets"
 urlpatterns = [
@@ -8,13 +8,13 @@ urlpatterns = [
     path("scorecard/", scorecard.scorecard, name="my_scorecard"),
     path("scorecard/<int:rep_id>/", scorecard.scorecard, name="scorecard"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
-    path("targets/", planner.target_list, name="list"),
-    path("targets/new/", planner.target_new, name="new"),
-    path("targets/<int:pk>/", planner.target_edit, name="edit"),
-    path("targets/<int:pk>/delete/", planner.target_remove, name="delete"),
-    path("targets/<int:pk>/spread/", planner.target_spread, name="spread"),
-    path("targets/grid/", planner.target_grid, name="grid"),
-    path("targets/export.csv", planner.target_export, name="export"),
-    path("targets/import/", planner.target_import, name="import"),
-    path("ops/import/", planner.data_import, name="data_import"),
+    path("targets/", targets.target_list, name="list"),
+    path("targets/new/", targets.target_new, name="new"),
+    path("targets/<int:pk>/", targets.target_edit, name="edit"),
+    path("targets/<int:pk>/delete/", targets.target_remove, name="delete"),
+    path("targets/<int:pk>/spread/", targets.target_spread, name="spread"),
+    path("targets/grid/", grid.target_grid, name="grid"),
+    path("targets/export.csv", csv_files.target_export, name="export"),
+    path("targets/import/", csv_files.target_import, name="import"),
+    path("ops/import/", csv_files.data_import, name="data_import"),
 ]

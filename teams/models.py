@@ -2,9 +2,15 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from .querysets import VisibleQuerySet
+
 
 class User(AbstractUser):
     """Custom from the first migration, as Django advises for a new project."""
+
+
+class TeamQuerySet(VisibleQuerySet):
+    team_lookup = "pk"
 
 
 class Team(models.Model):
@@ -17,6 +23,8 @@ class Team(models.Model):
     manager = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
     )
+
+    objects = TeamQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -36,12 +44,19 @@ class Team(models.Model):
             node = node.parent
 
 
+class RepQuerySet(VisibleQuerySet):
+    def rule(self, sight):
+        return sight.own_reps()
+
+
 class Rep(models.Model):
     """A salesperson: one per user, in one team (the one place the rep → team link lives)."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="rep")
     full_name = models.CharField(max_length=150, unique=True)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="reps")
+
+    objects = RepQuerySet.as_manager()
 
     class Meta:
         ordering = ["full_name"]

@@ -10,43 +10,29 @@
 
 import copy
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
-from rest_framework.settings import api_settings
 
-from . import visibility
+from salesperf.api import field_errors
+
 from .models import Rep, Team, User
 
 
-def field_errors(exc: DjangoValidationError) -> dict:
-    """A Django ValidationError as DRF reports errors: messages by field, `non_field_errors`."""
-    if not hasattr(exc, "error_dict"):
-        return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-    return {
-        api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
-        for field, messages in exc.message_dict.items()
-    }
-
-
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
-    """A related object by id, looked up among those `visible(user)` returns."""
+    """A related object by id, looked up among the rows of `model` the user may see
+    (`model.objects.visible_to(user)`)."""
 
     default_error_messages = {"does_not_exist": "Unknown id {pk_value}, or not one you may use."}
 
-    def __init__(self, visible, **kwargs):
-        self.visible = visible
+    def __init__(self, model, **kwargs):
+        self.model = model
         super().__init__(**kwargs)
 
     def get_queryset(self):
-        return self.visible(self.context["request"].user)
+        return self.model.objects.visible_to(self.context["request"].user)
 
 
 class ModelCleanSerializer(serializers.ModelSerializer):
-    def server_values(self) -> dict:
-        """Values the server sets whatever the client sends (who, when)."""
-        return {}
-
     def requesting_user(self):
         return self.context["request"].user
 
@@ -57,7 +43,7 @@ class ModelCleanSerializer(serializers.ModelSerializer):
         return getattr(self.instance, name, None)
 
     def validate(self, attrs):
-        attrs = {**super().validate(attrs), **self.server_values()}
+        attrs = super().validate(attrs)
         # A copy, so that a refused write leaves the stored instance as it was.
         instance = copy.copy(self.instance) if self.instance else self.Meta.model()
         for name, value in attrs.items():
@@ -69,14 +55,18 @@ class ModelCleanSerializer(serializers.ModelSerializer):
         return attrs
 
 
-def active_users(user):
+class ActiveUserField(serializers.PrimaryKeyRelatedField):
     """Any active user may be named a manager or a rep (only admins write teams and reps)."""
-    return User.objects.filter(is_active=True)
+
+    default_error_messages = VisibleRelatedField.default_error_messages
+
+    def get_queryset(self):
+        return User.objects.filter(is_active=True)
 
 
 class TeamSerializer(ModelCleanSerializer):
-    parent = VisibleRelatedField(visibility.visible_teams, required=False, allow_null=True)
-    manager = VisibleRelatedField(active_users, required=False, allow_null=True)
+    parent = VisibleRelatedField(Team, required=False, allow_null=True)
+    manager = ActiveUserField(required=False, allow_null=True)
     manager_username = serializers.CharField(source="manager.username", read_only=True, allow_null=True)
 
     class Meta:
@@ -85,8 +75,8 @@ class TeamSerializer(ModelCleanSerializer):
 
 
 class RepSerializer(ModelCleanSerializer):
-    user = VisibleRelatedField(active_users)
-    team = VisibleRelatedField(visibility.visible_teams)
+    user = ActiveUserField()
+    team = VisibleRelatedField(Team)
     username = serializers.CharField(source="user.username", read_only=True)
     team_name = serializers.CharField(source="team.name", read_only=True)
 

@@ -9,6 +9,8 @@ from typing import NamedTuple
 
 from django.db import models
 
+from .models import Rep, Team
+
 
 class Scope(models.TextChoices):
     REP = "rep"
@@ -33,3 +35,16 @@ class Subject(NamedTuple):
 
 
 COMPANY = Subject(Scope.COMPANY, 0)
+
+
+def subject_name(subject: Subject) -> str:
+    """How pages and messages name a subject: the rep's full name, the team's name, "Company".
+
+    (CSV files and the API name the company `all`: an identifier, not a display name.)"""
+    if subject.scope == Scope.REP:
+        names = Rep.objects.filter(pk=subject.pk).values_list("full_name", flat=True)
+    elif subject.scope == Scope.TEAM:
+        names = Team.objects.filter(pk=subject.pk).values_list("name", flat=True)
+    else:
+        return "Company"
+    return names.first() or f"{subject.scope} {subject.pk}"

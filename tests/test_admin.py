@@ -5,7 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -104,10 +106,10 @@ def test_search_finds_only_the_matching_row(superuser_client, model, rows):
 
 
 @MODELS
-def test_add_page_loads_except_for_computed_snapshots(superuser_client, model):
+def test_add_page_loads_except_for_computed_snapshots_and_forecast_history(superuser_client, model):
     response = superuser_client.get(url(model, "add"))
 
-    assert response.status_code == (403 if model is KpiSnapshot else 200)
+    assert response.status_code == (403 if model in (KpiSnapshot, ForecastSubmission) else 200)
 
 
 @MODELS
@@ -115,6 +117,24 @@ def test_change_page_loads(superuser_client, model, rows):
     response = superuser_client.get(url(model, "change", rows[0].pk))
 
     assert response.status_code == 200
+
+
+def test_forecasts_are_read_only_history_that_only_a_superuser_may_delete(superuser_client):
+    forecast = ForecastFactory(rep=RepFactory())
+    staff = UserFactory(username="staff", is_staff=True)  # with every permission on forecasts
+    staff.user_permissions.set(Permission.objects.filter(codename__endswith="_forecastsubmission"))
+    client = Client()
+    client.force_login(staff)
+
+    change = superuser_client.post(url(ForecastSubmission, "change", forecast.pk), {"amount": "1"})
+    by_staff = client.post(url(ForecastSubmission, "delete", forecast.pk), {"post": "yes"})
+    kept = ForecastSubmission.objects.filter(pk=forecast.pk).exists()
+    by_superuser = superuser_client.post(url(ForecastSubmission, "delete", forecast.pk), {"post": "yes"})
+
+    assert change.status_code == 403
+    assert by_staff.status_code == 403 and kept
+    assert by_superuser.status_code == 302
+    assert not ForecastSubmission.objects.exists()
 
 
 def test_snapshots_are_read_only_but_may_be_deleted(superuser_client):

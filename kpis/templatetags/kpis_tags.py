@@ -92,7 +92,7 @@ def roles(context) -> dict:
         user = request.user
         request._salesperf_roles = {
             "admin": visibility.is_admin(user),
-            "manager": bool(visibility.visible_team_ids(user)),
+            "manager": visibility.is_manager(user),
             "rep": Rep.objects.filter(user_id=user.pk).exists(),
         }
     return request._salesperf_roles

@@ -11,7 +11,7 @@ from teams.models import Rep
 def home(request):
     """A manager (or admin) lands on the dashboard, a rep on their scorecard."""
     user = request.user
-    if visibility.is_admin(user) or visibility.visible_team_ids(user):
+    if visibility.is_manager(user):
         return redirect("targets:dashboard")
     if Rep.objects.filter(user_id=user.pk).exists():
         return redirect("targets:my_scorecard")

@@ -1,11 +1,10 @@
 """A rep's scorecard: every KPI for a period against its target, with a trend, and the forecast form.
 
-Reads KpiSnapshot only (never computing a KPI); forecasts are written by
+The figures are targets.selectors.scorecard's (the API's too); forecasts are written by
 targets.services.forecast_submit. Who may see which rep is kpis.pages.get_rep_for_user.
 """
 
-from dataclasses import dataclass
-from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -13,27 +12,23 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from kpis import catalogue, charts
-from kpis.models import ForecastSubmission, KpiSnapshot
+from kpis import charts
+from kpis.models import ForecastSubmission
 from kpis.pages import TREND_LENGTH, get_rep_for_user, login_required, period_from, period_switch
 from kpis.templatetags.kpis_tags import drill_href
 from teams.models import Rep
+from teams.subjects import Scope, Subject
 
 from ..forms import ForecastForm
-from ..models import Target
-from ..selectors import targets_progress
+from ..selectors import ScoreRow
+from ..selectors import scorecard as scorecard_of
 from ..services import forecast_submit
 
 
-@dataclass
-class ScoreRow:
-    metric: catalogue.Metric
-    value: Decimal | None
-    has_value: bool
-    target: Target | None
-    progress: object
-    spark: str
-    href: str
+class ShownRow(NamedTuple):
+    row: ScoreRow
+    spark: str  # the trend as an inline SVG
+    href: str  # the drill-down of the period's figure
 
 
 @login_required
@@ -52,7 +47,7 @@ def scorecard(request, rep_id: int | None = None):
             try:
                 forecast_submit(
                     user=request.user,
-                    scope="rep",
+                    scope=Scope.REP,
                     subject_id=rep.pk,
                     period=form.cleaned_data["period"],
                     amount=form.cleaned_data["amount"],
@@ -64,36 +59,29 @@ def scorecard(request, rep_id: int | None = None):
                 messages.success(request, f"Forecast for {form.cleaned_data['period']} recorded.")
                 return redirect(request.get_full_path())
 
-    trend = [period.shifted(i - TREND_LENGTH + 1) for i in range(TREND_LENGTH)]
-    values = {
-        (metric, start): value
-        for metric, start, value in KpiSnapshot.objects.filter(
-            scope="rep", subject_id=rep.pk, period_kind=period.kind, period_start__in=[p.start for p in trend]
-        ).values_list("metric", "period_start", "value")
-    }
-    targets = list(
-        Target.objects.filter(scope="rep", rep_id=rep.pk, period_kind=period.kind, period_start=period.start)
+    card = scorecard_of(
+        user=request.user,
+        subject=Subject.rep(rep.pk),
+        period=period,
+        today=timezone.localdate(),
+        trend_length=TREND_LENGTH,
     )
-    progress = targets_progress(targets, timezone.localdate())
-    by_metric = {t.metric: t for t in targets}
-    rows = []
-    for metric in catalogue.METRICS:
-        target = by_metric.get(metric.key)
-        series = [values.get((metric.key, p.start)) for p in trend]
-        rows.append(
-            ScoreRow(
-                metric=metric,
-                value=values.get((metric.key, period.start)),
-                has_value=(metric.key, period.start) in values,
-                target=target,
-                progress=progress.get(target.pk) if target else None,
-                spark=charts.sparkline(series, label=f"{metric.label}, last {TREND_LENGTH} {period.kind}s"),
-                href=drill_href("rep", rep.pk, metric.key, period),
-            )
+    label = f"last {TREND_LENGTH} {period.kind}s"
+    rows = [
+        ShownRow(
+            row=row,
+            spark=charts.sparkline(row.trend, label=f"{row.metric.label}, {label}"),
+            href=drill_href(Scope.REP, rep.pk, row.metric.key, period),
         )
+        for row in card.rows
+    ]
     # Metrics with a target first: those answer "am I on track?".
-    rows.sort(key=lambda r: r.target is None)
-    forecasts = ForecastSubmission.objects.for_subject("rep", rep.pk).order_by("-submitted_at")[:5]
+    rows.sort(key=lambda shown: shown.row.target is None)
+    forecasts = (
+        ForecastSubmission.objects.visible_to(request.user)
+        .for_subject(Scope.REP, rep.pk)
+        .order_by("-submitted_at")[:5]
+    )
     return render(
         request,
         "targets/scorecard.html",

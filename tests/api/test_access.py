@@ -1,7 +1,8 @@
 """Who may do what, endpoint by endpoint: one table, every role, every action.
 
 Each resource has one row of Alice's (tests/api/conftest.py: `alices`) and a write policy:
-- "rep": anyone signed in writes for the reps they see (activities, leads, forecasts);
+- "rep": anyone signed in writes for the reps they see (activities, leads);
+- "append": as "rep", but only creates: rows are history, never edited or deleted (forecasts);
 - "manager": managers (their subtree) and admins (customers, opportunities, NPS, spend);
 - "admin": admins only (teams, reps, stages);
 - "read": nobody (snapshots).
@@ -107,7 +108,7 @@ RESOURCES = [
     Resource(
         "forecasts",
         "forecast",
-        "rep",
+        "append",
         lambda org, a: {
             "scope": "rep",
             "rep": org.alice.pk,
@@ -138,6 +139,11 @@ WRITES = {
         "create": (401, 403, 403, 403, 403, 201),
         "update": (401, 403, 403, 403, 403, 200),
         "delete": (401, 403, 403, 403, 403, 204),
+    },
+    "append": {
+        "create": (401, 201, 400, 201, 400, 201),
+        "update": (401, 405, 405, 405, 405, 405),
+        "delete": (401, 405, 405, 405, 405, 405),
     },
     "read": {
         "create": (401, 405, 405, 405, 405, 405),

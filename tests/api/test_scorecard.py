@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from kpis import catalogue
-from tests.factories import KpiSnapshotFactory
+from tests.factories import KpiSnapshotFactory, TargetFactory
 
 Q1 = dt.date(2017, 1, 1)
 
@@ -123,3 +123,22 @@ def test_the_catalogue_lists_every_metric_and_each_by_key(org, client_as):
         "definition": catalogue.get("cac").definition,
     }
     assert client.get("/api/v1/metrics/nope/").status_code == 404
+
+
+def test_the_api_and_the_page_show_the_same_scorecard(org, alices_q1, client_as, client):
+    TargetFactory(rep=org.alice, metric="revenue_won", period_kind="quarter", period_start=Q1, value=2000)
+
+    api_rows = {
+        row["metric"]: row
+        for row in scorecard(client_as("rep"), scope="rep", subject=org.alice.pk, period="2017-Q1").json()[
+            "metrics"
+        ]
+    }
+    client.force_login(org.alice.user)
+    page_rows = {s.row.metric.key: s.row for s in client.get("/scorecard/?period=2017-Q1").context["rows"]}
+
+    assert api_rows["revenue_won"]["target"] == "2000.000000"
+    assert api_rows["revenue_won"]["attainment"] == f"{page_rows['revenue_won'].attainment:.6f}" == "0.500000"
+    for key, row in page_rows.items():
+        assert api_rows[key]["value"] == (None if row.value is None else f"{row.value:.6f}")
+        assert api_rows[key]["status"] == row.status

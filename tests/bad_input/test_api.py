@@ -47,6 +47,8 @@ BAD_TARGETS = [
     ("nothing", None, "scope"),
     ("a subject that is not a number", {"subject": "Alice"}, "subject"),
     ("a subject past any id", {"subject": 2**70}, "subject"),
+    ("a team past any id", {"scope": "team", "subject": 2**70}, "subject"),
+    ("a subject below any id", {"subject": -(2**70)}, "subject"),
     ("a rep of another team", {"subject": "{carol}"}, "subject"),
     ("the company, as a manager", {"scope": "company", "subject": None}, "subject"),
     ("an unknown scope", {"scope": "planet"}, "scope"),

@@ -27,7 +27,6 @@ from kpis.models import (
 )
 from targets.models import Notification, Target
 from teams.models import Rep, User
-from teams.visibility import visible_reps
 from tests.factories import RepFactory, UserFactory
 
 # Computed from the rest, by recompute_kpis and by the daily alert check.
@@ -136,9 +135,9 @@ def test_the_manager_manages_a_region_that_holds_the_rep():
     region = manager.managed_teams.get()
     assert region.parent is None
     assert rep.team.parent == region
-    assert rep in visible_reps(manager)
-    assert visible_reps(manager).count() > 1
-    assert list(visible_reps(rep.user)) == [rep]
+    assert rep in Rep.objects.visible_to(manager)
+    assert Rep.objects.visible_to(manager).count() > 1
+    assert list(Rep.objects.visible_to(rep.user)) == [rep]
 
 
 @pytest.mark.django_db

@@ -20,7 +20,7 @@ def csv_file(text: str, encoding: str = "utf-8") -> io.BytesIO:
 
 def exported(user) -> str:
     stream = io.StringIO()
-    targets_export_csv(user=user, stream=stream)
+    targets_export_csv(targets=Target.objects.visible_to(user), stream=stream)
     return stream.getvalue()
 
 

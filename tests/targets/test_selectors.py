@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kpis.models import KpiSnapshot
 from kpis.periods import Period
 from targets.models import Target
 from targets.progress import BEHIND, ON_TRACK
@@ -33,7 +34,9 @@ def alices_quarter(org, deal, recompute, set_target):
 
 
 def test_progress_on_a_day_follows_the_month_plan(alices_quarter):
-    state = targets_progress([alices_quarter], dt.date(2017, 2, 14))[alices_quarter.pk]
+    state = targets_progress([alices_quarter], dt.date(2017, 2, 14), snapshots=KpiSnapshot.objects.all())[
+        alices_quarter.pk
+    ]
     # By 14 Feb: January's 2000 whole and 14 of February's 28 days of 3000 → 2000 + 1500 = 3500
     assert state.expected == D(3500)
     # Won 1500 + 1000 = 2500
@@ -48,7 +51,7 @@ def test_progress_on_a_day_follows_the_month_plan(alices_quarter):
 
 def test_progress_of_the_months_is_their_own(org, alices_quarter):
     january = Target.objects.get(rep=org.alice, period_kind="month", period_start=dt.date(2017, 1, 1))
-    state = targets_progress([january], dt.date(2017, 1, 31))[january.pk]
+    state = targets_progress([january], dt.date(2017, 1, 31), snapshots=KpiSnapshot.objects.all())[january.pk]
     # January: 1500 of 2000, all of it expected by its last day → 0.75, behind
     assert (state.actual, state.expected, state.pace, state.status) == (D(1500), D(2000), D("0.75"), BEHIND)
 
@@ -56,7 +59,7 @@ def test_progress_of_the_months_is_their_own(org, alices_quarter):
 def test_a_rate_target_is_read_from_its_snapshot(org, alices_quarter, set_target):
     # Alice won 2 and lost 1 in Q1: 2 / 3 = 0.666667 against 0.6 → attainment 1.11, on track
     target = set_target(org.east_manager, org.alice, "win_rate", "2017-Q1", "0.6")
-    state = targets_progress([target], dt.date(2017, 2, 14))[target.pk]
+    state = targets_progress([target], dt.date(2017, 2, 14), snapshots=KpiSnapshot.objects.all())[target.pk]
     assert state.actual == D("0.666667")
     assert state.attainment.quantize(SIX) == D("1.111112")
     assert (state.expected, state.coverage, state.status) == (None, None, ON_TRACK)
@@ -76,7 +79,7 @@ def test_it_reads_progress_in_the_same_few_queries_for_2_targets_as_for_20(org, 
 
     def queries(batch):
         with CaptureQueriesContext(connection) as captured:
-            states = targets_progress(batch, dt.date(2017, 2, 14))
+            states = targets_progress(batch, dt.date(2017, 2, 14), snapshots=KpiSnapshot.objects.all())
         assert set(states) == {t.pk for t in batch}
         return len(captured)
 

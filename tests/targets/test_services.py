@@ -8,13 +8,17 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from kpis.models import ForecastSubmission
+from kpis.periods import Period
 from targets.models import Target
 from targets.selectors import reconciliation_gaps
 from targets.services import (
+    TargetChange,
     forecast_submit,
+    target_save_batch,
     target_spread_over_months,
     target_spread_over_reps,
 )
+from teams.tree import TeamTree
 from tests.targets.conftest import subject_of
 
 
@@ -161,7 +165,7 @@ def test_a_manager_may_set_targets_in_their_subtree(org, set_target, subject):
 
 @pytest.mark.parametrize(
     ("subject", "name"),
-    [("carol", "Carol"), ("west", "West"), ("region", "Region"), ("company", "the company")],
+    [("carol", "Carol"), ("west", "West"), ("region", "Region"), ("company", "Company")],
 )
 def test_a_manager_may_not_set_targets_outside_their_subtree(org, set_target, subject, name):
     who = "company" if subject == "company" else getattr(org, subject)
@@ -302,7 +306,7 @@ def test_reconciliation_reports_a_team_target_its_reps_do_not_add_up_to(org, set
     team = set_target(org.east_manager, org.east, "revenue_won", "2017-Q2", "8000")
     set_target(org.east_manager, org.alice, "revenue_won", "2017-Q2", "5000")
     set_target(org.east_manager, org.bob, "revenue_won", "2017-Q2", "2000")
-    [gap] = reconciliation_gaps([team])
+    [gap] = reconciliation_gaps([team], TeamTree.load())
     # 8000 − (5000 + 2000) = 1000 not given to any rep
     assert (gap.target, gap.reps_total, gap.difference) == (team, D(7000), D(1000))
 
@@ -310,7 +314,7 @@ def test_reconciliation_reports_a_team_target_its_reps_do_not_add_up_to(org, set
 def test_reconciliation_reports_nothing_when_the_reps_add_up(org, set_target):
     team = set_target(org.east_manager, org.east, "revenue_won", "2017-Q2", "8000")
     target_spread_over_reps(user=org.east_manager, target=team)
-    assert reconciliation_gaps([team]) == []
+    assert reconciliation_gaps([team], TeamTree.load()) == []
 
 
 def test_reconciliation_sums_the_reps_of_the_whole_subtree(org, set_target):
@@ -318,14 +322,14 @@ def test_reconciliation_sums_the_reps_of_the_whole_subtree(org, set_target):
     for rep in (org.alice, org.bob, org.carol):
         set_target(org.boss, rep, "deals_won", "2017-Q2", "10")
     set_target(org.boss, org.carol, "deals_won", "2017-Q3", "99")  # another quarter: not counted
-    assert reconciliation_gaps([region]) == []
+    assert reconciliation_gaps([region], TeamTree.load()) == []
 
 
 def test_reconciliation_ignores_rates(org, set_target):
     team = set_target(org.east_manager, org.east, "win_rate", "2017-Q2", "0.3")
     set_target(org.east_manager, org.alice, "win_rate", "2017-Q2", "0.3")
     set_target(org.east_manager, org.bob, "win_rate", "2017-Q2", "0.3")
-    assert reconciliation_gaps([team]) == []
+    assert reconciliation_gaps([team], TeamTree.load()) == []
 
 
 # --- history
@@ -389,3 +393,20 @@ def test_a_negative_forecast_is_refused(org):
 def test_a_best_case_forecast_is_accepted_and_an_unknown_category_is_not(org):
     assert forecast(org.alice.user, org.alice, "7000", "best_case").category == "best_case"
     assert list(rejected(forecast, org.alice.user, org.alice, "1", "hope")) == ["category"]
+
+
+def test_a_batch_reads_once_then_writes_each_target_and_its_history(org, django_assert_max_num_queries):
+    tree = TeamTree.load()
+    months = Period.parse("2017").months()
+    changes = [
+        TargetChange("rep", rep.pk, "revenue_won", month, value="100")
+        for rep in (org.alice, org.bob)
+        for month in months
+    ]
+
+    # Two reads (the reps' teams, the targets already set), two savepoints, then two per target.
+    with django_assert_max_num_queries(6 + 2 * len(changes)):
+        saved = target_save_batch(user=org.east_manager, changes=changes, tree=tree)
+
+    assert len(saved) == Target.objects.count() == 24
+    assert Target.history.count() == 24

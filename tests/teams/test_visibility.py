@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from teams.models import Rep, Team
-from teams.visibility import can_see_company, is_admin, visible_reps, visible_team_ids, visible_teams
+from teams.visibility import can_see_company, is_admin, visible_team_ids
 from tests.factories import RepFactory, TeamFactory
 
 # One user of each role: a rep, a team manager, the region manager, an admin.
@@ -19,11 +19,11 @@ ROLES = pytest.mark.parametrize(
 
 
 def reps(user):
-    return set(visible_reps(user))
+    return set(Rep.objects.visible_to(user))
 
 
 def teams(user):
-    return set(visible_teams(user))
+    return set(Team.objects.visible_to(user))
 
 
 def test_a_rep_sees_only_themself(org):
@@ -96,7 +96,7 @@ def test_an_anonymous_user_sees_nothing(org):
 
 def count_queries(user):
     with CaptureQueriesContext(connection) as queries:
-        list(visible_reps(user))
+        list(Rep.objects.visible_to(user))
     return len(queries)
 
 

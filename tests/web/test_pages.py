@@ -28,7 +28,7 @@ def test_the_scorecard_shows_each_kpi_with_its_target_attainment_and_status(clie
     client.force_login(sales.alice.user)
     response = client.get("/scorecard/?period=2017-Q1")
     html = response.content.decode()
-    row = next(r for r in response.context["rows"] if r.metric.key == "revenue_won")
+    row = next(s.row for s in response.context["rows"] if s.row.metric.key == "revenue_won")
     assert row.value == Decimal("8250")
     assert row.progress.attainment == Decimal("0.825")
     assert row.progress.status == "behind"

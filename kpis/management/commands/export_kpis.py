@@ -4,11 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from kpis import catalogue
 from kpis.models import KpiSnapshot
 from kpis.periods import KINDS, Period
-from kpis.selectors import snapshots_visible_to
 from salesperf import csv
 from teams.models import Rep, Team
-
-SCOPE_ORDER = {"rep": 0, "team": 1, "company": 2}
 
 
 class Command(BaseCommand):
@@ -25,12 +22,12 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Unknown metric(s): {', '.join(unknown)}. Known: {', '.join(catalogue.KEYS)}."
             )
-        rows = KpiSnapshot.objects.all()
+        rows = KpiSnapshot.objects.all()  # without --user: whoever runs manage.py has the database
         if user is not None:
             found = get_user_model().objects.filter(username=user).first()
             if found is None:
                 raise CommandError(f"No user named '{user}'.")
-            rows = snapshots_visible_to(found)
+            rows = KpiSnapshot.objects.visible_to(found)
         if period:
             rows = rows.filter(period_kind=period)
         if metric:

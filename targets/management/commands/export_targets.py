@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from targets.csv_io import targets_export_csv
+from targets.models import Target
 
 
 class Command(BaseCommand):
@@ -14,9 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("--user", metavar="USERNAME", help="Only the targets this user may see.")
 
     def handle(self, user=None, **options):
-        found = None
-        if user is not None:
+        if user is None:
+            # Without --user, every target: whoever runs manage.py has the database anyway.
+            targets = Target.objects.all()
+        else:
             found = get_user_model().objects.filter(username=user).first()
             if found is None:
                 raise CommandError(f"No user named '{user}'.")
-        targets_export_csv(user=found, stream=self.stdout)
+            targets = Target.objects.visible_to(found)
+        targets_export_csv(targets=targets, stream=self.stdout)

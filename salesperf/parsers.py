@@ -1,4 +1,4 @@
-"""The API's request parsers (settings.REST_FRAMEWORK). Apart from teams.api, which the
+"""The API's request parsers (settings.REST_FRAMEWORK). Apart from salesperf.api, which the
 parsers setting would otherwise import while DRF's views are still loading."""
 
 from rest_framework import parsers

@@ -1,0 +1,220 @@
+"""The dashboard's read model: a team's or the company's KPIs against targets, for one period.
+
+One function, `dashboard`, reads everything the page shows in a constant number of queries
+(snapshots through KpiSnapshot.objects.visible_to, never computing a KPI) and formats each
+figure once; targets.views.dashboard only validates the request, calls it and renders.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.urls import reverse
+
+from kpis import catalogue, charts
+from kpis.models import KpiSnapshot
+from kpis.periods import Period
+from kpis.templatetags.kpis_tags import drill_href, drill_hrefs, format_value, percent
+from teams.models import Rep, Team
+from teams.subjects import COMPANY, Scope, Subject, subject_name
+from teams.tree import TeamTree
+
+from .models import Target
+from .progress import Progress
+from .selectors import reconciliation_gaps, targets_progress
+
+# The columns of the dashboard's reps table, in order.
+KEY_METRICS = ["revenue_won", "deals_won", "win_rate", "avg_deal_value", "pipeline_value", "calls_made"]
+
+
+class Cell(NamedTuple):
+    """One figure of a table, formatted in the view: on a 125-rep team, a filter and a tag per
+    cell (and a failed lookup per rep without a target) cost more than all the queries."""
+
+    text: str  # as shown
+    sort: str  # the plain number the table sorts by; "" when undefined
+    href: str = ""  # its drill-down, if any
+
+
+@dataclass
+class RepLine:
+    rep: Rep
+    values: dict  # metric → value this period
+    target: Target | None
+    progress: Progress | None
+    href: str  # the rep's scorecard for the period
+    target_cell: Cell
+    attainment_cell: Cell
+    cells: list[Cell]  # values, in KEY_METRICS order
+
+    @property
+    def status(self) -> str:
+        return self.progress.status if self.progress else ""
+
+
+def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today: dt.date, trend_length: int):
+    """What the dashboard of `team` (None: the company) shows for `period`, as the template's
+    context. `team` is one `user` may see (kpis.pages.get_team_for_user); `tree` is loaded.
+    A constant number of queries, whatever the size of the team (tests/web/test_queries.py)."""
+    trend = [period.shifted(i - trend_length + 1) for i in range(trend_length)]
+    previous = period.shifted(-1)
+    subject = COMPANY if team is None else Subject.team(team.pk)
+    team_ids = set(tree.parent) if team is None else tree.subtree_ids([team.pk])
+    snapshots = KpiSnapshot.objects.visible_to(user, tree)
+    targets = Target.objects.visible_to(user, tree)
+    metrics = [catalogue.get(k) for k in KEY_METRICS]
+
+    reps = Rep.objects.visible_to(user, tree).select_related("team").order_by("full_name")
+    if team is None:
+        reps, rep_snapshots = list(reps), snapshots  # every rep: no list of ids to send
+    else:
+        reps = list(reps.filter(team_id__in=team_ids))
+        rep_snapshots = snapshots.filter(subject_id__in=[r.pk for r in reps])
+    lines = _rep_lines(reps, metrics, period, rep_snapshots, targets, today, snapshots)
+    leaders = sorted(
+        (ln for ln in lines if ln.values["revenue_won"] is not None),
+        key=lambda ln: (-ln.values["revenue_won"], ln.rep.full_name),
+    )[:10]
+    top = leaders[0].values["revenue_won"] if leaders else 0
+
+    # The subject's own trend and its revenue targets over it.
+    own = {
+        (m, start): v
+        for m, start, v in snapshots.filter(
+            scope=subject.scope,
+            subject_id=subject.pk,
+            metric__in=KEY_METRICS,
+            period_kind=period.kind,
+            period_start__in=[p.start for p in trend],
+        ).values_list("metric", "period_start", "value")
+    }
+    own_targets = dict(
+        targets.for_subject(subject.scope, subject.pk)
+        .filter(metric="revenue_won", period_kind=period.kind, period_start__in=[p.start for p in trend])
+        .values_list("period_start", "value")
+    )
+    team_targets = targets.filter(
+        scope=Scope.TEAM, team_id__in=team_ids, period_kind=period.kind, period_start=period.start
+    )
+    child_ids = [pk for pk, parent in tree.parent.items() if parent == (team.pk if team else None)]
+    name = subject_name(subject)
+    return {
+        "subject": subject,
+        "name": name,
+        "team": team,
+        "period": period,
+        "previous": previous,
+        "next": period.shifted(1),
+        "metrics": metrics,
+        "lines": lines,
+        "leaders": [(ln, (ln.values["revenue_won"] / top * 100) if top else 0) for ln in leaders],
+        "behind": sorted(
+            (ln for ln in lines if ln.progress and ln.progress.status != "on_track"),
+            key=lambda ln: (ln.progress.pace is None, ln.progress.pace or 0),
+        ),
+        "gaps": reconciliation_gaps(list(team_targets.select_related("team")), tree),
+        "children": _child_rows(child_ids, metrics, period, snapshots),
+        "revenue_chart": charts.bar_chart(
+            _bars(subject, "revenue_won", trend, own),
+            label=f"Revenue won by {name}, last {trend_length} {period.kind}s",
+            fmt=lambda v: format_value(v, "money"),
+            targets=[own_targets.get(p.start) for p in trend],
+        ),
+        "deals_chart": charts.bar_chart(
+            _bars(subject, "deals_won", trend, own),
+            label=f"Deals won by {name}, last {trend_length} {period.kind}s",
+            fmt=lambda v: format_value(v, "count"),
+            height=140,
+        ),
+        "comparison": [
+            _compare(m, own.get((m.key, period.start)), own.get((m.key, previous.start))) for m in metrics
+        ],
+    }
+
+
+def _rep_lines(reps, metrics, period, rep_snapshots, targets, today, snapshots) -> list[RepLine]:
+    """Every rep's key figures this period (from `rep_snapshots`) and their revenue target."""
+    values = {
+        (pk, metric): value
+        for pk, metric, value in rep_snapshots.filter(
+            scope=Scope.REP, metric__in=KEY_METRICS, period_kind=period.kind, period_start=period.start
+        )
+        .order_by()
+        .values_list("subject_id", "metric", "value")
+    }
+    rep_ids = [r.pk for r in reps]
+    rep_targets = list(
+        targets.filter(
+            scope=Scope.REP,
+            rep_id__in=rep_ids,
+            metric="revenue_won",
+            period_kind=period.kind,
+            period_start=period.start,
+        )
+    )
+    progress = targets_progress(rep_targets, today, snapshots=snapshots)
+    by_rep = {t.rep_id: t for t in rep_targets}
+    hrefs = drill_hrefs(Scope.REP, rep_ids, KEY_METRICS, period)
+    lines = []
+    for r in reps:
+        target = by_rep.get(r.pk)
+        state = progress[target.pk] if target else None
+        target_value = target.value if target else None
+        attainment = state.attainment if state else None
+        lines.append(
+            RepLine(
+                rep=r,
+                values={m: values.get((r.pk, m)) for m in KEY_METRICS},
+                target=target,
+                progress=state,
+                href=f"{reverse('targets:scorecard', args=[r.pk])}?period={period}",
+                target_cell=_cell(target_value, format_value(target_value, "money")),
+                attainment_cell=_cell(attainment, percent(attainment)),
+                cells=_metric_cells(metrics, values, hrefs, r.pk),
+            )
+        )
+    return lines
+
+
+def _child_rows(child_ids, metrics, period, snapshots) -> list[tuple[Team, list[Cell]]]:
+    """The sub-teams (the top-level teams, for the company) and their key figures."""
+    children = Team.objects.filter(pk__in=child_ids).order_by("name")
+    values = {
+        (pk, m): v
+        for pk, m, v in snapshots.filter(
+            scope=Scope.TEAM,
+            subject_id__in=child_ids,
+            metric__in=KEY_METRICS,
+            period_kind=period.kind,
+            period_start=period.start,
+        ).values_list("subject_id", "metric", "value")
+    }
+    hrefs = drill_hrefs(Scope.TEAM, child_ids, KEY_METRICS, period)
+    return [(c, _metric_cells(metrics, values, hrefs, c.pk)) for c in children]
+
+
+def _bars(subject: Subject, metric: str, trend: list[Period], own: dict) -> list[tuple]:
+    """A bar chart's bars: (label, value, drill-down) of the subject's `metric` per period."""
+    return [
+        (p.label, own.get((metric, p.start)), drill_href(subject.scope, subject.pk, metric, p)) for p in trend
+    ]
+
+
+def _compare(metric, now, before) -> dict:
+    """This period against the one before: the change, and whether it is for the better."""
+    change = (now - before) / abs(before) if now is not None and before else None
+    better = None if change is None or change == 0 else (change > 0) == metric.higher_is_better
+    return {"metric": metric, "now": now, "before": before, "change": change, "better": better}
+
+
+def _cell(value, text: str, href: str = "") -> Cell:
+    return Cell(text, "" if value is None else f"{value:f}", href)
+
+
+def _metric_cells(metrics, values: dict, hrefs: dict, pk: int) -> list[Cell]:
+    """One subject's figures, from {(subject_id, metric): value}, in the order of `metrics`."""
+    cells = []
+    for m in metrics:
+        value = values.get((pk, m.key))
+        cells.append(_cell(value, format_value(value, m.unit), hrefs[pk, m.key]))
+    return cells

@@ -1,0 +1,237 @@
+"""API serializers for targets, forecast submissions and the scorecard.
+
+Writes are read into the arguments of targets.services, which validates them and decides who may
+write what, as it does for the pages.
+"""
+
+from rest_framework import serializers
+
+from kpis.fields import PeriodKind
+from kpis.models import ForecastSubmission
+from kpis.periods import Period
+from teams.filtersets import MAX_ID
+from teams.models import Rep, Team
+from teams.serializers import VisibleRelatedField
+from teams.subjects import Scope, subject_name
+
+from .csv_io import COMPANY_NAME
+from .models import Target
+from .services import forecast_submit, target_save
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    # Written as fields, read back by to_representation (the model has no such attributes).
+    subject = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        write_only=True,
+        # An id no database stores would reach the query as an integer SQLite cannot hold (a 500).
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="The rep's or team's id; omit for the company.",
+    )
+    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
+    baseline = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        write_only=True,
+        help_text="Relative target: the baseline period's label (same kind as `period`).",
+    )
+
+    class Meta:
+        model = Target
+        fields = [
+            "id",
+            "scope",
+            "subject",
+            "metric",
+            "period",
+            "period_kind",
+            "period_start",
+            "value",
+            "baseline",
+            "uplift_pct",
+            "last_status",
+            "updated_at",
+        ]
+        read_only_fields = ["period_kind", "period_start", "last_status", "updated_at"]
+        extra_kwargs = {
+            "value": {"required": False, "allow_null": True},
+            "metric": {"help_text": "A metric key."},
+        }
+
+    def to_representation(self, target):
+        data = super().to_representation(target)
+        data["subject"] = target.subject.pk
+        data["period"] = target.period.label
+        data["baseline"] = (
+            Period.from_start(target.period_kind, target.baseline_start).label
+            if target.baseline_start
+            else None
+        )
+        return data
+
+    def _save(self, *, scope, subject, metric, period, replace):
+        data = self.validated_data
+        return target_save(
+            user=self.context["request"].user,
+            scope=scope,
+            subject_id=subject or 0,
+            metric=metric,
+            period=period,
+            value=data.get("value"),
+            baseline=data.get("baseline"),
+            uplift_pct=data.get("uplift_pct"),
+            replace=replace,
+        )
+
+    def create(self, validated_data):
+        return self._save(
+            scope=validated_data["scope"],
+            subject=validated_data.get("subject"),
+            metric=validated_data["metric"],
+            period=validated_data["period"],
+            replace=False,
+        )
+
+    def update(self, target, validated_data):
+        moved = {
+            name
+            for name in ("scope", "subject", "metric", "period")
+            if name in validated_data and validated_data[name] != self.to_representation(target)[name]
+        }
+        if moved:
+            raise serializers.ValidationError(
+                dict.fromkeys(
+                    moved, "A target keeps its subject, metric and period: delete it and create another."
+                )
+            )
+        scope, subject = target.subject
+        return self._save(
+            scope=scope, subject=subject, metric=target.metric, period=target.period, replace=True
+        )
+
+
+class ForecastSerializer(serializers.ModelSerializer):
+    """A forecast submission; a write is read as the arguments of targets.services.forecast_submit,
+    which decides who may submit what. `submitted_at` and `submitted_by` are the server's."""
+
+    rep = VisibleRelatedField(Rep, required=False, allow_null=True)
+    team = VisibleRelatedField(Team, required=False, allow_null=True)
+    period = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ForecastSubmission
+        fields = [
+            "id",
+            "scope",
+            "rep",
+            "team",
+            "period_kind",
+            "period_start",
+            "period",
+            "category",
+            "amount",
+            "submitted_at",
+            "submitted_by",
+        ]
+        read_only_fields = ["submitted_at", "submitted_by"]
+        extra_kwargs = {"amount": {"min_value": 0}}
+
+    def get_period(self, obj) -> str:
+        return Period.from_start(obj.period_kind, obj.period_start).label
+
+    def validate(self, attrs):
+        """The body names exactly its subject (a rep, a team, or neither) and a period's start."""
+        scope, rep, team = attrs["scope"], attrs.get("rep"), attrs.get("team")
+        errors = {}
+        if scope == Scope.REP and rep is None:
+            errors["rep"] = ["Name the rep this forecast is for."]
+        if scope == Scope.TEAM and team is None:
+            errors["team"] = ["Name the team this forecast is for."]
+        if scope != Scope.REP and rep is not None:
+            errors["rep"] = ["Only a rep forecast names a rep."]
+        if scope != Scope.TEAM and team is not None:
+            errors["team"] = ["Only a team forecast names a team."]
+        try:
+            attrs["period"] = Period.from_start(attrs["period_kind"], attrs["period_start"])
+        except ValueError as exc:
+            errors["period_start"] = [str(exc)]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data):
+        subject = validated_data.get("rep") or validated_data.get("team")
+        return forecast_submit(
+            user=self.context["request"].user,
+            scope=validated_data["scope"],
+            subject_id=subject.pk if subject else 0,
+            period=validated_data["period"],
+            amount=validated_data["amount"],
+            category=validated_data.get("category", ForecastSubmission.Category.COMMIT),
+        )
+
+
+class ScorecardQuerySerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=Scope.choices)
+    subject = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="The rep's or team's id; not for the company.",
+    )
+    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
+
+    def validate_period(self, value) -> Period:
+        try:
+            return Period.parse(value)
+        except ValueError as e:  # not a period, or out of range
+            raise serializers.ValidationError(str(e)) from None
+
+    def validate(self, attrs):
+        if attrs["scope"] == Scope.COMPANY:
+            attrs["subject"] = 0
+        elif attrs.get("subject") is None:
+            raise serializers.ValidationError({"subject": [f"Name the {attrs['scope']} by its id."]})
+        return attrs
+
+
+def decimal(**kwargs):
+    return serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True, **kwargs)
+
+
+class ScorecardRowSerializer(serializers.Serializer):
+    """A targets.selectors.ScoreRow."""
+
+    metric = serializers.CharField(source="metric.key", help_text="The metric's key in the catalogue.")
+    label = serializers.CharField(source="metric.label")
+    unit = serializers.CharField(source="metric.unit")
+    higher_is_better = serializers.BooleanField(source="metric.higher_is_better")
+    value = decimal(help_text="Empty when undefined (a ratio over 0) or not computed.")
+    numerator = decimal()
+    denominator = decimal(help_text="Empty for plain figures.")
+    computed_at = serializers.DateTimeField(allow_null=True)
+    target = decimal(source="target_value")
+    attainment = decimal()
+    pace = decimal()
+    status = serializers.CharField(allow_null=True)
+
+
+class ScorecardSerializer(serializers.Serializer):
+    """A targets.selectors.Scorecard, and the subject's `name`."""
+
+    scope = serializers.ChoiceField(source="subject.scope", choices=Scope.choices)
+    subject = serializers.IntegerField(source="subject.pk", help_text="Rep or team id; 0 for the company.")
+    name = serializers.SerializerMethodField(help_text="The rep's full name, the team's name, or `all`.")
+    period = serializers.CharField(source="period.label")
+    period_kind = serializers.ChoiceField(source="period.kind", choices=PeriodKind.choices)
+    period_start = serializers.DateField(source="period.start")
+    period_end = serializers.DateField(source="period.end")
+    metrics = ScorecardRowSerializer(source="rows", many=True)
+
+    def get_name(self, card) -> str:
+        # The API names the company `all`, as the CSV files do.
+        return COMPANY_NAME if card.subject.scope == Scope.COMPANY else subject_name(card.subject)

@@ -1,0 +1,177 @@
+"""The target list, and one target at a time: set, edit, delete, spread over months or reps.
+
+Every write goes through targets.services (permission checks included); who may see which
+targets is Target.objects.visible_to.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from kpis import catalogue
+from kpis.models import KpiSnapshot
+from kpis.pages import login_required
+from kpis.periods import Period
+from teams import visibility
+
+from ..forms import METRIC_CHOICES, TargetForm
+from ..models import Target
+from ..selectors import targets_progress
+from ..services import (
+    may_set_targets_for,
+    target_delete,
+    target_save,
+    target_spread_over_months,
+    target_spread_over_reps,
+)
+
+PAGE_SIZE = 50
+
+
+def _get_target_for_user(user, pk: int) -> Target:
+    """A target `user` may change: 404 if they may not see it, 403 if they see it but may not
+    change it (a rep, their own) — the API's rule too."""
+    target = Target.objects.visible_to(user).filter(pk=pk).select_related("rep", "team").first()
+    if target is None:
+        raise Http404("No such target.")
+    if not may_set_targets_for(user, target.scope, target.subject.pk):
+        raise PermissionDenied("Reps do not set targets.")
+    return target
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    fields = {"scope": "subject", "team": "subject"}
+    for field, msgs in error.message_dict.items():
+        field = fields.get(field, field)
+        form.add_error(field if field in form.fields else None, msgs)
+
+
+def error_text(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return " ".join(m for msgs in error.message_dict.values() for m in msgs)
+    return " ".join(error.messages)
+
+
+@login_required
+def target_list(request):
+    qs = (
+        Target.objects.visible_to(request.user)
+        .select_related("rep", "team")
+        .order_by("-period_start", "metric", "pk")
+    )
+    label = request.GET.get("period", "").strip()
+    if label:
+        try:
+            period = Period.parse(label)
+        except ValueError as e:
+            period = None
+            messages.error(request, str(e))
+        if period:
+            qs = qs.filter(period_kind=period.kind, period_start=period.start)
+    metric = request.GET.get("metric", "")
+    if metric in catalogue.BY_KEY:
+        qs = qs.filter(metric=metric)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    snapshots = KpiSnapshot.objects.visible_to(request.user)
+    progress = targets_progress(list(page), timezone.localdate(), snapshots=snapshots)
+    return render(
+        request,
+        "targets/list.html",
+        {
+            "page": page,
+            "rows": [(t, catalogue.get(t.metric), progress[t.pk]) for t in page],
+            "metrics": METRIC_CHOICES,
+            "metric": metric,
+            "period_label": label,
+            "can_edit": visibility.is_manager(request.user),
+            "nav": "targets",
+        },
+    )
+
+
+@login_required
+def target_new(request):
+    if not visibility.is_manager(request.user):
+        raise PermissionDenied("Reps do not set targets.")
+    form = TargetForm(request.POST or None, user=request.user, initial=_initial(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = target_save(user=request.user, **form.service_kwargs())
+        except ValidationError as e:
+            _add_errors(form, e)
+        else:
+            messages.success(
+                request, f"Target saved: {target.metric} {target.period.label} = {target.value:.2f}."
+            )
+            return redirect("targets:list")
+    return render(request, "targets/form.html", {"form": form, "target": None, "nav": "targets"})
+
+
+def _initial(request) -> dict:
+    return {k: request.GET[k] for k in ("subject", "metric", "period") if k in request.GET}
+
+
+@login_required
+def target_edit(request, pk: int):
+    target = _get_target_for_user(request.user, pk)
+    initial = {
+        "subject": f"{target.scope}:{target.subject.pk}",
+        "metric": target.metric,
+        "period": target.period.label,
+        "mode": "relative" if target.is_relative else "absolute",
+        "value": None if target.is_relative else target.value.normalize(),
+        "baseline": Period.from_start(target.period_kind, target.baseline_start).label
+        if target.is_relative
+        else "",
+        "uplift_pct": target.uplift_pct,
+    }
+    form = TargetForm(request.POST or None, user=request.user, fixed=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            target_save(user=request.user, replace=True, **form.service_kwargs())
+        except ValidationError as e:
+            _add_errors(form, e)
+        else:
+            messages.success(request, "Target updated.")
+            return redirect("targets:list")
+    history = target.history.select_related("history_user").order_by("-history_date")[:10]
+    return render(
+        request, "targets/form.html", {"form": form, "target": target, "history": history, "nav": "targets"}
+    )
+
+
+@require_POST
+@login_required
+def target_remove(request, pk: int):
+    target = _get_target_for_user(request.user, pk)
+    target_delete(user=request.user, target=target)
+    messages.success(request, "Target deleted.")
+    return redirect("targets:list")
+
+
+@require_POST
+@login_required
+def target_spread(request, pk: int):
+    """Spread a quarter's or year's target over its months, or a team's over its reps."""
+    target = _get_target_for_user(request.user, pk)
+    over = request.POST.get("over", "months")
+    try:
+        if over == "reps":
+            made = target_spread_over_reps(user=request.user, target=target, method="even")
+        else:
+            made = target_spread_over_months(
+                user=request.user, target=target, method=request.POST.get("method", "even")
+            )
+    except ValidationError as e:
+        messages.error(request, error_text(e))
+    else:
+        messages.success(request, f"Spread over {len(made)} {over}.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = "targets:list"  # never off to another site
+    return redirect(back)
