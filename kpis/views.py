@@ -51,9 +51,13 @@ def drill(request):
         for field in records.search:
             match |= Q(**{f"{field}__icontains": q})
         qs = qs.filter(match)
+    # A figure may count records the viewer may not see (a deal another team won from a customer
+    # the viewer's rep owns): they are counted in the figure, never listed.
+    shown = qs.visible_to(request.user)
     if request.GET.get("format") == "csv":
-        return _csv(qs, records, f"{metric.key}-{subject.scope}-{subject.pk}-{period.label}.csv")
-    page = Paginator(qs, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
+        return _csv(shown, records, f"{metric.key}-{subject.scope}-{subject.pk}-{period.label}.csv")
+    page = Paginator(shown, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
+    hidden = 0 if shown.query.where == qs.query.where else qs.count() - page.paginator.count
     value = (
         KpiSnapshot.objects.visible_to(request.user)
         .filter(
@@ -78,6 +82,7 @@ def drill(request):
             "records": records,
             "rows": [[c.of(r) for c in records.columns] for r in page],
             "page": page,
+            "hidden": hidden,
             "q": q,
             "nav": "scorecard" if subject.scope == "rep" else "dashboard",
         },
