@@ -213,6 +213,19 @@ SUMMABLE = {
     "meetings_held",
     "new_customers",
 }
+# Why a ratio is undefined, in words a page shows beside the empty figure.
+UNDEFINED_BECAUSE = {
+    "avg_deal_value": "no deal won",
+    "win_rate": "no deal won or lost",
+    "sales_cycle_days": "no won deal with both dates",
+    "lead_conversion_rate": "no lead created",
+    "cac": "no new customer",
+    "churn_rate": "no customer active at the period's start",
+    "cltv": "no customer churned in the 12 months to the period's end",
+    "nps": "no response",
+    "repeat_purchase_rate": "no customer bought",
+    "forecast_accuracy": "no commit forecast made before the period, or nothing committed and nothing won",
+}
 BY_KEY = {m.key: m for m in METRICS}
 COMPONENTS = sorted(
     {name for m in METRICS for form in (m.numerator, m.denominator) if form for name in form.components}

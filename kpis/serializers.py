@@ -184,6 +184,7 @@ class SnapshotSerializer(serializers.ModelSerializer):
             "numerator",
             "denominator",
             "value",
+            "state",
             "computed_at",
         ]
 

@@ -58,7 +58,7 @@ def drill(request):
         return _csv(shown, records, f"{metric.key}-{subject.scope}-{subject.pk}-{period.label}.csv")
     page = Paginator(shown, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
     hidden = 0 if shown.query.where == qs.query.where else qs.count() - page.paginator.count
-    value = (
+    snapshot = (
         KpiSnapshot.objects.visible_to(request.user)
         .filter(
             scope=subject.scope,
@@ -67,7 +67,7 @@ def drill(request):
             period_kind=period.kind,
             period_start=period.start,
         )
-        .values_list("value", flat=True)
+        .only("value", "state", "numerator")
         .first()
     )
     return render(
@@ -78,7 +78,7 @@ def drill(request):
             "name": subject_name(subject),
             "metric": metric,
             "period": period,
-            "value": value,
+            "snapshot": snapshot,
             "records": records,
             "rows": [[c.of(r) for c in records.columns] for r in page],
             "page": page,

@@ -7,8 +7,11 @@ from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from kpis import catalogue
+from kpis.fields import FigureState
 
 register = template.Library()
 
@@ -32,6 +35,37 @@ def format_value(value, unit: str) -> str:
 @register.filter
 def kpi(value, metric_key: str) -> str:
     return format_value(value, catalogue.get(metric_key).unit)
+
+
+def state_note(metric_key: str, state: str, numerator=None, period=None) -> str:
+    """What a page says about a figure that is not simply final (kpis.fields.FigureState)."""
+    if state == FigureState.PROVISIONAL:
+        days = settings.LEAD_CONVERSION_WINDOW_DAYS
+        return f"Provisional: leads created in the period may still convert within {days} days."
+    if state == FigureState.NOT_APPLICABLE:
+        return "Not applicable: acquisition spend is recorded for teams, not for reps."
+    if state == FigureState.UNDEFINED:
+        if metric_key == "forecast_accuracy" and period is not None and period.end >= timezone.localdate():
+            return "Undefined: the period is still running."
+        why = catalogue.UNDEFINED_BECAUSE.get(metric_key, "nothing to divide by")
+        if metric_key == "cac" and numerator:
+            why += f", spend {format_value(numerator, 'money')}"
+        return f"Undefined: {why}."
+    return ""
+
+
+@register.simple_tag
+def figure(value, state, metric_key: str, numerator=None, period=None) -> str:
+    """A figure with its state: a final one as a number; a provisional one with a muted mark;
+    an undefined or not applicable one as a muted mark — never a 0 — each explained on hover."""
+    note = state_note(metric_key, state, numerator, period)
+    if state in (FigureState.UNDEFINED, FigureState.NOT_APPLICABLE):
+        mark = "n/a" if state == FigureState.NOT_APPLICABLE else "—"
+        return format_html('<span class="muted state" title="{}">{}</span>', note, mark)
+    shown = format_value(value, catalogue.get(metric_key).unit)
+    if state == FigureState.PROVISIONAL:
+        return format_html('{} <abbr class="muted state" title="{}">provisional</abbr>', shown, note)
+    return shown
 
 
 @register.filter

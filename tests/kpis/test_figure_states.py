@@ -77,3 +77,36 @@ def test_cac_applies_to_reps_once_any_rep_has_spend(org, customer, recompute):
     assert (alice.value, alice.state) == (0, FigureState.FINAL)
     bob = stored(org.bob, "cac", "2017-01")  # 50 spent, nobody acquired
     assert (bob.value, bob.state) == (None, FigureState.UNDEFINED)
+
+
+def export(*args):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out, err = StringIO(), StringIO()
+    call_command("export_kpis", *args, stdout=out, stderr=err)
+    return out.getvalue().splitlines(), err.getvalue()
+
+
+def test_export_keeps_its_five_columns_and_adds_the_state_when_asked(org, deal, recompute):
+    deal(org.alice, "won", "100", "2017-01-02", "2017-01-10")
+    recompute()
+    lines, _ = export("--period", "month", "--metric", "win_rate")
+    assert lines[0] == "scope,name,metric,period,value"
+    assert "rep,Bob,win_rate,2017-01," in lines  # undefined: empty
+    lines, _ = export("--period", "month", "--metric", "win_rate", "--states")
+    assert lines[0] == "scope,name,metric,period,value,state"
+    assert "rep,Bob,win_rate,2017-01,,undefined" in lines
+    assert "rep,Alice,win_rate,2017-01,1.000000,final" in lines
+
+
+def test_export_leaves_out_the_years_of_an_old_fiscal_setting_until_the_next_recompute(
+    org, deal, settings, recompute
+):
+    deal(org.alice, "won", "100", "2017-01-02", "2017-01-10")
+    recompute()
+    settings.FISCAL_YEAR_START_MONTH = 4
+    lines, err = export("--period", "year", "--metric", "revenue_won")
+    assert lines == ["scope,name,metric,period,value"]
+    assert "run `manage.py recompute_kpis`" in err

@@ -52,3 +52,15 @@ def test_an_admin_sees_every_record_and_no_hidden_note(client, org, shared_custo
     html = client.get(f"/drill/?scope=rep&subject={org.alice.pk}&metric=cltv&period=2017-01").content.decode()
     assert "Carol" in html
     assert "cannot see" not in html
+
+
+def test_a_figure_that_does_not_apply_says_so_instead_of_a_number(client, org, shared_customer):
+    # Spend recorded for a team only: CAC does not apply to a rep.
+    from tests.factories import AcquisitionSpendFactory
+
+    AcquisitionSpendFactory(team=org.east, spent_on=dt.date(2017, 1, 5), amount=Decimal(500))
+    engine.recompute_all()
+    client.force_login(org.alice.user)
+    html = client.get(f"/drill/?scope=rep&subject={org.alice.pk}&metric=cac&period=2017-01").content.decode()
+    assert "Not applicable: acquisition spend is recorded for teams" in html
+    assert ">n/a<" in html

@@ -173,7 +173,7 @@ def test_the_drill_down_lists_the_won_deals_behind_revenue(client, sales):
     url = f"/drill/?scope=rep&subject={sales.alice.pk}&metric=revenue_won&period=2017-Q1"
     response = client.get(url)
     assert response.context["page"].paginator.count == 3
-    assert response.context["value"] == Decimal("8250")
+    assert response.context["snapshot"].value == Decimal("8250")
     assert sum(row[4] for row in response.context["rows"]) == Decimal("8250")
 
 
