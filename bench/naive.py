@@ -45,9 +45,8 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
     for created, closed_on in won.filter(created_on__isnull=False).values_list("created_on", "closed_on"):
         cycle_days += (closed_on - created).days
         cycle_count += 1
-    open_at_end = deals.filter(Q(created_on__lte=end) | Q(created_on__isnull=True)).filter(
-        Q(closed_on__isnull=True) | Q(closed_on__gt=end)
-    )
+    created = deals.filter(opened_on__gte=start, opened_on__lte=end).aggregate(s=Sum("amount"))["s"] or ZERO
+    open_at_end = deals.filter(opened_on__lte=end).filter(Q(closed_on__isnull=True) | Q(closed_on__gt=end))
     weighted = ExpressionWrapper(
         F("amount") * F("stage__probability"), output_field=DecimalField(max_digits=24, decimal_places=5)
     )
@@ -116,6 +115,7 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
         "sales_cycle_days": (cycle_days, cycle_count),
         "pipeline_value": (pipe["open_amount"] or ZERO, None),
         "weighted_pipeline_value": (pipe["open_weighted"] or ZERO, None),
+        "pipeline_created": (created, None),
         "leads_generated": (leads_n, None),
         "lead_conversion_rate": (Decimal(leads.filter(converted_on__isnull=False).count()), leads_n),
         "calls_made": (Decimal(activities.filter(kind="call").count()), None),

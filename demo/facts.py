@@ -54,6 +54,7 @@ COLUMNS = {
         "amount",
         "created_on",
         "closed_on",
+        "recorded_on",  # the demo CRM recorded each deal the day it was created
     ),
     Activity: ("rep_id", "kind", "occurred_at", "customer_id", "opportunity_id", "subject"),
     NpsResponse: ("customer_id", "responded_on", "score", "comment"),
@@ -245,6 +246,7 @@ class RepFactsBuilder:
                     value,
                     created,
                     closed,
+                    created,
                 )
             )
             self.deals.append(deal)

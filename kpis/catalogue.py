@@ -122,6 +122,14 @@ METRICS = [
         "Open pipeline at the end of the period, each deal × its stage's probability.",
         c("weighted_pipeline"),
     ),
+    Metric(
+        "pipeline_created",
+        "Pipeline created",
+        "money",
+        True,
+        "Σ amount of opportunities created in the period (undated ones: on the day first recorded).",
+        c("created_amount"),
+    ),
     Metric("leads_generated", "Leads", "count", True, "Leads created in the period.", c("leads")),
     Metric(
         "lead_conversion_rate",
@@ -205,6 +213,7 @@ METRICS = [
 
 SUMMABLE = {
     "revenue_won",
+    "pipeline_created",
     "deals_won",
     "deals_lost",
     "leads_generated",

@@ -68,6 +68,7 @@ DEALS = Layout(
     ("customer", "rep", "stage"),
 )
 OPEN_DEALS = Layout(DEALS.columns, DEALS.search, ("-amount", "-pk"), DEALS.related)
+NEW_DEALS = Layout(DEALS.columns, DEALS.search, ("-opened_on", "-pk"), DEALS.related)
 LEADS = Layout(
     [
         Column("Lead", "name"),
@@ -163,6 +164,7 @@ BEHIND = {
     ),
     "pipeline_value": ("deals open at the period's end", _open_at_end, OPEN_DEALS),
     "weighted_pipeline_value": ("deals open at the period's end", _open_at_end, OPEN_DEALS),
+    "pipeline_created": ("deals created", _in(credit.DEALS_OPENED), NEW_DEALS),
     "leads_generated": ("leads created", _in(credit.LEADS), LEADS),
     "lead_conversion_rate": ("leads created", _in(credit.LEADS), LEADS),
     "calls_made": ("calls", _in(credit.ACTIVITIES, kind="call"), ACTIVITIES),

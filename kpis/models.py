@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
 
 from teams.models import Rep, Team
 from teams.querysets import VisibleQuerySet
@@ -14,6 +16,10 @@ from teams.subjects import Scope
 
 from .fields import FigureState, MoneyField, PeriodKind
 from .periods import FIRST_YEAR, LAST_YEAR, in_range
+
+
+def today():
+    return timezone.localdate()
 
 
 class DatesInRange:
@@ -182,7 +188,20 @@ class Opportunity(DatesInRange, models.Model):
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
     amount = MoneyField()
     created_on = models.DateField(null=True, blank=True, help_text="Engaged on.")
-    closed_on = models.DateField(null=True, blank=True, help_text="Won or lost on.")
+    closed_on = models.DateField(
+        null=True, blank=True, help_text="Won or lost on: set exactly when the stage is won or lost."
+    )
+    recorded_on = models.DateField(
+        default=today, editable=False, help_text="The day salesperf first recorded the deal."
+    )
+    # The day the deal entered the pipeline: its created date, or where that is unknown the day it
+    # was first recorded — never "always" (an undated deal would swell every past month-end) — or
+    # its close date if that came first (a closed deal recorded later was never seen open).
+    opened_on = models.GeneratedField(
+        expression=Coalesce("created_on", Least("recorded_on", "closed_on"), "recorded_on"),
+        output_field=models.DateField(),
+        db_persist=True,
+    )
 
     objects = ThroughRep.as_manager()
 
@@ -191,7 +210,8 @@ class Opportunity(DatesInRange, models.Model):
         verbose_name_plural = "opportunities"
         indexes = [
             models.Index(fields=["rep", "closed_on"]),
-            models.Index(fields=["rep", "created_on"]),
+            models.Index(fields=["rep", "opened_on"]),
+            models.Index(fields=["opened_on"]),
             models.Index(fields=["customer", "closed_on"]),
             models.Index(fields=["closed_on"]),
             # The admin's newest-first list, without sorting a million rows.
@@ -209,6 +229,20 @@ class Opportunity(DatesInRange, models.Model):
 
     def __str__(self):
         return self.name or self.external_id or f"Opportunity {self.pk}"
+
+    def save(self, *args, **kwargs):
+        # Reopening a deal clears its close date: an open deal has none (the database checks it).
+        if self.closed_on is not None and self.stage_id and self.stage.outcome == Stage.Outcome.OPEN:
+            self.closed_on = None
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "closed_on"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.stage_id and self.stage.outcome != Stage.Outcome.OPEN and self.closed_on is None:
+            outcome = self.stage.get_outcome_display()
+            raise ValidationError({"closed_on": f"A {outcome} deal needs its close date."})
 
 
 class Activity(DatesInRange, models.Model):

@@ -92,7 +92,9 @@ class Facts:
 CLOSED_DEALS = Facts(Opportunity, "closed_on", "rep_id", where=Q(closed_on__isnull=False))
 WON_DEALS = Facts(Opportunity, "closed_on", "rep_id", where=Q(closed_on__isnull=False, stage__outcome=WON))
 LOST_DEALS = Facts(Opportunity, "closed_on", "rep_id", where=Q(closed_on__isnull=False, stage__outcome=LOST))
-DEALS_BY_CREATION = Facts(Opportunity, "created_on", "rep_id")
+# A deal enters the pipeline on its created date, or where that is unknown on the day it was first
+# recorded (Opportunity.opened_on).
+DEALS_OPENED = Facts(Opportunity, "opened_on", "rep_id")
 # Existing-customer revenue and repeat buyers follow the customer's owner, not the deal's rep.
 CUSTOMER_WINS = Facts(
     Opportunity,
@@ -109,10 +111,8 @@ CHURNED_CUSTOMERS = Facts(Customer, "churned_on", "owner_id", where=Q(churned_on
 
 
 def open_deals(leaves: Leaves, day: dt.date):
-    """The pipeline at the end of `day`: deals created by then (or on an unknown date) and not
-    closed by then — the stock kpis.engine.read builds from the same two families."""
+    """The pipeline at the end of `day`: deals opened by then and not closed by then — the stock
+    kpis.engine.read builds from the same two families."""
     return Opportunity.objects.filter(
-        leaves.q(DEALS_BY_CREATION.rep),
-        Q(created_on__lte=day) | Q(created_on__isnull=True),
-        Q(closed_on__isnull=True) | Q(closed_on__gt=day),
+        leaves.q(DEALS_OPENED.rep), Q(opened_on__lte=day), Q(closed_on__isnull=True) | Q(closed_on__gt=day)
     )

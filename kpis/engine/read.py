@@ -276,8 +276,11 @@ class MonthlyFacts:
         window_start = None if from_month is None else from_month - (TRAILING_MONTHS - 1)
         customer_revenue: Table = table()
         customer_wins(leaves, window_start, self.per_kind, customer_revenue)
-        opened = _grouped(credit.DEALS_BY_CREATION, leaves, None, **PIPELINE_SUMS)
-        pipeline = credit.DEALS_BY_CREATION
+        opened = _grouped(credit.DEALS_OPENED, leaves, None, **PIPELINE_SUMS)
+        for row in opened:
+            row["created_amount"] = row["amount_sum"]
+        _add(self.flows, _since(opened, from_month), credit.DEALS_OPENED, ["created_amount"])
+        pipeline = credit.DEALS_OPENED
         self.stocks = {  # name: {leaf: {month: in − out}}
             "pipeline": _deltas(opened, closed, pipeline, "amount_sum", "amount_sum"),
             "weighted_pipeline": _deltas(opened, closed, pipeline, "weighted_sum", "weighted_sum"),
@@ -297,23 +300,19 @@ class MonthlyFacts:
         }
 
 
-UNDATED = -1  # the month index of a fact whose date is unknown: before every month
-
-
 def _deltas(rows_in, rows_out, facts: Facts, name_in: str, name_out: str) -> dict:
-    """A stock's monthly ins minus outs per leaf (an undated in counts from the beginning)."""
+    """A stock's monthly ins minus outs per leaf."""
     deltas: dict[Subject, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for rows, sign, figure in [(rows_in, 1, name_in), (rows_out, -1, name_out)]:
         for row in rows:
-            month = UNDATED if row["p"] is None else row["p"]
-            deltas[facts.leaf(row)][month] += sign * Decimal(row[figure] or 0)
+            deltas[facts.leaf(row)][row["p"]] += sign * Decimal(row[figure] or 0)
     return deltas
 
 
 # --- which periods to compute, and the forecasts to compare with -------------------------------
 
 SPANNING = [
-    credit.DEALS_BY_CREATION,
+    credit.DEALS_OPENED,
     credit.CLOSED_DEALS,
     credit.LEADS,
     credit.ACTIVITIES,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from kpis.models import KpiSnapshot
 from kpis.periods import month_index, month_start, periods_between
@@ -119,6 +120,13 @@ def local_date(moment):
     return moment.astimezone(ZoneInfo(TIME_ZONE)).date()
 
 
+def opened(o):
+    """Opportunity.opened_on: created, else the day recorded (today, in this test), or the close
+    date if that came first."""
+    today = timezone.localdate()
+    return o.created or (min(today, o.closed) if o.closed else today)
+
+
 def reference(data, metric, reps, owners, start, end):
     """The metric for the reps `reps` (deals, leads, activities) and customer owners `owners`."""
 
@@ -140,9 +148,7 @@ def reference(data, metric, reps, owners, start, end):
         open_at_end = [
             o
             for o in data.opportunities
-            if o.rep in reps
-            and (o.created is None or o.created <= end)
-            and (o.closed is None or o.closed > end)
+            if o.rep in reps and opened(o) <= end and (o.closed is None or o.closed > end)
         ]
         return amount(sum(o.amount for o in open_at_end))
     if metric == "lead_conversion_rate":
@@ -185,7 +191,7 @@ def reference(data, metric, reps, owners, start, end):
 
 
 def data_span(data):
-    days = [d for o in data.opportunities for d in (o.created, o.closed) if d]
+    days = [d for o in data.opportunities for d in (opened(o), o.closed) if d]
     days += [d for c in data.customers for d in (c.acquired, c.churned) if d]
     days += [lead.created for lead in data.leads]
     days += [local_date(a.at) for a in data.activities]
