@@ -242,8 +242,31 @@ def _org_changes(agents: dict[str, dict]) -> list[str]:
     return changes
 
 
+def _skip_agents_of_taken_users(agents: dict[str, dict], lines: dict[str, int], report) -> None:
+    """An agent's user is found by the username its name makes, and a user is one rep at most: an
+    agent whose user is already the rep of another name, or is the user of an agent on an earlier
+    line ("Erik Patel" and "Erik-Patel"), is reported and skipped (its deals then name an unknown
+    agent) rather than crashing the import on the one-rep-per-user rule."""
+    usernames = {name: _username(name) for name in agents}
+    rep_of = dict(
+        Rep.objects.filter(user__username__in=usernames.values()).values_list("user__username", "full_name")
+    )
+    claimed = {}
+    for name in sorted(agents, key=lines.get):
+        username = usernames[name]
+        if rep_of.get(username, name) != name:
+            reason = f"{name} would be the user '{username}', who is already the rep '{rep_of[username]}'"
+        elif username in claimed:
+            reason = f"{name} would be the user '{username}', as {claimed[username]} on an earlier line is"
+        else:
+            claimed[username] = name
+            continue
+        report.skip("sales_teams.csv", lines[name], reason)
+        del agents[name]
+
+
 def _import_teams(rows, report, confirm_org) -> dict[str, int]:
-    agents = {}
+    agents, lines = {}, {}
     for line, row in rows:
         if not (row["sales_agent"] and row["manager"] and row["regional_office"]):
             report.skip("sales_teams.csv", line, "sales_agent, manager and regional_office are all required")
@@ -258,6 +281,8 @@ def _import_teams(rows, report, confirm_org) -> dict[str, int]:
                 report.skip("sales_teams.csv", line, str(e))
                 continue
             agents[row["sales_agent"]] = row
+            lines[row["sales_agent"]] = line
+    _skip_agents_of_taken_users(agents, lines, report)
     report.org_changes = _org_changes(agents)
     report.org_digest = hashlib.sha256("\n".join(report.org_changes).encode()).hexdigest()[:16]
     if report.org_changes and confirm_org not in (True, report.org_digest):

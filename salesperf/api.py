@@ -71,6 +71,26 @@ class Pagination(PageNumberPagination):
         f"Results per page: {api_settings.PAGE_SIZE} unless given, at most {max_page_size}."
     )
 
+    def get_page_size(self, request):
+        """As asked (more than the most: the most), or a 400 naming `page_size` when it is not a
+        whole number from 1 up — DRF quietly sends its default for `page_size=null` or `-1`."""
+        asked = request.query_params.get(self.page_size_query_param, "")
+        if not asked:
+            return self.page_size
+        try:
+            size = int(asked)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"'{asked}' is not a number of rows: give a whole number from 1."
+                    ]
+                }
+            )
+        return min(size, self.max_page_size)
+
 
 class StableOrderingFilter(OrderingFilter):
     """Orders as asked, then by id, so that pages of a list neither overlap nor skip rows."""
@@ -179,8 +199,12 @@ FIELD_ERRORS = {
     "description": "Messages by field or query parameter; `non_field_errors` for the whole object.",
     "additionalProperties": {"type": "array", "items": {"type": "string"}},
 }
+BAD_REQUEST = {
+    "description": "Messages by field (FieldErrors), or one `detail` when the body cannot be read at all.",
+    "oneOf": [{"$ref": "#/components/schemas/FieldErrors"}, {"$ref": "#/components/schemas/Error"}],
+}
 ERRORS = {
-    "400": ("FieldErrors", "Invalid input: messages by field or query parameter."),
+    "400": ("BadRequest", "Invalid input: messages by field or query parameter, or an unreadable body."),
     "401": ("Error", "Not signed in: no session and no valid `Authorization: Token <key>` header."),
     "403": ("Error", "Not allowed: your role may not write this, or a session write lacks its CSRF token."),
     "404": ("Error", "Not found among the rows you may see (or no such page)."),
@@ -212,6 +236,7 @@ def document_errors(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR)
     schemas.setdefault("FieldErrors", FIELD_ERRORS)
+    schemas.setdefault("BadRequest", BAD_REQUEST)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})

@@ -8,6 +8,8 @@ from teams import accounts, login
 from . import views
 from .csp import with_inline_styles
 
+handler404 = views.not_found
+
 # The admin's login counts failed sign-ins with the others (teams.login).
 admin.site.login_form = login.AdminLoginForm
 

@@ -23,6 +23,7 @@ from django.db import transaction
 
 from kpis.periods import Period
 from salesperf import csv as safe_csv
+from teams import visibility
 from teams.models import Rep, Team
 from teams.subjects import Scope
 from teams.tree import TeamTree
@@ -46,9 +47,13 @@ def targets_import_csv(*, user, file) -> list[str]:
         rows = _read(file)
     except ValueError as e:
         return [str(e)]
+    # Only the names of those the user may set targets for: a rep or team outside their view is
+    # "no rep named …", as one that does not exist (issue 14, item 7).
+    tree = TeamTree.load()
+    team_ids = visibility.visible_team_ids(user, tree)
     names = {
-        Scope.REP: dict(Rep.objects.values_list("full_name", "pk")),
-        Scope.TEAM: dict(Team.objects.values_list("name", "pk")),
+        Scope.REP: dict(Rep.objects.filter(team_id__in=team_ids).values_list("full_name", "pk")),
+        Scope.TEAM: dict(Team.objects.filter(pk__in=team_ids).values_list("name", "pk")),
     }
     errors, seen, changes, lines = [], {}, [], []
     for line, row in rows:
@@ -81,7 +86,7 @@ def targets_import_csv(*, user, file) -> list[str]:
     conflict = []
     with transaction.atomic():  # one batch: every row is checked, and kept only if all are good
         try:
-            target_save_batch(user=user, changes=changes, tree=TeamTree.load(), replace=True)
+            target_save_batch(user=user, changes=changes, tree=tree, replace=True)
         except BatchInvalid as e:
             for index, error in e.errors.items():
                 errors += [(lines[index], message) for message in _messages(error)]
@@ -191,7 +196,7 @@ def _subject(row, names) -> tuple[str, int]:
     try:
         return scope, names[scope][name]
     except KeyError:
-        raise ValidationError(f"no {scope} named '{name}'.") from None
+        raise ValidationError(f"no {scope} named '{name}' that you may set targets for.") from None
 
 
 def _period_key(label: str):

@@ -19,25 +19,52 @@ from .models import Target
 from .services import forecast_submit, target_save
 
 
+class SubjectIdField(serializers.IntegerField):
+    """A target's rep or team id, written and read back; null for the company."""
+
+    def get_attribute(self, target):
+        return target.subject.pk or None
+
+
+class PeriodLabelField(serializers.CharField):
+    """A target's period, or its baseline period, as a label."""
+
+    def get_attribute(self, target):
+        if self.field_name == "baseline":
+            return (
+                Period.from_start(target.period_kind, target.baseline_start)
+                if target.baseline_start
+                else None
+            )
+        return target.period
+
+    def to_representation(self, period):
+        return period.label
+
+
 class TargetSerializer(serializers.ModelSerializer):
-    # Written as fields, read back by to_representation (the model has no such attributes).
-    subject = serializers.IntegerField(
+    # Written as fields and read back the same way (the model has no such attributes).
+    subject = SubjectIdField(
         required=False,
         allow_null=True,
-        write_only=True,
         # An id no database stores would reach the query as an integer SQLite cannot hold (a 500).
         min_value=1,
         max_value=MAX_ID,
-        help_text="The rep's or team's id; omit for the company.",
+        help_text="The rep's or team's id; empty (omitted or null) for the company.",
     )
-    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
-    baseline = serializers.CharField(
+    period = PeriodLabelField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
+    baseline = PeriodLabelField(
         max_length=20,
         required=False,
         allow_null=True,
         allow_blank=True,
-        write_only=True,
-        help_text="Relative target: the baseline period's label (same kind as `period`).",
+        help_text="Relative target: the baseline period's label (same kind as `period`); empty otherwise.",
+    )
+    last_status = serializers.ChoiceField(
+        choices=Target.Status.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="As of the last daily check (alerts); empty until the first.",
     )
 
     class Meta:
@@ -56,22 +83,11 @@ class TargetSerializer(serializers.ModelSerializer):
             "last_status",
             "updated_at",
         ]
-        read_only_fields = ["period_kind", "period_start", "last_status", "updated_at"]
+        read_only_fields = ["period_kind", "period_start", "updated_at"]
         extra_kwargs = {
             "value": {"required": False, "allow_null": True},
             "metric": {"help_text": "A metric key."},
         }
-
-    def to_representation(self, target):
-        data = super().to_representation(target)
-        data["subject"] = target.subject.pk
-        data["period"] = target.period.label
-        data["baseline"] = (
-            Period.from_start(target.period_kind, target.baseline_start).label
-            if target.baseline_start
-            else None
-        )
-        return data
 
     def _save(self, *, scope, subject, metric, period, replace):
         data = self.validated_data
@@ -103,11 +119,8 @@ class TargetSerializer(serializers.ModelSerializer):
             if name in validated_data and validated_data[name] != self.to_representation(target)[name]
         }
         if moved:
-            raise serializers.ValidationError(
-                dict.fromkeys(
-                    moved, "A target keeps its subject, metric and period: delete it and create another."
-                )
-            )
+            message = "A target keeps its subject, metric and period: delete it and create another."
+            raise serializers.ValidationError({name: [message] for name in moved})
         scope, subject = target.subject
         return self._save(
             scope=scope, subject=subject, metric=target.metric, period=target.period, replace=True

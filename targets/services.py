@@ -71,13 +71,14 @@ class _Access:
         return False
 
     def check(self, scope, subject_id) -> None:
+        """A rep or team that does not exist and one the user may not set targets for get the
+        same answer, which names neither (issue 14, item 7)."""
         if scope not in Scope.values:
             raise ValidationError({"scope": f"'{scope}' is not a scope: use rep, team or company."})
-        if not self.exists(scope, subject_id):
-            raise ValidationError({"subject": f"There is no {scope} {subject_id}."})
-        if not self.may_set(scope, subject_id):
-            who = subject_name(Subject(scope, subject_id))
-            raise ValidationError({"subject": f"You may not set targets for {who}."})
+        if scope == Scope.COMPANY and not self.admin:
+            raise ValidationError({"subject": "Only admins set company targets."})
+        if not (self.exists(scope, subject_id) and self.may_set(scope, subject_id)):
+            raise ValidationError({"subject": f"There is no {scope} {subject_id} you may set targets for."})
 
 
 def _check_value(metric, value):
@@ -400,9 +401,10 @@ def forecast_submit(*, user, scope, subject_id, period, amount, category="commit
         )
     if scope == Scope.COMPANY and not visibility.can_see_company(user):
         raise ValidationError({"scope": "Only admins submit company forecasts."})
-    if scope not in Scope.values or not may_forecast_for(user, scope, subject_id):
-        who = subject_name(Subject(scope, subject_id))
-        raise ValidationError({"subject": f"You may not submit forecasts for {who}."})
+    if scope not in Scope.values:
+        raise ValidationError({"scope": f"'{scope}' is not a scope: use rep, team or company."})
+    if not may_forecast_for(user, scope, subject_id):  # unknown or not yours: one answer, no name
+        raise ValidationError({"subject": f"There is no {scope} {subject_id} you may submit forecasts for."})
     try:
         amount = Decimal(str(amount)).quantize(Decimal("0.01"))
     except ArithmeticError:

@@ -34,22 +34,34 @@ LOCKOUT_SECONDS = 15 * 60
 KNOWN_CLIENT_SECONDS = 90 * 24 * 60 * 60
 
 
-def _user(username: str) -> str:
-    """The one form of a username every key uses: "Alice", "ALICE " and "alice" count together."""
-    return hashlib.sha256(unicodedata.normalize("NFKC", username).strip().casefold().encode()).hexdigest()
+def folded(name: str) -> str:
+    """The one form of a username (or an e-mail address) every key uses: "Alice", "ALICE " and
+    "alice" count together."""
+    return hashlib.sha256(unicodedata.normalize("NFKC", name).strip().casefold().encode()).hexdigest()
 
 
-def _client(request) -> str:
+def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def counted(key: str, seconds: int) -> int:
+    """One more in the count at `key`, which starts with its first and expires `seconds` later;
+    the count now. Atomic where the cache is (Redis' INCR)."""
+    cache.add(key, 0, seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.add(key, 1, seconds)
+        return 1
+
+
 def _known_key(request, username: str) -> str:
-    return f"login:known:{_user(username)}:{_client(request)}"
+    return f"login:known:{folded(username)}:{client_address(request)}"
 
 
 def _counts(request, username: str) -> list[tuple[str, int]]:
     """(cache key, how many failures it allows) that this attempt counts in and may be locked by."""
-    user, client = _user(username), _client(request)
+    user, client = folded(username), client_address(request)
     return [
         (f"login:fail:pair:{user}:{client}", FAILURES_PER_PAIR),
         (f"login:fail:ip:{client}", FAILURES_PER_CLIENT),
@@ -68,13 +80,7 @@ def locked_for(request, username: str) -> int:
 
 def failed(request, username: str) -> None:
     for key, allowed in _counts(request, username):
-        cache.add(key, 0, LOCKOUT_SECONDS)  # the count starts with the first failure, then expires
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between the two calls
-            count = 1
-            cache.add(key, count, LOCKOUT_SECONDS)
-        if count >= allowed:
+        if counted(key, LOCKOUT_SECONDS) >= allowed:
             cache.set(f"{key}:until", time.time() + LOCKOUT_SECONDS, LOCKOUT_SECONDS)
             cache.delete(key)
 

@@ -248,6 +248,9 @@ BAD_QUERIES = [
     ("scorecard", "scope=rep&subject={alice}&period=9999-12", 400, "period"),
     ("scorecard", "scope=rep&period=2017-Q1", 400, "subject"),
     ("scorecard", "scope=planet&subject=1&period=2017-Q1", 400, "scope"),
+    ("snapshots", "page_size=null", 400, "page_size"),
+    ("snapshots", "page_size=-1", 400, "page_size"),
+    ("snapshots", "page_size=0", 400, "page_size"),
     ("snapshots", "page=-1", 404, None),
     ("snapshots", "page=abc", 404, None),
     ("snapshots", "page=1000000000", 404, None),
@@ -286,7 +289,7 @@ def snapshots(db):
         ("limit=1000000000", 50),  # not a parameter of this API: ignored, the default page
         ("period_start=notadate", 50),  # the filter is period_start_after / _before: ignored
         ("page_size=1000000000", 500),  # at most 500
-        ("page_size=-1", 50),  # not a size: the default
+        ("page_size=", 50),  # empty, as a filter left empty: the default
     ],
 )
 def test_page_sizes_stay_bounded_and_unknown_parameters_are_ignored(org, api, snapshots, query, size):

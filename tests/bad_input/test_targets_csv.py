@@ -72,13 +72,17 @@ BAD_FILES = [
     (
         "a rep of another team",
         bad_row("rep,Carol,revenue_won,2017-Q1,5"),
-        "line 3: You may not set targets for Carol.",
+        "line 3: no rep named 'Carol' that you may set targets for.",
     ),
-    ("an unknown rep", bad_row("rep,Nobody,revenue_won,2017-Q1,5"), "line 3: no rep named 'Nobody'."),
+    (
+        "an unknown rep",
+        bad_row("rep,Nobody,revenue_won,2017-Q1,5"),
+        "line 3: no rep named 'Nobody' that you may set targets for.",
+    ),
     (
         "an overlong name",
         bad_row("team," + "E" * 300 + ",revenue_won,2017-Q1,5"),
-        f"line 3: no team named '{'E' * 300}'.",
+        f"line 3: no team named '{'E' * 300}' that you may set targets for.",
     ),
     (
         "an unknown scope",
@@ -219,4 +223,4 @@ def test_a_file_that_became_wrong_after_its_preview_imports_nothing(org, alice_q
     with assert_unchanged(*TARGETS):
         response = client.post("/targets/import/", {"confirm": "1"})
     assert response.status_code == 200
-    assert_shown(response, "line 3: You may not set targets for Bob.")
+    assert_shown(response, "line 3: no rep named 'Bob' that you may set targets for.")

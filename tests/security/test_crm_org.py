@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from kpis.crm_import import OrgChangesUnconfirmed, import_crm
 from kpis.models import Opportunity
 from teams.models import Rep, Team
+from tests.factories import RepFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +123,51 @@ def test_the_upload_page_previews_org_changes_and_imports_them_only_when_confirm
 
     upload(client, preview=False, confirm_org=digest)
     assert Rep.objects.get(full_name="Bob").team.name == "Nora Newboss"
+
+
+def two_agents(tmp_path, first: str, second: str):
+    (tmp_path / "sales_teams.csv").write_text(
+        f"sales_agent,manager,regional_office\n{first},Nora Newboss,Central\n{second},Nora Newboss,Central\n"
+    )
+    for name, text in files(second, "Nora Newboss", "Central").items():
+        if name != "sales_teams.csv":
+            (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_an_agent_whose_user_is_already_another_rep_is_a_reported_row(org, tmp_path):
+    # "Erik Patel" makes the username erik.patel, whose user is already the rep "E. Patel": a
+    # user is one rep at most, and the confirmed import used to crash on that rule (a 500).
+    patel = RepFactory(full_name="E. Patel", team=org.west, user=UserFactory(username="erik.patel"))
+    directory = two_agents(tmp_path, "Zed Newman", "Erik Patel")
+
+    report = run(directory, confirm_org=True)
+
+    assert report.skipped == [
+        "sales_teams.csv:3: Erik Patel would be the user 'erik.patel', who is already the rep 'E. Patel'",
+        "sales_pipeline.csv:2: sales_agent 'Erik Patel' is not in sales_teams.csv",
+    ]
+    assert not Rep.objects.filter(full_name="Erik Patel").exists()
+    assert Rep.objects.get(user=patel.user) == patel and Rep.objects.get(pk=patel.pk).team == org.west
+    assert Rep.objects.get(full_name="Zed Newman").team.name == "Nora Newboss"  # the rest is imported
+    assert not Opportunity.objects.exists()
+
+
+def test_two_agents_whose_names_make_one_username_are_one_imported_and_one_reported(org, tmp_path):
+    directory = two_agents(tmp_path, "Erik Patel", "Erik-Patel")
+
+    report = run(directory)
+
+    assert report.skipped[0] == (
+        "sales_teams.csv:3: Erik-Patel would be the user 'erik.patel', as Erik Patel on an earlier line is"
+    )
+    assert list(Rep.objects.filter(user__username="erik.patel").values_list("full_name", flat=True)) == [
+        "Erik Patel"
+    ]
+
+
+def test_the_command_reports_the_row_and_does_not_crash(org, tmp_path, capsys):
+    RepFactory(full_name="E. Patel", team=org.west, user=UserFactory(username="erik.patel"))
+    directory = two_agents(tmp_path, "Zed Newman", "Erik Patel")
+    call_command("import_crm", str(directory), "--confirm-org-changes", "--no-recompute")
+    assert "skipped sales_teams.csv:3: Erik Patel would be the user 'erik.patel'" in capsys.readouterr().err

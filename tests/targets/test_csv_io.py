@@ -105,13 +105,13 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_written(org):
         "rep,Bob,revenue_won,2017-Q2,\n"
     )
     errors = targets_import_csv(user=org.east_manager, file=csv_file(text))
-    assert errors[0] == "line 3: no rep named 'Zed'."
+    assert errors[0] == "line 3: no rep named 'Zed' that you may set targets for."
     assert errors[1].startswith("line 4: Unknown metric 'revenue'. Known: revenue_won,")
     assert errors[2:] == [
         "line 5: '2017-Q5' is not a period: use 2017-03, 2017-Q1 or 2017.",
         "line 6: A revenue won target cannot be negative.",
         "line 7: Win rate is a fraction from 0 to 1 (0.3 = 30%).",
-        "line 8: no team named 'Nowhere'.",
+        "line 8: no team named 'Nowhere' that you may set targets for.",
         "line 9: a company target's name is 'all', not 'everyone'.",
         "line 10: 'region' is not a scope: use rep, team or company.",
         "line 11: expected 5 fields, found 4.",
@@ -123,7 +123,9 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_written(org):
 def test_a_failing_row_leaves_the_targets_already_there_as_they_were(org, set_target):
     set_target(org.east_manager, org.alice, "revenue_won", "2017-Q1", "500")
     text = HEADER + "rep,Alice,revenue_won,2017-Q1,1000\nrep,Zed,revenue_won,2017-Q1,1000\n"
-    assert targets_import_csv(user=org.east_manager, file=csv_file(text)) == ["line 3: no rep named 'Zed'."]
+    assert targets_import_csv(user=org.east_manager, file=csv_file(text)) == [
+        "line 3: no rep named 'Zed' that you may set targets for."
+    ]
     assert Target.objects.get().value == 500
     assert Target.objects.get().history.count() == 1
 
@@ -135,8 +137,8 @@ def test_a_manager_cannot_import_a_target_outside_their_subtree(org):
         "team,West,revenue_won,2017-Q1,1\n"
     )
     assert targets_import_csv(user=org.east_manager, file=csv_file(text)) == [
-        "line 3: You may not set targets for Carol.",
-        "line 4: You may not set targets for West.",
+        "line 3: no rep named 'Carol' that you may set targets for.",
+        "line 4: no team named 'West' that you may set targets for.",
     ]
     assert not Target.objects.exists()
 
@@ -144,7 +146,7 @@ def test_a_manager_cannot_import_a_target_outside_their_subtree(org):
 def test_a_rep_cannot_import_even_her_own_targets(org):
     text = HEADER + "rep,Alice,revenue_won,2017-Q1,1000\n"
     assert targets_import_csv(user=org.alice.user, file=csv_file(text)) == [
-        "line 2: You may not set targets for Alice."
+        "line 2: no rep named 'Alice' that you may set targets for."
     ]
 
 
@@ -262,7 +264,9 @@ def test_import_targets_fails_with_the_errors_on_stderr(org, tmp_path, capsys):
     path.write_text(HEADER + "rep,Alice,revenue_won,2017-Q1,1000\nrep,Carol,revenue_won,2017-Q1,1\n")
     with pytest.raises(CommandError, match="1 error\\(s\\); nothing was imported"):
         call_command("import_targets", str(path), "--user", "east_manager")
-    assert capsys.readouterr().err.splitlines() == ["line 3: You may not set targets for Carol."]
+    assert capsys.readouterr().err.splitlines() == [
+        "line 3: no rep named 'Carol' that you may set targets for."
+    ]
     assert not Target.objects.exists()
 
 

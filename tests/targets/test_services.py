@@ -163,15 +163,17 @@ def test_a_manager_may_set_targets_in_their_subtree(org, set_target, subject):
     assert Target.objects.count() == 1
 
 
-@pytest.mark.parametrize(
-    ("subject", "name"),
-    [("carol", "Carol"), ("west", "West"), ("region", "Region"), ("company", "Company")],
-)
-def test_a_manager_may_not_set_targets_outside_their_subtree(org, set_target, subject, name):
-    who = "company" if subject == "company" else getattr(org, subject)
+@pytest.mark.parametrize(("subject", "scope"), [("carol", "rep"), ("west", "team"), ("region", "team")])
+def test_a_manager_may_not_set_targets_outside_their_subtree(org, set_target, subject, scope):
+    who = getattr(org, subject)
     errors = rejected(set_target, org.east_manager, who, "revenue_won", "2017-Q1", "1000")
-    assert errors == {"subject": [f"You may not set targets for {name}."]}
+    assert errors == {"subject": [f"There is no {scope} {who.pk} you may set targets for."]}
     assert not Target.objects.exists()
+
+
+def test_only_admins_set_company_targets(org, set_target):
+    errors = rejected(set_target, org.east_manager, "company", "revenue_won", "2017", "1000")
+    assert errors == {"subject": ["Only admins set company targets."]}
 
 
 def test_a_manager_above_may_set_targets_for_every_rep_below(org, set_target):
@@ -373,14 +375,14 @@ def test_a_rep_submits_a_forecast_for_herself(org):
 
 def test_a_rep_may_not_forecast_for_another_rep(org):
     errors = rejected(forecast, org.alice.user, org.bob, "1")
-    assert errors == {"subject": ["You may not submit forecasts for Bob."]}
+    assert errors == {"subject": [f"There is no rep {org.bob.pk} you may submit forecasts for."]}
     assert not ForecastSubmission.objects.exists()
 
 
 def test_a_manager_forecasts_for_their_team_and_no_other(org):
     assert forecast(org.east_manager, org.east, "9000").team == org.east
     assert rejected(forecast, org.east_manager, org.west, "1") == {
-        "subject": ["You may not submit forecasts for West."]
+        "subject": [f"There is no team {org.west.pk} you may submit forecasts for."]
     }
 
 
