@@ -104,6 +104,11 @@ class Target(models.Model):
     def is_relative(self) -> bool:
         return self.baseline_start is not None
 
+    @property
+    def baseline_label(self) -> str:
+        """The baseline period as its kind names it (2026-Q3, not a month)."""
+        return Period.from_start(self.period_kind, self.baseline_start).label if self.is_relative else ""
+
 
 class NotificationQuerySet(VisibleQuerySet):
     def rule(self, sight):
