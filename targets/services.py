@@ -18,7 +18,7 @@ from teams.models import Rep
 from teams.subjects import Scope, Subject, subject_name
 from teams.tree import TeamTree
 
-from . import plan
+from . import numbers, plan
 from .models import Target
 
 SIX = Decimal("0.000001")
@@ -85,7 +85,7 @@ def _check_value(metric, value):
     if value is None:
         raise ValidationError({"value": "Give a value, or a baseline period with an uplift."})
     try:
-        value = Decimal(str(value))
+        value = numbers.parse(value)
     except ArithmeticError:
         raise ValidationError({"value": f"'{value}' is not a number."}) from None
     if not value.is_finite():

@@ -150,10 +150,16 @@ def target_edit(request, pk: int):
     )
 
 
-@require_POST
 @login_required
 def target_remove(request, pk: int):
+    """GET asks to confirm (what will go, and that its history stays in the admin); POST deletes."""
     target = _get_target_for_user(request.user, pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "targets/delete.html",
+            {"target": target, "metric": catalogue.get(target.metric), "nav": "targets"},
+        )
     target_delete(user=request.user, target=target)
     messages.success(request, "Target deleted.")
     return redirect("targets:list")
