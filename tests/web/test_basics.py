@@ -82,3 +82,13 @@ def test_the_grid_accepts_1_500_and_1500_and_refuses_1_5(client, sales):
     response = client.post(url, {f"c-{alice}-2017-01": "1,500", f"c-{bob}-2017-01": "1500"})
     assert response.status_code == 302
     assert sorted(Target.objects.values_list("value", flat=True)) == [Decimal(1500)] * 2
+
+
+def test_the_drill_down_steps_to_the_periods_around_it_and_switches_kind(client, sales):
+    client.force_login(sales.east_manager)
+    url = f"/drill/?scope=rep&subject={sales.alice.pk}&metric=revenue_won&period=2017-02"
+    html = client.get(url).content.decode()
+    # the ‹ › links said period= (empty)
+    assert "period=2017-01" in html and "period=2017-03" in html
+    assert "period=&" not in html and 'period="' not in html
+    assert "period=2017-Q1" in html and "period=2017" in html  # month / quarter / year
