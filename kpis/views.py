@@ -26,7 +26,14 @@ from .crm_import import FILES, ImportFailed, import_crm
 from .drill import records_for
 from .forms import CrmImportForm
 from .models import KpiSnapshot
-from .pages import get_subject_for_user, int_or_none, login_required, period_from, require_admin
+from .pages import (
+    get_subject_for_user,
+    int_or_none,
+    login_required,
+    period_from,
+    period_switch,
+    require_admin,
+)
 
 DRILL_PAGE_SIZE = 50
 
@@ -79,6 +86,10 @@ def drill(request):
             "metric": metric,
             "period": period,
             "snapshot": snapshot,
+            # The period nav's ‹ › and month / quarter / year tabs (they linked to period=).
+            "previous": period.shifted(-1),
+            "next": period.shifted(1),
+            "switch": period_switch(period),
             "records": records,
             "rows": [[c.of(r) for c in records.columns] for r in page],
             "page": page,

@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "salesperf.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "salesperf.csp.ContentSecurityPolicyMiddleware",
+    # Above the views' and Django's error handling: their technical pages (DEBUG) replaced.
+    "salesperf.errors.BrandedErrorPagesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "salesperf.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

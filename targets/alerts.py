@@ -1,4 +1,5 @@
-"""Daily alerts: tell the people concerned when a target has just fallen behind, once per change."""
+"""Daily alerts: tell the people concerned when a target has just fallen behind or been hit, once
+per change. Statuses that are no verdict (not started, too early, no data yet) alert nobody."""
 
 import datetime as dt
 
@@ -9,6 +10,7 @@ from django.db import transaction
 from kpis import catalogue
 from kpis.models import KpiSnapshot
 from kpis.periods import KINDS, Period
+from kpis.templatetags.kpis_tags import format_value
 from teams.subjects import Scope, subject_name
 
 from .models import Notification, Target
@@ -28,11 +30,13 @@ def recipients(target: Target) -> list:
 
 @transaction.atomic
 def check_targets(*, today: dt.date) -> int:
-    """Record every current target's status; notify where it has just become "behind".
+    """Record the status of every target whose period runs today or ended yesterday; notify
+    where it has just become "behind", or "hit".
 
     Returns the number of notifications sent. Running it twice on a day sends nothing twice.
     """
-    current = [Period.containing(kind, today) for kind in KINDS]
+    yesterday = today - dt.timedelta(days=1)
+    current = {Period.containing(kind, day) for kind in KINDS for day in (today, yesterday)}
     targets = list(
         Target.objects.select_for_update(of=("self",))
         .select_related("rep__user", "rep__team__manager", "team__manager", "team__parent__manager")
@@ -46,7 +50,7 @@ def check_targets(*, today: dt.date) -> int:
         status = states[target.pk].status
         if status == target.last_status:
             continue
-        if status == Target.Status.BEHIND:
+        if status in (Target.Status.BEHIND, Target.Status.HIT):
             sent += _notify(target, states[target.pk])
         target.last_status = status
         changed.append(target)
@@ -57,14 +61,27 @@ def check_targets(*, today: dt.date) -> int:
 def _notify(target: Target, state) -> int:
     metric = catalogue.get(target.metric)
     who = subject_name(target.subject)
-    message = (
-        f"{who} is behind on {metric.label.lower()} for {target.period.label}: "
-        f"{state.actual or 0:.2f} of {target.value:.2f}"
-        + (f", {state.expected:.2f} expected by now." if state.expected is not None else ".")
-    )
+    actual = state.actual if state.actual is not None else 0  # a verdict: undefined is never one
+
+    def shown(value):
+        return format_value(value, metric.unit)
+
+    if state.status == Target.Status.HIT:
+        headline = f"{who} hit the target"
+        message = (
+            f"{who} hit the {metric.label.lower()} target for {target.period.label}: "
+            f"{shown(actual)} of {shown(target.value)}."
+        )
+    else:
+        headline = f"{who} is behind"
+        message = (
+            f"{who} is behind on {metric.label.lower()} for {target.period.label}: "
+            f"{shown(actual)} of {shown(target.value)}"
+            + (f", {shown(state.expected)} expected by now." if state.expected is not None else ".")
+        )
     users = recipients(target)
     Notification.objects.bulk_create([Notification(user=u, target=target, message=message) for u in users])
     emails = [u.email for u in users if u.email]
     if emails:
-        send_mail(f"salesperf: {who} is behind", message, settings.DEFAULT_FROM_EMAIL, emails)
+        send_mail(f"salesperf: {headline}", message, settings.DEFAULT_FROM_EMAIL, emails)
     return len(users)

@@ -20,8 +20,13 @@ from teams.subjects import COMPANY, Scope, Subject, subject_name
 from teams.tree import TeamTree
 
 from .models import Target
-from .progress import Progress
-from .selectors import reconciliation_gaps, targets_progress
+from .plan import FLOWS, OWN, STOCKS, PlanValue
+from .progress import AT_RISK, BEHIND, MISSED, Progress
+from .selectors import load_plan, plan_gaps, plan_progress
+
+# The metrics whose targets add up (over months, over reps): checked for gaps.
+PLANNED = FLOWS | STOCKS
+NEEDS_ATTENTION = {AT_RISK, BEHIND, MISSED}
 
 # The columns of the dashboard's reps table, in order.
 KEY_METRICS = ["revenue_won", "deals_won", "win_rate", "avg_deal_value", "pipeline_value", "calls_made"]
@@ -40,7 +45,7 @@ class Cell(NamedTuple):
 class RepLine:
     rep: Rep
     values: dict  # metric → value this period
-    target: Target | None
+    target: PlanValue | None  # own, or the sum of the rep's month targets
     progress: Progress | None
     href: str  # the rep's scorecard for the period
     target_cell: Cell
@@ -70,7 +75,10 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
     else:
         reps = list(reps.filter(team_id__in=team_ids))
         rep_snapshots = snapshots.filter(subject_id__in=[r.pk for r in reps])
-    lines = _rep_lines(reps, metrics, period, rep_snapshots, targets, today, snapshots)
+    plan = load_plan(
+        targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team={r.pk: r.team_id for r in reps}
+    )
+    lines = _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots)
     leaders = sorted(
         (ln for ln in lines if ln.values["revenue_won"] is not None),
         key=lambda ln: (-ln.values["revenue_won"], ln.rep.full_name),
@@ -93,8 +101,9 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
         .filter(metric="revenue_won", period_kind=period.kind, period_start__in=[p.start for p in trend])
         .values_list("period_start", "value")
     )
-    team_targets = targets.filter(
-        scope=Scope.TEAM, team_id__in=team_ids, period_kind=period.kind, period_start=period.start
+    planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
+    own_target = plan_progress(plan, [(subject, "revenue_won", period)], today, snapshots=snapshots).get(
+        (subject, "revenue_won", period)
     )
     child_ids = [pk for pk, parent in tree.parent.items() if parent == (team.pk if team else None)]
     name = subject_name(subject)
@@ -109,10 +118,11 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
         "lines": lines,
         "leaders": [(ln, (ln.values["revenue_won"] / top * 100) if top else 0) for ln in leaders],
         "behind": sorted(
-            (ln for ln in lines if ln.progress and ln.progress.status != "on_track"),
-            key=lambda ln: (ln.progress.pace is None, ln.progress.pace or 0),
+            (ln for ln in lines if ln.progress and ln.progress.status in NEEDS_ATTENTION),
+            key=lambda ln: (ln.progress.pace is None, ln.progress.pace or ln.progress.attainment or 0),
         ),
-        "gaps": reconciliation_gaps(list(team_targets.select_related("team")), tree),
+        "own_target": own_target,
+        "gaps": plan_gaps(plan, [(s, m, period) for m in sorted(PLANNED) for s in planned]),
         "children": _child_rows(child_ids, metrics, period, snapshots),
         "revenue_chart": charts.bar_chart(
             _bars(subject, "revenue_won", trend, own),
@@ -132,8 +142,9 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
     }
 
 
-def _rep_lines(reps, metrics, period, rep_snapshots, targets, today, snapshots) -> list[RepLine]:
-    """Every rep's key figures this period (from `rep_snapshots`) and their revenue target."""
+def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots) -> list[RepLine]:
+    """Every rep's key figures this period (from `rep_snapshots`) and their revenue target:
+    their own, or the sum of their month targets (the plan says which)."""
     values = {
         (pk, metric): value
         for pk, metric, value in rep_snapshots.filter(
@@ -143,24 +154,17 @@ def _rep_lines(reps, metrics, period, rep_snapshots, targets, today, snapshots) 
         .values_list("subject_id", "metric", "value")
     }
     rep_ids = [r.pk for r in reps]
-    rep_targets = list(
-        targets.filter(
-            scope=Scope.REP,
-            rep_id__in=rep_ids,
-            metric="revenue_won",
-            period_kind=period.kind,
-            period_start=period.start,
-        )
-    )
-    progress = targets_progress(rep_targets, today, snapshots=snapshots)
-    by_rep = {t.rep_id: t for t in rep_targets}
+    wanted = [(Subject.rep(pk), "revenue_won", period) for pk in rep_ids]
+    planned = plan_progress(plan, wanted, today, snapshots=snapshots)
     hrefs = drill_hrefs(Scope.REP, rep_ids, KEY_METRICS, period)
     lines = []
     for r in reps:
-        target = by_rep.get(r.pk)
-        state = progress[target.pk] if target else None
+        target, state = planned.get((Subject.rep(r.pk), "revenue_won", period), (None, None))
         target_value = target.value if target else None
         attainment = state.attainment if state else None
+        target_text = format_value(target_value, "money")
+        if target is not None and target.source != OWN:
+            target_text += f" (Σ {target.source})"
         lines.append(
             RepLine(
                 rep=r,
@@ -168,7 +172,7 @@ def _rep_lines(reps, metrics, period, rep_snapshots, targets, today, snapshots) 
                 target=target,
                 progress=state,
                 href=f"{reverse('targets:scorecard', args=[r.pk])}?period={period}",
-                target_cell=_cell(target_value, format_value(target_value, "money")),
+                target_cell=_cell(target_value, target_text),
                 attainment_cell=_cell(attainment, percent(attainment)),
                 cells=_metric_cells(metrics, values, hrefs, r.pk),
             )

@@ -9,6 +9,8 @@ from teams import visibility
 from teams.models import Rep, Team
 from teams.tree import TeamTree
 
+from .numbers import GroupedDecimalField
+
 
 def subject_choices(user) -> list[tuple[str, str]]:
     """The subjects `user` may set targets for, as "scope:id" values."""
@@ -39,7 +41,7 @@ class TargetForm(forms.Form):
         initial="absolute",
         label="Target as",
     )
-    value = forms.DecimalField(required=False, help_text="Ratios as fractions: 0.3 = 30%.")
+    value = GroupedDecimalField(required=False, help_text="Ratios as fractions: 0.3 = 30%. 1,500 or 1500.")
     baseline = forms.CharField(
         max_length=10,
         required=False,
@@ -104,7 +106,7 @@ class ForecastForm(forms.Form):
         help_text="A commit counts for forecast accuracy only if made before the period."
     )
     category = forms.ChoiceField(choices=ForecastSubmission.Category.choices, initial="commit")
-    amount = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2, label="Revenue you commit to")
+    amount = GroupedDecimalField(min_value=0, max_digits=14, decimal_places=2, label="Revenue you commit to")
 
     def __init__(self, *args, period: Period, **kwargs):
         kwargs.setdefault("label_suffix", "")

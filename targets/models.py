@@ -19,9 +19,16 @@ class Target(models.Model):
     """
 
     class Status(models.TextChoices):
+        """targets.progress's statuses: where the period is, then how the subject is doing."""
+
+        NOT_STARTED = "not_started", "not started"
+        TOO_EARLY = "too_early", "too early to tell"
+        NO_DATA = "no_data", "no data yet"
         ON_TRACK = "on_track", "on track"
         AT_RISK = "at_risk", "at risk"
         BEHIND = "behind"
+        HIT = "hit"
+        MISSED = "missed"
 
     scope = models.CharField(max_length=7, choices=Scope.choices)
     rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.CASCADE, related_name="targets")
@@ -40,8 +47,13 @@ class Target(models.Model):
         blank=True,
         help_text="Relative target: +10 means 10% over the baseline.",
     )
+    provisional = models.BooleanField(
+        default=False,
+        help_text="Relative target whose baseline period is still running: its value follows the "
+        "baseline daily and is frozen when the baseline ends.",
+    )
     last_status = models.CharField(
-        max_length=8, choices=Status.choices, blank=True, help_text="As of the last daily check (alerts)."
+        max_length=12, choices=Status.choices, blank=True, help_text="As of the last daily check (alerts)."
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -91,6 +103,11 @@ class Target(models.Model):
     @property
     def is_relative(self) -> bool:
         return self.baseline_start is not None
+
+    @property
+    def baseline_label(self) -> str:
+        """The baseline period as its kind names it (2026-Q3, not a month)."""
+        return Period.from_start(self.period_kind, self.baseline_start).label if self.is_relative else ""
 
 
 class NotificationQuerySet(VisibleQuerySet):

@@ -9,46 +9,138 @@ from decimal import Decimal
 from django.db.models import Q
 
 from kpis import catalogue
-from kpis.fields import PeriodKind
+from kpis.fields import FigureState, PeriodKind
 from kpis.models import KpiSnapshot
 from kpis.periods import Period
-from kpis.selectors import snapshot_values
 from teams.models import Rep
 from teams.subjects import Scope, Subject
 from teams.tree import TeamTree
 
 from .models import Target
+from .plan import MONTHS, Part, Plan, PlanValue
 from .progress import Progress, progress
 
 
-def targets_progress(targets: list[Target], today: dt.date, *, snapshots) -> dict[int, Progress]:
-    """Progress of each target on `today`, in three queries however many targets; the actuals
-    come from `snapshots` (the viewer's: `KpiSnapshot.objects.visible_to(user)`)."""
+@dataclass(frozen=True)
+class Goal:
+    """A target to measure progress against: a Target row's, or one the plan adds up to."""
+
+    subject: Subject
+    metric: str
+    period: Period
+    value: Decimal
+    month_weights: dict | None = None  # the month plan inside a quarter or year, when complete
+    provisional: bool = False
+
+    @property
+    def key(self) -> tuple:
+        return (self.subject, self.metric, self.period)
+
+
+def figures(snapshots, keys) -> dict:
+    """{(scope, subject_id, metric, Period): (value, state)} for the keys, in one query, among
+    `snapshots` (the caller's, scoped): kpis.selectors.snapshot_values with each figure's state."""
+    wanted, groups = {}, defaultdict(lambda: (set(), set()))
+    for scope, subject_id, metric, period in keys:
+        wanted[scope, subject_id, metric, period.kind, period.start] = period
+        subjects, starts = groups[scope, metric, period.kind]
+        subjects.add(subject_id)
+        starts.add(period.start)
+    if not wanted:
+        return {}
+    q = Q()
+    for (scope, metric, kind), (subjects, starts) in groups.items():
+        q |= Q(scope=scope, metric=metric, period_kind=kind, subject_id__in=subjects, period_start__in=starts)
+    rows = snapshots.filter(q).values_list(
+        "scope", "subject_id", "metric", "period_kind", "period_start", "value", "state"
+    )
+    return {
+        (s, pk, m, wanted[key]): (value, state)
+        for s, pk, m, k, start, value, state in rows
+        if (key := (s, pk, m, k, start)) in wanted
+    }
+
+
+def goals_progress(goals: list[Goal], today: dt.date, *, snapshots) -> dict[tuple, Progress]:
+    """Progress of each goal on `today`, {goal.key: Progress}, in one query however many goals;
+    the actuals come from `snapshots` (the viewer's: `KpiSnapshot.objects.visible_to(user)`)."""
     keys = []
-    for t in targets:
-        scope, pk = t.subject
-        keys.append((scope, pk, t.metric, t.period))
-        if t.metric == "revenue_won":
-            keys.append((scope, pk, "pipeline_value", t.period))
-    actuals = snapshot_values(snapshots, keys)
-    weights = _month_weights(targets)
+    for g in goals:
+        keys.append((g.subject.scope, g.subject.pk, g.metric, g.period))
+        if g.metric == "revenue_won":
+            keys.append((g.subject.scope, g.subject.pk, "pipeline_value", g.period))
+    found = figures(snapshots, keys)
     out = {}
-    for t in targets:
-        scope, pk = t.subject
-        metric = catalogue.get(t.metric)
-        out[t.pk] = progress(
-            actual=actuals.get((scope, pk, t.metric, t.period)),
-            target=t.value,
-            period=t.period,
+    for g in goals:
+        scope, pk = g.subject
+        metric = catalogue.get(g.metric)
+        value, state = found.get((scope, pk, g.metric, g.period), (None, None))
+        pipeline = found.get((scope, pk, "pipeline_value", g.period), (None, None))[0]
+        out[g.key] = progress(
+            actual=value,
+            target=g.value,
+            period=g.period,
             today=today,
             higher_is_better=metric.higher_is_better,
             summable=metric.summable,
-            month_weights=weights.get(t.pk),
-            pipeline=actuals.get((scope, pk, "pipeline_value", t.period))
-            if t.metric == "revenue_won"
-            else None,
+            month_weights=g.month_weights,
+            pipeline=pipeline if g.metric == "revenue_won" else None,
+            undefined=state in (FigureState.UNDEFINED, FigureState.NOT_APPLICABLE),
+            provisional=g.provisional or state == FigureState.PROVISIONAL,
+            floor=SCALE_FLOOR.get(g.metric, Decimal(0)),
         )
     return out
+
+
+# Where a metric's scale starts, when its figures and targets can be below 0.
+SCALE_FLOOR = {"nps": Decimal(-100)}
+
+
+def targets_progress(targets: list[Target], today: dt.date, *, snapshots) -> dict[int, Progress]:
+    """Progress of each target on `today`, in two queries however many targets: the month
+    targets inside the quarters and years, and the actuals from `snapshots` (the viewer's)."""
+    weights = _month_weights(targets)
+    goals = {
+        t.pk: Goal(t.subject, t.metric, t.period, t.value, weights.get(t.pk), t.provisional) for t in targets
+    }
+    states = goals_progress(list(goals.values()), today, snapshots=snapshots)
+    return {pk: states[g.key] for pk, g in goals.items()}
+
+
+def plan_progress(plan: Plan, wanted, today: dt.date, *, snapshots) -> dict:
+    """For each (subject, metric, period) in `wanted` that the plan has a target for: the plan's
+    value (own, or the sum of months or members) and the progress against it."""
+    goals = []
+    values = {}
+    for subject, metric, period in wanted:
+        value = plan.of(subject, metric, period)
+        if value is None:
+            continue
+        values[subject, metric, period] = value
+        goals.append(
+            Goal(
+                subject,
+                metric,
+                period,
+                value.value,
+                plan.month_weights(subject, metric, period) or None,
+                value.provisional,
+            )
+        )
+    states = goals_progress(goals, today, snapshots=snapshots)
+    return {g.key: (values[g.key], states[g.key]) for g in goals}
+
+
+def load_plan(targets, *, metrics, period: Period, tree: TeamTree, rep_team: dict[int, int]) -> Plan:
+    """The plan around `period`: the targets (a scoped queryset) of `metrics` for it and its
+    months; `rep_team` the reps (id → team id) whose targets add up to their teams'. One query."""
+    periods = {period, *period.months()}
+    rows = targets.filter(
+        metric__in=metrics,
+        period_kind__in={p.kind for p in periods},
+        period_start__in={p.start for p in periods},
+    ).select_related("rep", "team")
+    return Plan([t for t in rows if t.period in periods], tree, rep_team)
 
 
 def _month_weights(targets) -> dict[int, dict[Period, Decimal]]:
@@ -75,39 +167,55 @@ def _month_weights(targets) -> dict[int, dict[Period, Decimal]]:
 
 @dataclass(frozen=True)
 class Gap:
-    """A team target that differs from the sum of its reps' targets for the same metric and period."""
+    """An own target that differs from the sum of its parts' targets: its months' (a quarter or
+    year) or its members' (a team or the company: the reps of its whole subtree)."""
 
     target: Target
-    reps_total: Decimal
+    what: str  # months | members
+    part: Part
+
+    @property
+    def total(self) -> Decimal:
+        return self.part.total
 
     @property
     def difference(self) -> Decimal:
-        return self.target.value - self.reps_total
+        return self.target.value - self.part.total
+
+    @property
+    def description(self) -> str:
+        parts = "its months" if self.what == MONTHS else "its reps"
+        missing = "" if self.part.complete else f" ({self.part.planned} of {self.part.of} have one)"
+        return f"{parts}' targets{missing}"
 
 
-def reconciliation_gaps(team_targets: list[Target], tree: TeamTree) -> list[Gap]:
-    """Team targets on summable metrics whose reps' targets (whole subtree) add up to something else."""
-    team_targets = [t for t in team_targets if t.scope == Scope.TEAM and catalogue.get(t.metric).summable]
-    if not team_targets:
+def reconciliation_gaps(targets: list[Target], tree: TeamTree, *, visible=None) -> list[Gap]:
+    """Of `targets`, those whose months' or reps' targets add up to something else, across
+    kinds (a quarter against its months) and levels (a team, or the company, against the reps
+    below it). Two queries; `visible`: the targets to read the parts among (the viewer's)."""
+    if not targets:
         return []
-    rep_team = dict(Rep.objects.values_list("pk", "team_id"))
+    visible = Target.objects.all() if visible is None else visible
     q = Q()
-    for t in team_targets:
-        q |= Q(metric=t.metric, period_kind=t.period_kind, period_start=t.period_start)
-    sums = defaultdict(Decimal)  # (team, metric, kind, start) → Σ rep targets below the team
-    seen = set()
-    for r in Target.objects.filter(q, scope=Scope.REP).values(
-        "rep_id", "metric", "period_kind", "period_start", "value"
-    ):
-        for team in tree.ancestors(rep_team[r["rep_id"]]):
-            key = (team, r["metric"], r["period_kind"], r["period_start"])
-            sums[key] += r["value"]
-            seen.add(key)
+    for t in targets:
+        periods = [t.period, *t.period.months()]
+        q |= Q(
+            metric=t.metric,
+            period_kind__in={p.kind for p in periods},
+            period_start__in={p.start for p in periods},
+        )
+    rows = list(visible.filter(q).select_related("rep", "team"))
+    plan = Plan(rows, tree, dict(Rep.objects.order_by().values_list("pk", "team_id")))
+    return plan_gaps(plan, [(t.subject, t.metric, t.period) for t in targets])
+
+
+def plan_gaps(plan: Plan, wanted) -> list[Gap]:
+    """The gaps of the plan's own targets at (subject, metric, period) in `wanted`."""
     gaps = []
-    for t in team_targets:
-        key = (t.team_id, t.metric, t.period_kind, t.period_start)
-        if key in seen and sums[key] != t.value:
-            gaps.append(Gap(target=t, reps_total=sums[key]))
+    for subject, metric, period in wanted:
+        value = plan.of(subject, metric, period)
+        for what, part, _ in value.gaps if value else []:
+            gaps.append(Gap(target=value.target, what=what, part=part))
     return gaps
 
 
@@ -119,7 +227,7 @@ class ScoreRow:
     metric: catalogue.Metric
     snapshot: dict | None  # value, numerator, denominator, computed_at; None: not computed yet
     trend: list  # the metric's value in each period of Scorecard.trend, the period itself last
-    target: Target | None
+    plan: PlanValue | None  # the target: own, or the sum of its months' or members'
     progress: Progress | None
 
     def _figure(self, name):
@@ -129,7 +237,8 @@ class ScoreRow:
     numerator = property(lambda self: self._figure("numerator"))
     denominator = property(lambda self: self._figure("denominator"))
     computed_at = property(lambda self: self._figure("computed_at"))
-    target_value = property(lambda self: self.target.value if self.target else None)
+    target = property(lambda self: self.plan.target if self.plan else None)  # its own Target row
+    target_value = property(lambda self: self.plan.value if self.plan else None)
     attainment = property(lambda self: self.progress.attainment if self.progress else None)
     pace = property(lambda self: self.progress.pace if self.progress else None)
     status = property(lambda self: self.progress.status if self.progress else None)
@@ -147,7 +256,8 @@ def scorecard(*, user, subject: Subject, period: Period, today: dt.date, trend_l
     """Every metric of `subject` in `period`: its snapshot, its trend, its target and progress.
 
     `subject` is one `user` may see (kpis.pages.get_subject_for_user); every read goes through
-    the models' visible_to all the same. Five queries, whatever the subject.
+    the models' visible_to all the same. Six queries, whatever the subject. A quarter or year
+    without a target of its own has the sum of its month targets, a team the sum of its reps'.
     """
     tree = TeamTree.load()
     snapshots = KpiSnapshot.objects.visible_to(user, tree)
@@ -161,16 +271,27 @@ def scorecard(*, user, subject: Subject, period: Period, today: dt.date, trend_l
             period_start__in=[p.start for p in trend],
         ).values("metric", "period_start", "value", "numerator", "denominator", "computed_at")
     }
-    targets = list(
-        Target.objects.visible_to(user, tree)
-        .for_subject(subject.scope, subject.pk)
-        .filter(period_kind=period.kind, period_start=period.start)
+    reps = Rep.objects.visible_to(user, tree)
+    if subject.scope == Scope.REP:
+        reps = reps.filter(pk=subject.pk)
+    elif subject.scope == Scope.TEAM:
+        reps = reps.filter(team_id__in=tree.subtree_ids([subject.pk]))
+    rep_team = dict(reps.order_by().values_list("pk", "team_id"))
+    own = Q(
+        scope=subject.scope,
+        rep_id=subject.pk if subject.scope == Scope.REP else None,
+        team_id=subject.pk if subject.scope == Scope.TEAM else None,
     )
-    progress = targets_progress(targets, today, snapshots=snapshots)
-    by_metric = {t.metric: t for t in targets}
+    targets = Target.objects.visible_to(user, tree).filter(
+        own | Q(scope=Scope.REP, rep_id__in=list(rep_team))
+    )
+    plan = load_plan(targets, metrics=catalogue.KEYS, period=period, tree=tree, rep_team=rep_team)
+    planned = plan_progress(
+        plan, [(subject, m.key, period) for m in catalogue.METRICS], today, snapshots=snapshots
+    )
     rows = []
     for metric in catalogue.METRICS:
-        target = by_metric.get(metric.key)
+        target, state = planned.get((subject, metric.key, period), (None, None))
         snapshot = found.get((metric.key, period.start))
         rows.append(
             ScoreRow(
@@ -180,8 +301,8 @@ def scorecard(*, user, subject: Subject, period: Period, today: dt.date, trend_l
                     found[metric.key, p.start]["value"] if (metric.key, p.start) in found else None
                     for p in trend
                 ],
-                target=target,
-                progress=progress[target.pk] if target else None,
+                plan=target,
+                progress=state,
             )
         )
     return Scorecard(subject=subject, period=period, trend=trend, rows=rows)

@@ -18,6 +18,7 @@ from teams.models import Rep
 from teams.subjects import Scope, Subject, subject_name
 from teams.tree import TeamTree
 
+from . import numbers, plan
 from .models import Target
 
 SIX = Decimal("0.000001")
@@ -85,7 +86,7 @@ def _check_value(metric, value):
     if value is None:
         raise ValidationError({"value": "Give a value, or a baseline period with an uplift."})
     try:
-        value = Decimal(str(value))
+        value = numbers.parse(value)
     except ArithmeticError:
         raise ValidationError({"value": f"'{value}' is not a number."}) from None
     if not value.is_finite():
@@ -101,9 +102,16 @@ def _check_value(metric, value):
     return value.quantize(SIX)
 
 
-def relative_value(*, user, scope, subject_id, metric, baseline: Period, uplift_pct, tree=None) -> Decimal:
-    """The baseline period's actual grown by uplift_pct percent; an error if there is none."""
-    snapshots = KpiSnapshot.objects.visible_to(user, tree)
+def improved(actual: Decimal, uplift_pct: Decimal, *, higher_is_better: bool) -> Decimal:
+    """The baseline `actual` improved by uplift_pct percent of its size: up when higher is better,
+    down when lower is (a 40-day cycle +10% → 36 days), and from a negative NPS of −20 +10% → −18."""
+    step = abs(actual) * Decimal(str(uplift_pct)) / 100
+    return actual + step if higher_is_better else actual - step
+
+
+def relative_value(*, snapshots, scope, subject_id, metric, baseline: Period, uplift_pct) -> Decimal:
+    """The baseline period's actual improved by uplift_pct percent; an error if there is none.
+    `snapshots`: the caller's (KpiSnapshot.objects.visible_to(user), or all for a system job)."""
     actual = snapshot_values(snapshots, [(scope, subject_id, metric.key, baseline)]).get(
         (scope, subject_id, metric.key, baseline)
     )
@@ -112,7 +120,7 @@ def relative_value(*, user, scope, subject_id, metric, baseline: Period, uplift_
         raise ValidationError(
             {"baseline": f"No {metric.label.lower()} figure for {who} in {baseline.label} to grow from."}
         )
-    return actual * (1 + Decimal(str(uplift_pct)) / 100)
+    return improved(actual, uplift_pct, higher_is_better=metric.higher_is_better)
 
 
 # Answered when another request wrote the same target between this one's read and its write.
@@ -196,6 +204,7 @@ class _Valid:
     value: Decimal
     baseline: Period | None
     uplift_pct: Decimal | None
+    provisional: bool  # the baseline is still running
 
     @property
     def key(self) -> tuple:
@@ -224,6 +233,10 @@ def _validated(user, change: TargetChange, access: _Access) -> _Valid:
             raise ValidationError(
                 {"baseline": f"The baseline must be a {period.kind}, like the target's period."}
             )
+        if baseline.start >= period.start:
+            raise ValidationError(
+                {"baseline": f"The baseline must come before the target's period ({period.label})."}
+            )
         try:
             uplift_pct = Decimal(str(uplift_pct)).quantize(Decimal("0.01"))
         except ArithmeticError:
@@ -233,13 +246,12 @@ def _validated(user, change: TargetChange, access: _Access) -> _Valid:
                 {"uplift_pct": f"An uplift must be a number between -{UPLIFT_LIMIT:,} and {UPLIFT_LIMIT:,}."}
             )
         value = relative_value(
-            user=user,
+            snapshots=KpiSnapshot.objects.visible_to(user, access.tree),
             scope=scope,
             subject_id=subject_id,
             metric=metric,
             baseline=baseline,
             uplift_pct=uplift_pct,
-            tree=access.tree,
         )
     else:
         baseline = uplift_pct = None
@@ -252,6 +264,7 @@ def _validated(user, change: TargetChange, access: _Access) -> _Valid:
         value=_check_value(metric, value),
         baseline=baseline,
         uplift_pct=uplift_pct,
+        provisional=baseline is not None and baseline.end >= timezone.localdate(),
     )
 
 
@@ -288,6 +301,7 @@ def _write(user, change: _Valid, existing: dict) -> Target:
     target.value = change.value
     target.baseline_start = change.baseline.start if change.baseline else None
     target.uplift_pct = change.uplift_pct
+    target.provisional = change.provisional
     target._history_user = user if user.is_authenticated else None
     target.save()
     existing[change.key] = target  # a key twice in a batch: the second updates the first
@@ -300,29 +314,55 @@ def target_delete(*, user, target: Target, tree: TeamTree | None = None) -> None
     target.delete()
 
 
-def _split(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
-    """total split by weights, rounded to 6 places, the rounding left in the last part."""
-    whole = sum(weights)
-    parts = [(total * w / whole).quantize(SIX) for w in weights]
-    parts[-1] += total - sum(parts)
-    return parts
+@transaction.atomic
+def target_follow_baselines(*, today) -> int:
+    """Daily, after the recompute: relative targets whose baseline was still running take its
+    figure as it stands now, and keep it for good once the baseline has ended. A system job:
+    it reads every snapshot. Returns how many targets changed."""
+    changed = 0
+    for target in Target.objects.select_for_update().filter(provisional=True):
+        baseline = Period.from_start(target.period_kind, target.baseline_start)
+        metric = catalogue.get(target.metric)
+        try:
+            value = relative_value(
+                snapshots=KpiSnapshot.objects.all(),
+                scope=target.scope,
+                subject_id=target.subject.pk,
+                metric=metric,
+                baseline=baseline,
+                uplift_pct=target.uplift_pct,
+            )
+            value = _check_value(metric, value)
+        except ValidationError:
+            value = target.value  # no figure (any more), or out of range: keep the last good one
+        provisional = baseline.end >= today
+        if (value, provisional) != (target.value, target.provisional):
+            target.value, target.provisional = value, provisional
+            target.save()
+            changed += 1
+    return changed
+
+
+def _split(total: Decimal, weights: list[Decimal], metric) -> list[Decimal]:
+    """total split by weights into whole deals (counts) or cents (money), adding up exactly."""
+    return plan.split(total, weights, plan.quantum(metric.key))
 
 
 @transaction.atomic
 def target_spread_over_months(*, user, target: Target, method: str = "even") -> list[Target]:
     """A quarter's or year's target as month targets: evenly, or shaped like last year's months.
 
-    Summable metrics are split so the months add up to the target; others (rates, averages)
-    give every month the same target.
+    Flows are split so the months add up to the target (targets.plan); others (rates, averages,
+    stocks) give every month the same target.
     """
     period, metric = target.period, catalogue.get(target.metric)
     if period.kind == PeriodKind.MONTH:
         raise ValidationError({"period": "A monthly target has no months to spread over."})
     months = period.months()
-    if not metric.summable:
+    if not plan.over_months(metric.key):
         values = [target.value] * len(months)
     elif method == "even":
-        values = _split(target.value, [Decimal(1)] * len(months))
+        values = _split(target.value, [Decimal(1)] * len(months), metric)
     elif method == "seasonal":
         scope, pk = target.subject
         last_year = [m.shifted(-12) for m in months]
@@ -333,7 +373,7 @@ def target_spread_over_months(*, user, target: Target, method: str = "even") -> 
             raise ValidationError(
                 {"method": f"No {metric.label.lower()} a year earlier to take the season's shape from."}
             )
-        values = _split(target.value, weights)
+        values = _split(target.value, weights, metric)
     else:
         raise ValidationError({"method": f"'{method}' is not a way to spread: use even or seasonal."})
     scope, pk = target.subject
@@ -347,7 +387,8 @@ def target_spread_over_months(*, user, target: Target, method: str = "even") -> 
 @transaction.atomic
 def target_spread_over_reps(*, user, target: Target, method: str = "even", baseline=None) -> list[Target]:
     """A team's target split across the reps of its subtree: evenly, or by their share of a
-    baseline period's actuals. Non-summable metrics give every rep the team's target."""
+    baseline period's actuals. Flows and stocks (pipeline) are split; rates and averages give
+    every rep the team's target."""
     if target.scope != Scope.TEAM:
         raise ValidationError({"scope": "Only a team's target can be spread across reps."})
     metric = catalogue.get(target.metric)
@@ -356,10 +397,10 @@ def target_spread_over_reps(*, user, target: Target, method: str = "even", basel
     reps = list(Rep.objects.filter(team_id__in=team_ids).order_by("full_name").values_list("pk", flat=True))
     if not reps:
         raise ValidationError({"team": "This team has no reps to spread over."})
-    if not metric.summable:
+    if not plan.over_reps(metric.key):
         values = [target.value] * len(reps)
     elif method == "even":
-        values = _split(target.value, [Decimal(1)] * len(reps))
+        values = _split(target.value, [Decimal(1)] * len(reps), metric)
     elif method == "baseline":
         base = _period(baseline, "baseline")
         keys = [(Scope.REP, r, metric.key, base) for r in reps]
@@ -369,7 +410,7 @@ def target_spread_over_reps(*, user, target: Target, method: str = "even", basel
             raise ValidationError(
                 {"baseline": f"The reps have no {metric.label.lower()} in {base.label} to share by."}
             )
-        values = _split(target.value, weights)
+        values = _split(target.value, weights, metric)
     else:
         raise ValidationError({"method": f"'{method}' is not a way to spread: use even or baseline."})
     changes = [

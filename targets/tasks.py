@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from . import alerts
+from . import alerts, services
 
 
 @shared_task(
@@ -14,5 +14,8 @@ from . import alerts
     time_limit=12 * 60,
 )
 def check_alerts():
-    """Daily (Celery beat): notice targets that have just fallen behind."""
-    alerts.check_targets(today=timezone.localdate())
+    """Daily (Celery beat): relative targets follow their running baselines, then notice
+    targets that have just fallen behind or been hit."""
+    today = timezone.localdate()
+    services.target_follow_baselines(today=today)
+    alerts.check_targets(today=today)

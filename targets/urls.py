@@ -13,6 +13,7 @@ urlpatterns = [
     path("targets/<int:pk>/", targets.target_edit, name="edit"),
     path("targets/<int:pk>/delete/", targets.target_remove, name="delete"),
     path("targets/<int:pk>/spread/", targets.target_spread, name="spread"),
+    path("targets/<int:pk>/plan/", targets.target_spread_plan, name="spread_plan"),
     path("targets/grid/", grid.target_grid, name="grid"),
     path("targets/export.csv", csv_files.target_export, name="export"),
     path("targets/import/", csv_files.target_import, name="import"),

@@ -20,6 +20,7 @@ from teams.models import Rep, Team
 from teams.subjects import Scope
 from teams.tree import TeamTree
 
+from .. import numbers
 from ..forms import METRIC_CHOICES
 from ..models import Target
 from ..services import BatchInvalid, TargetChange, target_delete, target_save_batch
@@ -146,7 +147,7 @@ def _save_grid(user, metric, cells, existing, tree) -> int:
                     deleted += 1
                 continue
             try:
-                if old and Decimal(cell.value) == old.value:
+                if old and numbers.parse(cell.value) == old.value:
                     continue
             except InvalidOperation:
                 cell.error = f"'{cell.value}' is not a number."

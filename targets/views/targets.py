@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -18,9 +19,11 @@ from kpis.models import KpiSnapshot
 from kpis.pages import login_required
 from kpis.periods import Period
 from teams import visibility
+from teams.tree import TeamTree
 
 from ..forms import METRIC_CHOICES, TargetForm
 from ..models import Target
+from ..plan import how_it_splits
 from ..selectors import targets_progress
 from ..services import (
     may_set_targets_for,
@@ -29,6 +32,8 @@ from ..services import (
     target_spread_over_months,
     target_spread_over_reps,
 )
+from ..spread import METHODS, spread_preview
+from ..spread import target_spread as target_spread_service
 
 PAGE_SIZE = 50
 
@@ -145,13 +150,60 @@ def target_edit(request, pk: int):
     )
 
 
-@require_POST
 @login_required
 def target_remove(request, pk: int):
+    """GET asks to confirm (what will go, and that its history stays in the admin); POST deletes."""
     target = _get_target_for_user(request.user, pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "targets/delete.html",
+            {"target": target, "metric": catalogue.get(target.metric), "nav": "targets"},
+        )
     target_delete(user=request.user, target=target)
     messages.success(request, "Target deleted.")
     return redirect("targets:list")
+
+
+@login_required
+def target_spread_plan(request, pk: int):
+    """A team's (or the company's) target down to reps × months in one step: GET shows the
+    cells it would set (a preview), POST writes them, all or none."""
+    target = _get_target_for_user(request.user, pk)
+    data = request.POST if request.method == "POST" else request.GET
+    method, weights = data.get("method", ""), data.get("weights", "")
+    tree = TeamTree.load()
+    spread = error = None
+    if method:
+        try:
+            if request.method == "POST":
+                made = target_spread_service(
+                    user=request.user, target=target, method=method, weights=weights, tree=tree
+                )
+                messages.success(request, f"{len(made)} rep × month targets set.")
+                team = f"&team={target.team_id}" if target.team_id else ""
+                year = Period.containing("year", target.period.start)
+                return redirect(f"{reverse('targets:grid')}?metric={target.metric}&year={year.label}{team}")
+            spread = spread_preview(
+                user=request.user, target=target, method=method, weights=weights, tree=tree
+            )
+        except ValidationError as e:
+            error = error_text(e)
+    return render(
+        request,
+        "targets/spread.html",
+        {
+            "target": target,
+            "metric": catalogue.get(target.metric),
+            "methods": METHODS,
+            "method": method or "even",
+            "weights": weights,
+            "spread": spread,
+            "error": error,
+            "how": how_it_splits(target.metric),
+            "nav": "targets",
+        },
+    )
 
 
 @require_POST

@@ -124,5 +124,5 @@ def test_the_scorecard_shows_target_attainment_and_status(org, client_as, alice_
     revenue = next(m for m in response.json()["metrics"] if m["metric"] == "revenue_won")
     assert D(revenue["target"]) == D("9000")
     assert D(revenue["attainment"]) == D("0.5")
-    # The quarter is over (today is long after it): half of it is behind.
-    assert revenue["status"] == "behind"
+    # The quarter is over (today is long after it): half of it is missed.
+    assert revenue["status"] == "missed"

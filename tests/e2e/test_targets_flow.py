@@ -1,9 +1,9 @@
 """A manager sets a relative quarterly target, spreads it over months, and the rep sees it.
 
 Hand-worked (tests/web/conftest.py's `sales`): Alice won 10,000 in 2016-Q4 and 8,250 in 2017-Q1.
-A 2017-Q1 target of 2016-Q4 + 10% is 11,000; spread evenly it is 3,666.666667 for January and
-February and 3,666.666666 for March (the rounding left in the last month); 8,250 / 11,000 is
-75% attainment, and with the quarter over her pace is the same 75%: behind.
+A 2017-Q1 target of 2016-Q4 + 10% is 11,000; spread evenly it is 3,666.67 for January and
+February and 3,666.66 for March (cents that add up, the left-over cent to the first months);
+8,250 / 11,000 is 75% attainment, and with the quarter over: missed.
 """
 
 import re
@@ -54,9 +54,9 @@ def test_a_manager_sets_a_relative_target_and_the_rep_sees_it(page, sales, scree
 
     # The grid shows the months; fill Bob's and save them all at once.
     page.goto(f"/targets/grid/?team={sales.east.pk}&metric=revenue_won&year=2017")
-    expect(page.get_by_label("Alice, 2017-01")).to_have_value("3666.666667")
-    expect(page.get_by_label("Alice, 2017-02")).to_have_value("3666.666667")
-    expect(page.get_by_label("Alice, 2017-03")).to_have_value("3666.666666")
+    expect(page.get_by_label("Alice, 2017-01")).to_have_value("3666.67")
+    expect(page.get_by_label("Alice, 2017-02")).to_have_value("3666.67")
+    expect(page.get_by_label("Alice, 2017-03")).to_have_value("3666.66")
     for month in ("2017-01", "2017-02", "2017-03"):
         page.get_by_label(f"Bob, {month}").fill("1100")
     page.get_by_role("button", name="Save all cells").click()
@@ -76,7 +76,7 @@ def test_a_manager_sets_a_relative_target_and_the_rep_sees_it(page, sales, scree
     expect(revenue.locator(".value")).to_have_text("USD 8,250")
     expect(revenue).to_contain_text("USD 11,000")
     expect(revenue.get_by_test_id("attainment-revenue_won")).to_have_text("75%")
-    expect(revenue.locator(".badge")).to_have_text("Behind")
+    expect(revenue.locator(".badge")).to_have_text("Missed")
     page.screenshot(path=screenshots / "scorecard.png", full_page=True)
 
     # And the figure leads to the deals behind it.

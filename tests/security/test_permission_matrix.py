@@ -249,6 +249,8 @@ MATRIX: dict[str, Callable] = {
     "edit target": target_pages("targets:edit"),
     "delete target": target_pages("targets:delete", method="post", ok=302, fresh=True),
     "spread target": target_pages("targets:spread", method="post", ok=302, fresh=True),
+    "confirm delete": target_pages("targets:delete"),
+    "spread to reps x months (preview)": target_pages("targets:spread_plan"),
     "target grid": team_pages("targets:grid", "year=2017"),
     "targets CSV": one("targets:export", lists="reps"),
     "import targets": one("targets:import", allowed=MANAGERS, refused=403),

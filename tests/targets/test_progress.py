@@ -9,7 +9,10 @@ from kpis.periods import Period
 from targets.progress import (
     AT_RISK,
     BEHIND,
+    NO_DATA,
+    NOT_STARTED,
     ON_TRACK,
+    TOO_EARLY,
     attainment,
     elapsed_share,
     expected_to_date,
@@ -124,11 +127,12 @@ def test_pace_compares_the_actual_with_what_is_expected_by_today():
     assert (behind.pace, behind.status, behind.projected) == (D("0.5"), BEHIND, 1550)
 
 
-def test_on_the_first_day_a_day_of_the_target_is_expected():
-    # 3100 / 31 = 100 expected on 1 Jan; nothing yet is behind, 100 is on track
-    assert paced("0", "3100", dt.date(2017, 1, 1)).status == BEHIND
+def test_on_the_first_day_a_day_of_the_target_is_expected_but_it_is_too_early_to_judge():
+    # 3100 / 31 = 100 expected on 1 Jan; nothing yet is no verdict (it was "behind", and alerted)
+    nothing = paced("0", "3100", dt.date(2017, 1, 1))
+    assert (nothing.expected, nothing.pace, nothing.status) == (100, 0, TOO_EARLY)
     first = paced("100", "3100", dt.date(2017, 1, 1))
-    assert (first.expected, first.pace, first.status) == (100, 1, ON_TRACK)
+    assert (first.expected, first.pace, first.status) == (100, 1, TOO_EARLY)
 
 
 def test_on_the_last_day_the_whole_target_is_expected():
@@ -138,9 +142,10 @@ def test_on_the_last_day_the_whole_target_is_expected():
     assert last.status == AT_RISK
 
 
-def test_before_the_period_nobody_is_behind():
+def test_before_the_period_it_has_not_started():
+    # it said "On track 0%"
     before = paced("0", "3100", dt.date(2016, 12, 20))
-    assert (before.expected, before.pace, before.status) == (0, 1, ON_TRACK)
+    assert (before.expected, before.pace, before.status) == (None, None, NOT_STARTED)
 
 
 def test_no_snapshot_of_a_summable_metric_counts_as_nothing_done():
@@ -186,8 +191,8 @@ def test_coverage_is_undefined_once_the_target_is_reached():
 
 
 def test_a_rate_is_compared_with_its_target_directly_not_paced():
-    # a win rate of 27% against 30%, on the first day as on the last: 0.27 / 0.3 = 0.9
-    for today in (dt.date(2017, 1, 1), dt.date(2017, 1, 31)):
+    # a win rate of 27% against 30%, on the 10th as on the last day: 0.27 / 0.3 = 0.9
+    for today in (dt.date(2017, 1, 10), dt.date(2017, 1, 31)):
         state = progress(
             actual=D("0.27"),
             target=D("0.3"),
@@ -202,7 +207,7 @@ def test_a_rate_is_compared_with_its_target_directly_not_paced():
         assert state.coverage is None
 
 
-def test_an_undefined_rate_is_not_on_track():
+def test_an_undefined_rate_has_no_data_yet():
     state = progress(
         actual=None,
         target=D("0.3"),
@@ -211,4 +216,4 @@ def test_an_undefined_rate_is_not_on_track():
         higher_is_better=True,
         summable=False,
     )
-    assert (state.attainment, state.status) == (None, BEHIND)
+    assert (state.attainment, state.status) == (None, NO_DATA)

@@ -208,11 +208,11 @@ def test_a_quarter_spreads_evenly_over_its_months(org, set_target):
     assert all((t.scope, t.team) == ("team", org.east) for t in months)
 
 
-def test_an_even_spread_leaves_the_rounding_in_the_last_month_so_the_months_add_up(org, set_target):
+def test_an_even_spread_splits_money_into_cents_that_add_up(org, set_target):
     quarter = set_target(org.east_manager, org.east, "revenue_won", "2017-Q1", "1000")
     months = target_spread_over_months(user=org.east_manager, target=quarter)
-    # 1000 / 3 = 333.333333…: 333.333333 twice, the last 1000 − 666.666666 = 333.333334
-    assert values(months) == [D("333.333333"), D("333.333333"), D("333.333334")]
+    # 1000 / 3 = 333.33…: 333.33 each leaves a cent, given to the first
+    assert values(months) == [D("333.34"), D("333.33"), D("333.33")]
     assert sum(t.value for t in Target.objects.filter(period_kind="month")) == D(1000)
 
 
@@ -267,11 +267,11 @@ def test_a_team_target_spreads_evenly_over_its_reps(org, set_target):
 def test_a_regions_target_spreads_over_every_rep_below_it(org, set_target):
     region = set_target(org.boss, org.region, "revenue_won", "2017-Q1", "100")
     reps = target_spread_over_reps(user=org.boss, target=region)
-    # Alice, Bob, Carol: 33.333333, 33.333333 and the rest, 33.333334
+    # Alice, Bob, Carol: 33.33 each and the cent left over to the first
     assert [(t.rep, t.value) for t in reps] == [
-        (org.alice, D("33.333333")),
-        (org.bob, D("33.333333")),
-        (org.carol, D("33.333334")),
+        (org.alice, D("33.34")),
+        (org.bob, D("33.33")),
+        (org.carol, D("33.33")),
     ]
 
 
@@ -310,7 +310,7 @@ def test_reconciliation_reports_a_team_target_its_reps_do_not_add_up_to(org, set
     set_target(org.east_manager, org.bob, "revenue_won", "2017-Q2", "2000")
     [gap] = reconciliation_gaps([team], TeamTree.load())
     # 8000 − (5000 + 2000) = 1000 not given to any rep
-    assert (gap.target, gap.reps_total, gap.difference) == (team, D(7000), D(1000))
+    assert (gap.target, gap.what, gap.total, gap.difference) == (team, "members", D(7000), D(1000))
 
 
 def test_reconciliation_reports_nothing_when_the_reps_add_up(org, set_target):

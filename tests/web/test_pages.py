@@ -31,7 +31,7 @@ def test_the_scorecard_shows_each_kpi_with_its_target_attainment_and_status(clie
     row = next(s.row for s in response.context["rows"] if s.row.metric.key == "revenue_won")
     assert row.value == Decimal("8250")
     assert row.progress.attainment == Decimal("0.825")
-    assert row.progress.status == "behind"
+    assert row.progress.status == "missed"  # a closed quarter: hit or missed, not "behind"
     assert "USD 8,250" in html and "USD 10,000" in html and "82.5%" in html
     assert 'title="Σ amount of opportunities won, by close date."' in html  # the definition on hover
     assert len(response.context["rows"]) == len(catalogue.METRICS)

@@ -119,9 +119,9 @@ def test_spreading_a_quarter_over_its_months(client, sales):
     client.force_login(sales.east_manager)
     client.post(f"/targets/{target.pk}/spread/", {"method": "even"})
     assert month_targets(sales.alice) == {
-        "2017-01": Decimal("3666.666667"),
-        "2017-02": Decimal("3666.666667"),
-        "2017-03": Decimal("3666.666666"),
+        "2017-01": Decimal("3666.67"),  # in cents that add up to 11000
+        "2017-02": Decimal("3666.67"),
+        "2017-03": Decimal("3666.66"),
     }
 
 
