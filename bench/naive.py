@@ -25,6 +25,7 @@ from kpis.models import (
     Stage,
 )
 from kpis.periods import Period, month_index, month_start
+from teams.subjects import Scope
 
 ZERO = Decimal(0)
 
@@ -94,7 +95,7 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
     )
     forecast = (
         ForecastSubmission.objects.filter(
-            scope="rep",
+            scope=Scope.REP,
             rep_id=rep_id,
             period_kind="month",
             period_start=start,
@@ -145,9 +146,9 @@ def naive_save(rep_id: int, month: Period, pairs) -> None:
     now = timezone.now()
     for metric, (num, den) in pairs.items():
         snapshot = KpiSnapshot.objects.filter(
-            scope="rep", subject_id=rep_id, metric=metric, period_kind="month", period_start=month.start
+            scope=Scope.REP, subject_id=rep_id, metric=metric, period_kind="month", period_start=month.start
         ).first() or KpiSnapshot(
-            scope="rep", subject_id=rep_id, metric=metric, period_kind="month", period_start=month.start
+            scope=Scope.REP, subject_id=rep_id, metric=metric, period_kind="month", period_start=month.start
         )
         snapshot.numerator, snapshot.denominator = num, den
         snapshot.value = value_of(num, den)

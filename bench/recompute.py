@@ -25,6 +25,7 @@ from kpis.engine.read import data_periods
 from kpis.models import Activity, KpiSnapshot, Opportunity, Stage
 from salesperf.celery_app import app as celery_app
 from teams.models import Rep
+from teams.subjects import Scope
 
 from .fanout import empty_snapshots, time_fanout
 from .naive import naive_save, rep_month_pairs
@@ -134,7 +135,7 @@ def time_naive(sample: int, rng: random.Random) -> tuple[float, int, float, int]
     months = data_periods()["month"]
     engine = {
         (s.subject_id, s.metric, s.period_start): (s.numerator, s.denominator)
-        for s in KpiSnapshot.objects.filter(scope="rep", subject_id__in=chosen, period_kind="month")
+        for s in KpiSnapshot.objects.filter(scope=Scope.REP, subject_id__in=chosen, period_kind="month")
     }
     mismatches = 0
     started = time.perf_counter()

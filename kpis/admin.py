@@ -206,7 +206,7 @@ class KpiSnapshotAdmin(admin.ModelAdmin):
                 subject_name=Case(
                     When(scope=Scope.REP, then=name_of(Rep, "full_name")),
                     When(scope=Scope.TEAM, then=name_of(Team, "name")),
-                    default=Value("company"),
+                    default=Value("Company"),  # as teams.subjects.subject_name names it
                     output_field=CharField(),
                 )
             )

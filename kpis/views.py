@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from salesperf import csv
-from teams.subjects import subject_name
+from teams.subjects import Scope, subject_name
 
 from . import catalogue
 from .crm_import import FILES, ImportFailed, import_crm
@@ -41,7 +41,7 @@ DRILL_PAGE_SIZE = 50
 @login_required
 def drill(request):
     scope = request.GET.get("scope", "")
-    subject_id = int_or_none(request.GET.get("subject")) if scope != "company" else 0
+    subject_id = int_or_none(request.GET.get("subject")) if scope != Scope.COMPANY else 0
     metric_key = request.GET.get("metric", "")
     if subject_id is None or metric_key not in catalogue.BY_KEY:
         raise Http404("Give scope, subject, metric and period.")
@@ -95,7 +95,7 @@ def drill(request):
             "page": page,
             "hidden": hidden,
             "q": q,
-            "nav": "scorecard" if subject.scope == "rep" else "dashboard",
+            "nav": "scorecard" if subject.scope == Scope.REP else "dashboard",
         },
     )
 
