@@ -118,7 +118,7 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
         "weighted_pipeline_value": (pipe["open_weighted"] or ZERO, None),
         "pipeline_created": (created, None),
         "leads_generated": (leads_n, None),
-        "lead_conversion_rate": (Decimal(leads.filter(converted_on__isnull=False).count()), leads_n),
+        "lead_conversion_rate": (Decimal(sum(1 for lead in leads if _converted_in_window(lead))), leads_n),
         "calls_made": (Decimal(activities.filter(kind="call").count()), None),
         "emails_sent": (Decimal(activities.filter(kind="email").count()), None),
         "meetings_held": (Decimal(activities.filter(kind="meeting").count()), None),
@@ -130,6 +130,11 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
         "repeat_purchase_rate": (Decimal(repeat_buyers), Decimal(buyers)),
         "forecast_accuracy": _accuracy(won_amount, forecast, ended=end < timezone.localdate()),
     }
+
+
+def _converted_in_window(lead) -> bool:
+    window = dt.timedelta(days=settings.LEAD_CONVERSION_WINDOW_DAYS)
+    return lead.converted_on is not None and lead.converted_on <= lead.created_on + window
 
 
 def _accuracy(won, forecast, *, ended):
