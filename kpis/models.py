@@ -34,6 +34,8 @@ class DatesInRange:
         except ValidationError as e:
             errors = e.update_error_dict(errors)
         for field in self._meta.concrete_fields:
+            if field.generated:  # computed by the database from fields checked here
+                continue
             value = getattr(self, field.attname)
             if (
                 isinstance(value, dt.date)  # datetimes too
