@@ -64,3 +64,19 @@ def test_a_figure_that_does_not_apply_says_so_instead_of_a_number(client, org, s
     html = client.get(f"/drill/?scope=rep&subject={org.alice.pk}&metric=cac&period=2017-01").content.decode()
     assert "Not applicable: acquisition spend is recorded for teams" in html
     assert ">n/a<" in html
+
+
+def test_after_a_customer_changes_owner_neither_rep_sees_the_others_deals(client, org, shared_customer):
+    """The former-owner case: Globex passes from alice to carol (another team). Its deals now
+    count for carol; her drill-down names her own deal and counts alice's; alice's no longer
+    lists Globex at all."""
+    shared_customer.owner = org.carol
+    shared_customer.save()
+    engine.recompute_all()
+    client.force_login(org.carol.user)
+    html = client.get(f"/drill/?scope=rep&subject={org.carol.pk}&metric=cltv&period=2017-01").content.decode()
+    assert "Carol" in html and "Alice" not in html
+    assert "1 more record behind this figure belongs to teams you cannot see" in html
+    client.force_login(org.alice.user)
+    html = client.get(f"/drill/?scope=rep&subject={org.alice.pk}&metric=cltv&period=2017-01").content.decode()
+    assert "Globex" not in html
