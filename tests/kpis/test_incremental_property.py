@@ -177,6 +177,8 @@ def forecast_subject(w, subject):
 
 def new_deal(w, rep, customer, outcome, amount, created, closed):
     created, closed = ordered(created, closed)
+    if outcome != "open" and closed is None:  # a won or lost deal has its close date: the app refuses
+        return
     Opportunity.objects.create(
         rep=w.rep(rep),
         customer=None if customer is None else w.nth(Customer, customer),
@@ -188,8 +190,24 @@ def new_deal(w, rep, customer, outcome, amount, created, closed):
 
 
 def deal_dates(w, index, created, closed):
+    deal = w.nth(Opportunity, index)
+    if deal is not None and deal.stage.outcome != "open" and closed is None:
+        closed = deal.closed_on  # a won or lost deal keeps a close date
     created, closed = ordered(created, closed)
-    save(w.nth(Opportunity, index), created_on=created, closed_on=closed)
+    save(deal, created_on=created, closed_on=closed)
+
+
+def deal_stage(w, index, outcome):
+    """Reopening clears the close date (Opportunity.save); closing an undated open deal is
+    refused by the app, so it is skipped here; closing one dates it by its creation."""
+    deal = w.nth(Opportunity, index)
+    if deal is None:
+        return
+    if outcome != "open" and deal.closed_on is None:
+        if deal.created_on is None:
+            return
+        deal.closed_on = deal.created_on
+    save(deal, stage=stage(outcome))
 
 
 def new_customer(w, owner, acquired, churn_after):
@@ -259,7 +277,7 @@ CHANGES = {
     # Opportunities
     "new deal": new_deal,
     "deal amount": lambda w, i, amount: save(w.nth(Opportunity, i), amount=amount),
-    "deal stage": lambda w, i, outcome: save(w.nth(Opportunity, i), stage=stage(outcome)),
+    "deal stage": deal_stage,
     "deal dates": deal_dates,
     "deal rep": lambda w, i, rep: save(w.nth(Opportunity, i), rep=w.rep(rep)),
     "deal customer": lambda w, i, c: save(
