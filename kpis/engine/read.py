@@ -375,13 +375,14 @@ def latest_commits(
     periods_by_kind: dict[str, list[Period]], subjects
 ) -> dict[tuple[Subject, str, int], Decimal]:
     """The latest commit forecast per subject (None: every subject) and period, among those made
-    before it began."""
-    starts, wanted_periods = {}, Q()
+    before it began (local midnight of its first day: the database leaves out the rest)."""
+    zone, index, made_in_time = LOCAL(), {}, Q()
     for kind, periods in periods_by_kind.items():
-        if periods:
-            starts.update({(kind, p.start): p for p in periods})
-            wanted_periods |= Q(period_kind=kind, period_start__in=[p.start for p in periods])
-    if not starts:
+        for p in periods:
+            index[kind, p.start] = p.index
+            began = timezone.make_aware(dt.datetime.combine(p.start, dt.time.min), zone)
+            made_in_time |= Q(period_kind=kind, period_start=p.start, submitted_at__lt=began)
+    if not index:
         return {}
     wanted_subjects = Q()
     if subjects is not None and len(subjects) <= FEW_SUBJECTS:  # else all of them, filtered below
@@ -393,15 +394,14 @@ def latest_commits(
             )
     rows = (
         ForecastSubmission.objects.filter(
-            wanted_periods, wanted_subjects, category=ForecastSubmission.Category.COMMIT
+            made_in_time, wanted_subjects, category=ForecastSubmission.Category.COMMIT
         )
         .order_by("submitted_at")
-        .values_list("scope", "rep_id", "team_id", "period_kind", "period_start", "amount", "submitted_at")
+        .values_list("scope", "rep_id", "team_id", "period_kind", "period_start", "amount")
     )
     wanted, found = None if subjects is None else set(subjects), {}
-    for scope, rep_id, team_id, kind, start, amount, submitted_at in rows:
+    for scope, rep_id, team_id, kind, start, amount in rows.iterator(chunk_size=10_000):
         subject = Subject(scope, rep_id or team_id or 0)
-        began = timezone.make_aware(dt.datetime.combine(start, dt.time.min), LOCAL())
-        if (wanted is None or subject in wanted) and submitted_at < began:
-            found[subject, kind, starts[kind, start].index] = amount
+        if wanted is None or subject in wanted:
+            found[subject, kind, index[kind, start]] = amount  # later submissions overwrite earlier
     return found
