@@ -39,6 +39,8 @@ def kpi(value, metric_key: str) -> str:
 
 def state_note(metric_key: str, state: str, numerator=None, period=None) -> str:
     """What a page says about a figure that is not simply final (kpis.fields.FigureState)."""
+    if not state:
+        return "No figure: nothing has been computed for this period yet."
     if state == FigureState.PROVISIONAL:
         days = settings.LEAD_CONVERSION_WINDOW_DAYS
         return f"Provisional: leads created in the period may still convert within {days} days."
@@ -57,9 +59,10 @@ def state_note(metric_key: str, state: str, numerator=None, period=None) -> str:
 @register.simple_tag
 def figure(value, state, metric_key: str, numerator=None, period=None) -> str:
     """A figure with its state: a final one as a number; a provisional one with a muted mark;
-    an undefined or not applicable one as a muted mark — never a 0 — each explained on hover."""
+    an undefined or not applicable one as a muted mark — never a 0 — each explained on hover; no
+    state at all (no snapshot) as a muted "—" too. Also called from Python (targets.dashboard)."""
     note = state_note(metric_key, state, numerator, period)
-    if state in (FigureState.UNDEFINED, FigureState.NOT_APPLICABLE):
+    if not state or state in (FigureState.UNDEFINED, FigureState.NOT_APPLICABLE):
         mark = "n/a" if state == FigureState.NOT_APPLICABLE else "—"
         return format_html('<span class="muted state" title="{}">{}</span>', note, mark)
     shown = format_value(value, catalogue.get(metric_key).unit)

@@ -18,6 +18,7 @@ from kpis import catalogue
 from kpis.models import KpiSnapshot
 from kpis.pages import login_required
 from kpis.periods import Period
+from kpis.selectors import data_as_of
 from teams import visibility
 from teams.tree import TeamTree
 
@@ -94,6 +95,7 @@ def target_list(request):
             "metric": metric,
             "period_label": label,
             "can_edit": visibility.is_manager(request.user),
+            "data_as_of": data_as_of(snapshots.filter(period_start__in={t.period_start for t in page})),
             "nav": "targets",
         },
     )
