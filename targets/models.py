@@ -90,7 +90,9 @@ class Target(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.metric} {self.period.label}: {self.value}"
+        from kpis.templatetags.kpis_tags import kpi  # formatting, not a dependency of the model
+
+        return f"{self.metric} {self.period.label}: {kpi(self.value, self.metric)}"
 
     @property
     def period(self) -> Period:

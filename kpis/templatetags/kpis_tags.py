@@ -16,20 +16,43 @@ from kpis.fields import FigureState
 register = template.Library()
 
 
+def format_money(amount, *, cents: bool = False) -> str:
+    """Money as every page, e-mail and admin list shows it: the currency, thousands separators;
+    whole units for a figure (USD 19,608), cents for one record's amount (USD 19,608.38)."""
+    return f"{settings.CURRENCY} {intcomma(f'{Decimal(amount):.{2 if cents else 0}f}')}"
+
+
 def format_value(value, unit: str) -> str:
-    """A figure as a person reads it: money with its currency, ratios as percentages."""
+    """A figure as a person reads it — the one number format: money with its currency and
+    thousands separators, ratios as percentages with one decimal, days with one decimal, counts
+    and scores whole with thousands separators."""
     if value is None or value == "":
         return "—"
     value = Decimal(value)
     if unit == "money":
-        return f"{settings.CURRENCY} {intcomma(f'{value:.0f}')}"
+        return format_money(value)
     if unit == "ratio":
         return f"{value * 100:.1f}%"
     if unit == "days":
         return f"{value:.1f} d"
-    if unit == "score":
-        return f"{value:.0f}"
     return intcomma(f"{value:.0f}")
+
+
+def plain_number(value) -> str | None:
+    """A stored sum as it is, without the column's trailing zeros: 3,000 or 0.631543."""
+    if value is None:
+        return None
+    text = f"{Decimal(value):f}"
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0")
+    return intcomma(whole) + (f".{fraction}" if fraction else "")
+
+
+@register.filter
+def record_value(value):
+    """A cell of a drill-down's record list: an amount (the records' only decimals) as money
+    with cents, anything else as it is."""
+    return format_money(value, cents=True) if isinstance(value, Decimal) else value
 
 
 @register.filter

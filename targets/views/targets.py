@@ -19,6 +19,7 @@ from kpis.models import KpiSnapshot
 from kpis.pages import login_required
 from kpis.periods import Period
 from kpis.selectors import data_as_of
+from kpis.templatetags.kpis_tags import kpi
 from teams import visibility
 from teams.tree import TeamTree
 
@@ -112,9 +113,8 @@ def target_new(request):
         except ValidationError as e:
             _add_errors(form, e)
         else:
-            messages.success(
-                request, f"Target saved: {target.metric} {target.period.label} = {target.value:.2f}."
-            )
+            shown = kpi(target.value, target.metric)
+            messages.success(request, f"Target saved: {target.metric} {target.period.label} = {shown}.")
             return redirect("targets:list")
     return render(request, "targets/form.html", {"form": form, "target": None, "nav": "targets"})
 

@@ -84,7 +84,9 @@ def by_key(comparison):
     return {c.metric.key: c for c in comparison}
 
 
-def test_a_running_month_is_compared_to_the_same_day_of_the_month_before_and_of_last_year(client, march_to_date):
+def test_a_running_month_is_compared_to_the_same_day_of_the_month_before_and_a_year_ago(
+    client, march_to_date
+):
     client.force_login(march_to_date.east_manager)
     response = client.get(f"/dashboard/?team={march_to_date.east.pk}&period=2017-03")
     revenue = by_key(response.context["comparison"])["revenue_won"]
@@ -178,7 +180,7 @@ def test_every_page_with_figures_says_when_they_were_computed(client, sales):
         html = client.get(url).content.decode()
         assert 'data-testid="data-as-of"' in html, url
     html = client.get(f"/dashboard/?team={sales.region.pk}&period=2017-03").content.decode()
-    assert f"Data as of <time datetime=\"{stamp:%Y-%m-%dT%H:%M}" in html
+    assert f'Data as of <time datetime="{stamp:%Y-%m-%dT%H:%M}' in html
 
 
 # --- the company's "not assigned to a team"
@@ -197,7 +199,7 @@ def test_the_company_dashboard_shows_what_no_team_has_so_that_the_teams_add_up(c
     # Every deal has a rep: the company's March revenue is the Region's 6000, nothing apart.
     assert Decimal(unassigned["cells"][0].sort) == 0
     # NPS of the customer with no owner: (2 promoters − 1 detractor) / 3 × 100 = 33.
-    nps = dict((m.key, c) for m, c in unassigned["customer"])["nps"]
+    nps = {m.key: c for m, c in unassigned["customer"]}["nps"]
     assert Decimal(nps.sort).quantize(Decimal("0.01")) == Decimal("33.33")
     html = response.content.decode()
     assert "not assigned to a team" in html
