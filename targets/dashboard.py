@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 
@@ -104,11 +105,12 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
             period_start__in=[p.start for p in trend],
         ).values_list("metric", "period_start", "value", "state", "numerator")
     }
-    own_targets = dict(
-        targets.for_subject(subject.scope, subject.pk)
-        .filter(metric="revenue_won", period_kind=period.kind, period_start__in=[p.start for p in trend])
-        .values_list("period_start", "value")
+    # The trend's target marks: its own target, or the sum of its months' or reps' (a team's
+    # month is usually only its reps' month targets).
+    trend_plan = load_plan(
+        targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team={r.pk: r.team_id for r in reps}
     )
+    trend_targets = [getattr(trend_plan.of(subject, "revenue_won", p), "value", None) for p in trend]
     planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
     own_target = plan_progress(plan, [(subject, "revenue_won", period)], today, snapshots=snapshots).get(
         (subject, "revenue_won", period)
@@ -137,7 +139,8 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
             _bars(subject, "revenue_won", trend, own),
             label=f"Revenue won by {name}, last {trend_length} {period.kind}s",
             fmt=lambda v: format_value(v, "money"),
-            targets=[own_targets.get(p.start) for p in trend],
+            unit=settings.CURRENCY,
+            targets=trend_targets,
         ),
         "deals_chart": charts.bar_chart(
             _bars(subject, "deals_won", trend, own),

@@ -112,10 +112,15 @@ def plan_progress(plan: Plan, wanted, today: dt.date, *, snapshots) -> dict:
     return {g.key: (values[g.key], states[g.key]) for g in goals}
 
 
-def load_plan(targets, *, metrics, period: Period, tree: TeamTree, rep_team: dict[int, int]) -> Plan:
-    """The plan around `period`: the targets (a scoped queryset) of `metrics` for it and its
-    months; `rep_team` the reps (id → team id) whose targets add up to their teams'. One query."""
-    periods = {period, *period.months()}
+def load_plan(
+    targets, *, metrics, period: Period | list[Period], tree: TeamTree, rep_team: dict[int, int]
+) -> Plan:
+    """The plan around `period` (or several: a chart's trend): the targets (a scoped queryset) of
+    `metrics` for it and its months; `rep_team` the reps (id → team id) whose targets add up to
+    their teams'. One query."""
+    periods = set()
+    for p in period if isinstance(period, list) else [period]:
+        periods |= {p, *p.months()}
     rows = targets.filter(
         metric__in=metrics,
         period_kind__in={p.kind for p in periods},

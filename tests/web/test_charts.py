@@ -1,0 +1,42 @@
+"""Charts have a y axis with round ticks, and the month view marks the team's targets — its
+own, or the sum of its reps' month targets (the legend promised ticks the month view never drew)."""
+
+from decimal import Decimal
+
+import pytest
+
+from kpis.charts import bar_chart, compact, nice_ticks
+from targets.services import target_save
+
+pytestmark = pytest.mark.django_db
+
+
+def test_round_ticks_from_zero_past_the_highest_value():
+    assert nice_ticks([Decimal(13000), Decimal(2000), None]) == [0, 5000, 10000, 15000]
+    assert nice_ticks([Decimal(-20), Decimal(35)]) == [-20, 0, 20, 40]
+    assert nice_ticks([None]) == [0, 1]
+    assert [compact(v) for v in (15000, 1_500_000, 350)] == ["15k", "1.5M", "350"]
+
+
+def test_a_bar_chart_draws_its_axis_with_labelled_ticks():
+    svg = bar_chart([("2017-01", Decimal(9000), "#"), ("2017-02", Decimal(13000), "#")], label="x", fmt=str)
+    for tick in ("0", "5k", "10k", "15k"):
+        assert f'text-anchor="end">{tick}</text>' in svg
+    assert 'class="period odd"' in svg  # the second label: hidden on a phone
+
+
+def test_the_month_view_marks_the_teams_target_summed_from_its_reps(client, sales):
+    for rep, value in [(sales.alice, "3500"), (sales.bob, "1200")]:
+        target_save(
+            user=sales.admin,
+            scope="rep",
+            subject_id=rep.pk,
+            metric="revenue_won",
+            period="2017-03",
+            value=value,
+        )
+    client.force_login(sales.east_manager)
+    chart = client.get(f"/dashboard/?team={sales.east.pk}&period=2017-03").context["revenue_chart"]
+    # East has no target of its own for March: the mark is Alice's 3500 + Bob's 1200.
+    assert chart.count('class="target"') == 1
+    assert "2017-03 target: USD 4,700" in chart
