@@ -66,9 +66,19 @@ class RepLine:
         return self.progress.status if self.progress else ""
 
 
-def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today: dt.date, trend_length: int):
+def dashboard(
+    *,
+    user,
+    team: Team | None,
+    period: Period,
+    tree: TeamTree,
+    today: dt.date,
+    trend_length: int,
+    leader: str = "revenue_won",
+):
     """What the dashboard of `team` (None: the company) shows for `period`, as the template's
-    context. `team` is one `user` may see (kpis.pages.get_team_for_user); `tree` is loaded.
+    context; the leaderboard ranks reps by `leader` (one of KEY_METRICS; best first). `team`
+    is one `user` may see (kpis.pages.get_team_for_user); `tree` is loaded.
     A constant number of queries, whatever the size of the team (tests/web/test_queries.py)."""
     trend = [period.shifted(i - trend_length + 1) for i in range(trend_length)]
     previous = period.shifted(-1)
@@ -88,11 +98,13 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
         targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team={r.pk: r.team_id for r in reps}
     )
     lines = _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots)
+    board = catalogue.get(leader if leader in KEY_METRICS else "revenue_won")
+    sign = -1 if board.higher_is_better else 1
     leaders = sorted(
-        (ln for ln in lines if ln.values["revenue_won"] is not None),
-        key=lambda ln: (-ln.values["revenue_won"], ln.rep.full_name),
+        (ln for ln in lines if ln.values[board.key] is not None),
+        key=lambda ln: (sign * ln.values[board.key], ln.rep.full_name),
     )[:10]
-    top = leaders[0].values["revenue_won"] if leaders else 0
+    top = max((abs(ln.values[board.key]) for ln in leaders), default=0)
 
     # The subject's own trend and its revenue targets over it.
     own = {
@@ -127,7 +139,12 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
         "next": period.shifted(1),
         "metrics": metrics,
         "lines": lines,
-        "leaders": [(ln, (ln.values["revenue_won"] / top * 100) if top else 0) for ln in leaders],
+        "leader": board,
+        "leaders": [
+            (ln, format_value(v, board.unit), (abs(v) / top * 100) if top else 0)
+            for ln in leaders
+            if (v := ln.values[board.key]) is not None
+        ],
         "behind": sorted(
             (ln for ln in lines if ln.progress and ln.progress.status in NEEDS_ATTENTION),
             key=lambda ln: (ln.progress.pace is None, ln.progress.pace or ln.progress.attainment or 0),

@@ -40,3 +40,19 @@ def test_the_month_view_marks_the_teams_target_summed_from_its_reps(client, sale
     # East has no target of its own for March: the mark is Alice's 3500 + Bob's 1200.
     assert chart.count('class="target"') == 1
     assert "2017-03 target: USD 4,700" in chart
+
+
+def test_the_leaderboards_metric_is_selectable(client, sales):
+    client.force_login(sales.boss)
+    url = f"/dashboard/?team={sales.region.pk}&period=2017-03"
+
+    def board(leader=""):
+        ctx = client.get(url + (f"&leader={leader}" if leader else "")).context
+        return ctx["leader"].key, [(ln.rep.full_name, shown) for ln, shown, _ in ctx["leaders"]]
+
+    # March: Alice won 3000 (and lost 500), Carol 2000, Bob 1000.
+    assert board() == ("revenue_won", [("Alice", "USD 3,000"), ("Carol", "USD 2,000"), ("Bob", "USD 1,000")])
+    # Win rate: Bob and Carol 1 of 1, Alice 1 of 2.
+    assert board("win_rate") == ("win_rate", [("Bob", "100.0%"), ("Carol", "100.0%"), ("Alice", "50.0%")])
+    assert board("nonsense")[0] == "revenue_won"
+    assert 'id="leader"' in client.get(url).content.decode()
