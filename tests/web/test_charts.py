@@ -56,3 +56,51 @@ def test_the_leaderboards_metric_is_selectable(client, sales):
     assert board("win_rate") == ("win_rate", [("Bob", "100.0%"), ("Carol", "100.0%"), ("Alice", "50.0%")])
     assert board("nonsense")[0] == "revenue_won"
     assert 'id="leader"' in client.get(url).content.decode()
+
+
+# --- the grid's totals
+
+
+def test_the_grid_adds_rows_and_columns_and_checks_them_against_the_teams_targets(client, sales):
+    east = sales.east
+    for period, value in [("2017-01", "5000"), ("2017-02", "4000"), ("2017", "60000")]:
+        target_save(
+            user=sales.admin,
+            scope="team",
+            subject_id=east.pk,
+            metric="revenue_won",
+            period=period,
+            value=value,
+        )
+    for rep, month, value in [
+        (sales.alice, "2017-01", "3000"),
+        (sales.bob, "2017-01", "2,000"),
+        (sales.alice, "2017-02", "2500"),
+        (sales.bob, "2017-02", "1000"),
+    ]:
+        target_save(
+            user=sales.admin, scope="rep", subject_id=rep.pk, metric="revenue_won", period=month, value=value
+        )
+    client.force_login(sales.east_manager)
+    response = client.get(f"/targets/grid/?team={east.pk}&metric=revenue_won&year=2017")
+    totals = response.context["totals"]
+    # Rows: Alice 3000 + 2500 = 5500, Bob 2000 + 1000 = 3000.
+    assert [t.value for t in totals.rows] == [5500, 3000]
+    # January: 5000 against East's 5000, adds up; February 3500 against 4000: 500 under.
+    jan, feb, mar = totals.columns[:3]
+    assert (jan.value, jan.gap) == (5000, 0)
+    assert (feb.value, feb.gap) == (3500, -500)
+    assert (mar.value, mar.target) == (None, None)
+    # The year: 8500 against 60,000.
+    assert (totals.grand.value, totals.grand.gap) == (8500, -51500)
+    html = response.content.decode()
+    assert "USD 500 under" in html and "USD 51,500 under" in html and "✓ adds up" in html
+
+
+def test_a_stocks_grid_adds_up_only_over_reps_and_a_rates_not_at_all(client, sales):
+    client.force_login(sales.east_manager)
+    base = f"/targets/grid/?team={sales.east.pk}&year=2017&metric="
+    pipeline = client.get(base + "pipeline_value").context["totals"]
+    assert pipeline.rows is None and pipeline.grand is None and len(pipeline.columns) == 12
+    rate = client.get(base + "win_rate").context["totals"]
+    assert (rate.rows, rate.columns, rate.grand) == (None, None, None)
