@@ -7,7 +7,7 @@ from kpis.admin import subject
 from kpis.periods import Period
 from kpis.templatetags.kpis_tags import kpi
 
-from .models import Notification, Target
+from .models import AlertSettings, Notification, Target
 
 
 class TargetForm(forms.ModelForm):
@@ -90,3 +90,13 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ("user",)
     raw_id_fields = ("target",)
+
+
+@admin.register(AlertSettings)
+class AlertSettingsAdmin(admin.ModelAdmin):
+    list_display = ("user", "behind", "hit", "email", "weekly_digest", "digest_sent_on")
+    list_filter = ("behind", "hit", "email", "weekly_digest")
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("digest_sent_on",)
