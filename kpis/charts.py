@@ -3,7 +3,7 @@
 Each chart is a <svg role="img"> with a text alternative; bars are links to their records.
 """
 
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -61,8 +61,9 @@ def sparkline(values: list[Decimal | None], *, label: str, width: int = 120, hei
 NICE = [Decimal(m) for m in ("1", "2", "2.5", "5", "10")]
 
 
-def nice_ticks(values, count: int = 4) -> list[Decimal]:
-    """Round steps from 0 (or the lowest value, when below 0) past the highest: 0, 5k, 10k, 15k."""
+def nice_ticks(values, count: int = 4, *, whole: bool = False) -> list[Decimal]:
+    """Round steps from 0 (or the lowest value, when below 0) past the highest: 0, 5k, 10k, 15k;
+    `whole`: steps of at least 1 (counts)."""
     known = [Decimal(v) for v in values if v is not None]
     if not any(known):
         return [Decimal(0), Decimal(1)]
@@ -71,6 +72,8 @@ def nice_ticks(values, count: int = 4) -> list[Decimal]:
     raw = span / count
     magnitude = Decimal(10) ** raw.adjusted()
     step = next(m * magnitude for m in NICE if m * magnitude >= raw)
+    if whole:
+        step = max(step.to_integral_value(rounding=ROUND_CEILING), Decimal(1))
     first = (low / step).to_integral_value(rounding=ROUND_FLOOR) * step
     ticks = [first]
     while ticks[-1] < top:
@@ -93,15 +96,17 @@ def bar_chart(
     label: str,
     fmt,
     unit: str = "",
+    whole: bool = False,
     targets: list[Decimal | None] | None = None,
     width: int = 640,
     height: int = 200,
 ) -> SafeString:
     """Bars (period label, value, link) over a y axis with round ticks (`unit` names it: "USD"),
-    with an optional target mark per bar. Every other period label is `odd`: a phone's CSS
-    hides those and draws the rest large enough to read (static/css/app.css)."""
+    with an optional target mark per bar; `whole`: counts, whose ticks are whole numbers. Every
+    other period label is `odd`: a phone's CSS hides those and draws the rest large enough to
+    read (static/css/app.css)."""
     targets = targets or [None] * len(bars)
-    ticks = nice_ticks([v for _, v, _ in bars] + list(targets))
+    ticks = nice_ticks([v for _, v, _ in bars] + list(targets), whole=whole)
     left, axis, top_pad = 52, 26, 8
     plot = height - axis
     low, high = float(ticks[0]), float(ticks[-1])

@@ -163,6 +163,7 @@ def dashboard(
             _bars(subject, "deals_won", trend, own),
             label=f"Deals won by {name}, last {trend_length} {period.kind}s",
             fmt=lambda v: format_value(v, "count"),
+            whole=True,
             height=140,
         ),
         "comparison": comparisons(

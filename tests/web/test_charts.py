@@ -104,3 +104,7 @@ def test_a_stocks_grid_adds_up_only_over_reps_and_a_rates_not_at_all(client, sal
     assert pipeline.rows is None and pipeline.grand is None and len(pipeline.columns) == 12
     rate = client.get(base + "win_rate").context["totals"]
     assert (rate.rows, rate.columns, rate.grand) == (None, None, None)
+
+
+def test_a_count_charts_ticks_are_whole_numbers():
+    assert nice_ticks([Decimal(2)], whole=True) == [0, 1, 2]
