@@ -2,6 +2,7 @@
 marked as read one by one or all at once; and what each is about (a link to its page)."""
 
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,11 +22,14 @@ def unread_count(user) -> int:
 
 
 def notification_mark_read(*, user, pk: int | None = None) -> int:
-    """Marks one of `user`'s notifications (or, without `pk`, all of them) as read; how many."""
-    unread = Notification.objects.filter(user_id=user.pk, read_at__isnull=True)
+    """Marks one of `user`'s notifications (or, without `pk`, all of them) as read; how many.
+    Http404 for a `pk` that is not one of theirs, as for anything a user may not see."""
+    mine = Notification.objects.filter(user_id=user.pk)
     if pk is not None:
-        unread = unread.filter(pk=pk)
-    return unread.update(read_at=timezone.now())
+        mine = mine.filter(pk=pk)
+        if not mine.exists():
+            raise Http404("No such notification.")
+    return mine.filter(read_at__isnull=True).update(read_at=timezone.now())
 
 
 def link_of(notification: Notification) -> str:

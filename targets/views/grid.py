@@ -157,10 +157,13 @@ def _totals(user, tree, team, metric, year, months, cells) -> GridTotals:
 
 
 def _number(text: str) -> Decimal | None:
+    """A cell's number for the totals; None for an empty cell or one that is no finite number
+    (the save marks it)."""
     try:
-        return numbers.parse(text) if text else None
+        value = numbers.parse(text) if text else None
     except InvalidOperation:
         return None
+    return value if value is not None and value.is_finite() else None
 
 
 def _plain(value: Decimal) -> str:

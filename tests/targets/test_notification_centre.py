@@ -76,7 +76,7 @@ def test_nobody_marks_anothers_notification_read(client, org, alices_march):
     alerts.check_targets(today=dt.date(2017, 3, 10))
     managers = Notification.objects.get(user=org.east_manager)
     client.force_login(org.alice.user)
-    client.post(f"/notifications/{managers.pk}/read/")
+    assert client.post(f"/notifications/{managers.pk}/read/").status_code == 404
     managers.refresh_from_db()
     assert managers.read_at is None
     assert managers not in [n for n, _ in client.get("/notifications/").context["rows"]]
