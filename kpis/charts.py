@@ -3,7 +3,7 @@
 Each chart is a <svg role="img"> with a text alternative; bars are links to their records.
 """
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -58,24 +58,80 @@ def sparkline(values: list[Decimal | None], *, label: str, width: int = 120, hei
     )
 
 
+NICE = [Decimal(m) for m in ("1", "2", "2.5", "5", "10")]
+
+
+def nice_ticks(values, count: int = 4, *, whole: bool = False) -> list[Decimal]:
+    """Round steps from 0 (or the lowest value, when below 0) past the highest: 0, 5k, 10k, 15k;
+    `whole`: steps of at least 1 (counts)."""
+    known = [Decimal(v) for v in values if v is not None]
+    if not any(known):
+        return [Decimal(0), Decimal(1)]
+    top, low = max(known, default=Decimal(0)), min([Decimal(0), *known])
+    span = (top - low) or Decimal(1)
+    raw = span / count
+    magnitude = Decimal(10) ** raw.adjusted()
+    step = next(m * magnitude for m in NICE if m * magnitude >= raw)
+    if whole:
+        step = max(step.to_integral_value(rounding=ROUND_CEILING), Decimal(1))
+    first = (low / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    ticks = [first]
+    while ticks[-1] < top:
+        ticks.append(ticks[-1] + step)
+    return ticks if len(ticks) > 1 else [first, first + step]
+
+
+def compact(value) -> str:
+    """An axis label: 15k, 1.2M, 350."""
+    value = Decimal(value)
+    for limit, suffix in ((Decimal(10**9), "G"), (Decimal(10**6), "M"), (Decimal(10**3), "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}".rstrip("0")
+
+
 def bar_chart(
     bars: list[tuple[str, Decimal | None, str]],
     *,
     label: str,
     fmt,
+    unit: str = "",
+    whole: bool = False,
     targets: list[Decimal | None] | None = None,
     width: int = 640,
     height: int = 200,
 ) -> SafeString:
-    """Bars (period label, value, link) with an optional target tick per bar."""
+    """Bars (period label, value, link) over a y axis with round ticks (`unit` names it: "USD"),
+    with an optional target mark per bar; `whole`: counts, whose ticks are whole numbers. Every
+    other period label is `odd`: a phone's CSS hides those and draws the rest large enough to
+    read (static/css/app.css)."""
     targets = targets or [None] * len(bars)
-    axis = 18
+    ticks = nice_ticks([v for _, v, _ in bars] + list(targets), whole=whole)
+    left, axis, top_pad = 52, 26, 8
     plot = height - axis
-    y = _scale([v for _, v, _ in bars] + list(targets), plot, pad=8)
-    slot = width / max(len(bars), 1)
+    low, high = float(ticks[0]), float(ticks[-1])
+
+    def y(v):
+        return plot - (float(v) - low) / ((high - low) or 1) * (plot - top_pad)
+
+    slot = (width - left) / max(len(bars), 1)
     parts = []
+    for t in ticks:
+        parts.append(
+            format_html(
+                '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+                '<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>',
+                left,
+                width,
+                _n(y(t)),
+                _n(y(t)),
+                left - 6,
+                _n(y(t) + 4),
+                compact(t),
+            )
+        )
     for i, ((name, value, href), target) in enumerate(zip(bars, targets, strict=True)):
-        x = i * slot + slot * 0.15
+        x = left + i * slot + slot * 0.15
         w = slot * 0.7
         if value is not None:
             top = y(value)
@@ -85,9 +141,9 @@ def bar_chart(
                     "<title>{}: {}</title></rect></a>",
                     href,
                     _n(x),
-                    _n(top),
+                    _n(min(top, y(0))),
                     _n(w),
-                    _n(max(y(0) - top, 0)),
+                    _n(abs(y(0) - top)),
                     name,
                     fmt(value),
                 )
@@ -105,23 +161,34 @@ def bar_chart(
                     fmt(target),
                 )
             )
-        if len(bars) <= 12 or i % 2 == 0:
-            parts.append(
-                format_html(
-                    '<text x="{}" y="{}" text-anchor="middle">{}</text>', _n(x + w / 2), height - 4, name
-                )
+        parts.append(
+            format_html(
+                '<text class="period{}" x="{}" y="{}" text-anchor="middle">{}</text>',
+                " odd" if i % 2 else "",
+                _n(x + w / 2),
+                height - 6,
+                name,
             )
+        )
     summary = "; ".join(f"{name} {fmt(value)}" for name, value, _ in bars if value is not None)
+    unit_label = format_html('<text class="unit" x="0" y="{}">{}</text>', 10, unit) if unit else ""
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">'
-        '<title>{}</title><desc>{}</desc><line class="axis" x1="0" x2="{}" y1="{}" y2="{}"/>{}</svg>',
+        '<title>{}</title><desc>{}</desc>{}<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+        '<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/>{}</svg>',
         width,
         height,
         label,
         label,
         summary,
+        unit_label,
+        left,
         width,
         _n(y(0)),
         _n(y(0)),
+        left,
+        left,
+        top_pad,
+        plot,
         mark_safe("".join(parts)),  # every part came from format_html
     )

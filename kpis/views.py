@@ -34,6 +34,7 @@ from .pages import (
     period_switch,
     require_admin,
 )
+from .selectors import AsOf
 
 DRILL_PAGE_SIZE = 50
 
@@ -74,7 +75,7 @@ def drill(request):
             period_kind=period.kind,
             period_start=period.start,
         )
-        .only("value", "state", "numerator")
+        .only("value", "state", "numerator", "computed_at")
         .first()
     )
     return render(
@@ -86,6 +87,7 @@ def drill(request):
             "metric": metric,
             "period": period,
             "snapshot": snapshot,
+            "data_as_of": AsOf(snapshot.computed_at if snapshot else None),
             # The period nav's ‹ › and month / quarter / year tabs (they linked to period=).
             "previous": period.shifted(-1),
             "next": period.shifted(1),

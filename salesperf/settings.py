@@ -139,6 +139,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="salesperf@localhost")
+# Where the site is, for the links in e-mails sent without a request (the weekly digest).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,
@@ -183,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-target-alerts": {
         "task": "targets.check_alerts",
         "schedule": crontab(hour=6, minute=30),
+    },
+    # After Monday's alert check, so the digest's statuses are that morning's.
+    "weekly-manager-digest": {
+        "task": "targets.send_weekly_digests",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
     },
 }
 

@@ -5,8 +5,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from kpis import catalogue
 from kpis.admin import subject
 from kpis.periods import Period
+from kpis.templatetags.kpis_tags import kpi
 
-from .models import Notification, Target
+from .models import AlertSettings, Notification, Target
 
 
 class TargetForm(forms.ModelForm):
@@ -50,7 +51,7 @@ class TargetAdmin(SimpleHistoryAdmin):
         "metric",
         "period_kind",
         "period_start",
-        "value",
+        "shown_value",
         "baseline_start",
         "uplift_pct",
         "last_status",
@@ -68,6 +69,11 @@ class TargetAdmin(SimpleHistoryAdmin):
     # The history page shows what each change set the target to, and who made it.
     history_list_display = ("value", "baseline_start", "uplift_pct")
 
+    @admin.display(description="value", ordering="value")
+    def shown_value(self, obj):
+        """As the pages show it (USD 20,000, 30.0%), not the column's 20000.000000."""
+        return kpi(obj.value, obj.metric) if obj.metric in catalogue.BY_KEY else obj.value
+
     def save_model(self, request, obj, form, change):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
@@ -84,3 +90,13 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ("user",)
     raw_id_fields = ("target",)
+
+
+@admin.register(AlertSettings)
+class AlertSettingsAdmin(admin.ModelAdmin):
+    list_display = ("user", "behind", "hit", "email", "weekly_digest", "digest_sent_on")
+    list_filter = ("behind", "hit", "email", "weekly_digest")
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("digest_sent_on",)

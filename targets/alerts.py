@@ -1,5 +1,6 @@
 """Daily alerts: tell the people concerned when a target has just fallen behind or been hit, once
-per change. Statuses that are no verdict (not started, too early, no data yet) alert nobody."""
+per change. Statuses that are no verdict (not started, too early, no data yet) alert nobody.
+Whoever muted a kind of alert (AlertSettings) gets none of it; e-mail can be muted on its own."""
 
 import datetime as dt
 
@@ -13,7 +14,7 @@ from kpis.periods import KINDS, Period
 from kpis.templatetags.kpis_tags import format_value
 from teams.subjects import Scope, subject_name
 
-from .models import Notification, Target
+from .models import AlertSettings, Notification, Target
 from .selectors import targets_progress
 
 
@@ -80,8 +81,10 @@ def _notify(target: Target, state) -> int:
             + (f", {shown(state.expected)} expected by now." if state.expected is not None else ".")
         )
     users = recipients(target)
+    wanted = AlertSettings.of(users)
+    users = [u for u in users if wanted[u.pk].wants(state.status)]  # muted: neither here nor by mail
     Notification.objects.bulk_create([Notification(user=u, target=target, message=message) for u in users])
-    emails = [u.email for u in users if u.email]
+    emails = [u.email for u in users if u.email and wanted[u.pk].email]
     if emails:
         send_mail(f"salesperf: {headline}", message, settings.DEFAULT_FROM_EMAIL, emails)
     return len(users)

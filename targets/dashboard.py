@@ -9,16 +9,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 
 from kpis import catalogue, charts
+from kpis.catalogue import ZERO
+from kpis.fields import FigureState
 from kpis.models import KpiSnapshot
 from kpis.periods import Period
-from kpis.templatetags.kpis_tags import drill_href, drill_hrefs, format_value, percent
+from kpis.selectors import Figure, data_as_of
+from kpis.templatetags.kpis_tags import drill_href, drill_hrefs, figure, format_value, percent
 from teams.models import Rep, Team
 from teams.subjects import COMPANY, Scope, Subject, subject_name
 from teams.tree import TeamTree
 
+from .compare import comparisons
 from .models import Target
 from .plan import FLOWS, OWN, STOCKS, PlanValue
 from .progress import AT_RISK, BEHIND, MISSED, Progress
@@ -29,6 +35,9 @@ PLANNED = FLOWS | STOCKS
 NEEDS_ATTENTION = {AT_RISK, BEHIND, MISSED}
 
 # The columns of the dashboard's reps table, in order.
+NONE = Figure(None, None)  # no snapshot
+# Customer metrics follow the customer's owner: a customer of no one counts for the company only.
+CUSTOMER_METRICS = ["nps", "new_customers"]
 KEY_METRICS = ["revenue_won", "deals_won", "win_rate", "avg_deal_value", "pipeline_value", "calls_made"]
 
 
@@ -57,9 +66,19 @@ class RepLine:
         return self.progress.status if self.progress else ""
 
 
-def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today: dt.date, trend_length: int):
+def dashboard(
+    *,
+    user,
+    team: Team | None,
+    period: Period,
+    tree: TeamTree,
+    today: dt.date,
+    trend_length: int,
+    leader: str = "revenue_won",
+):
     """What the dashboard of `team` (None: the company) shows for `period`, as the template's
-    context. `team` is one `user` may see (kpis.pages.get_team_for_user); `tree` is loaded.
+    context; the leaderboard ranks reps by `leader` (one of KEY_METRICS; best first). `team`
+    is one `user` may see (kpis.pages.get_team_for_user); `tree` is loaded.
     A constant number of queries, whatever the size of the team (tests/web/test_queries.py)."""
     trend = [period.shifted(i - trend_length + 1) for i in range(trend_length)]
     previous = period.shifted(-1)
@@ -79,34 +98,38 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
         targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team={r.pk: r.team_id for r in reps}
     )
     lines = _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots)
+    board = catalogue.get(leader if leader in KEY_METRICS else "revenue_won")
+    sign = -1 if board.higher_is_better else 1
     leaders = sorted(
-        (ln for ln in lines if ln.values["revenue_won"] is not None),
-        key=lambda ln: (-ln.values["revenue_won"], ln.rep.full_name),
+        (ln for ln in lines if ln.values[board.key] is not None),
+        key=lambda ln: (sign * ln.values[board.key], ln.rep.full_name),
     )[:10]
-    top = leaders[0].values["revenue_won"] if leaders else 0
+    top = max((abs(ln.values[board.key]) for ln in leaders), default=0)
 
     # The subject's own trend and its revenue targets over it.
     own = {
-        (m, start): v
-        for m, start, v in snapshots.filter(
+        (m, start): Figure(v, state, n)
+        for m, start, v, state, n in snapshots.filter(
             scope=subject.scope,
             subject_id=subject.pk,
             metric__in=KEY_METRICS,
             period_kind=period.kind,
             period_start__in=[p.start for p in trend],
-        ).values_list("metric", "period_start", "value")
+        ).values_list("metric", "period_start", "value", "state", "numerator")
     }
-    own_targets = dict(
-        targets.for_subject(subject.scope, subject.pk)
-        .filter(metric="revenue_won", period_kind=period.kind, period_start__in=[p.start for p in trend])
-        .values_list("period_start", "value")
+    # The trend's target marks: its own target, or the sum of its months' or reps' (a team's
+    # month is usually only its reps' month targets).
+    trend_plan = load_plan(
+        targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team={r.pk: r.team_id for r in reps}
     )
+    trend_targets = [getattr(trend_plan.of(subject, "revenue_won", p), "value", None) for p in trend]
     planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
     own_target = plan_progress(plan, [(subject, "revenue_won", period)], today, snapshots=snapshots).get(
         (subject, "revenue_won", period)
     )
     child_ids = [pk for pk, parent in tree.parent.items() if parent == (team.pk if team else None)]
     name = subject_name(subject)
+    customer = [catalogue.get(k) for k in CUSTOMER_METRICS]
     return {
         "subject": subject,
         "name": name,
@@ -116,7 +139,12 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
         "next": period.shifted(1),
         "metrics": metrics,
         "lines": lines,
-        "leaders": [(ln, (ln.values["revenue_won"] / top * 100) if top else 0) for ln in leaders],
+        "leader": board,
+        "leaders": [
+            (ln, format_value(v, board.unit), (abs(v) / top * 100) if top else 0)
+            for ln in leaders
+            if (v := ln.values[board.key]) is not None
+        ],
         "behind": sorted(
             (ln for ln in lines if ln.progress and ln.progress.status in NEEDS_ATTENTION),
             key=lambda ln: (ln.progress.pace is None, ln.progress.pace or ln.progress.attainment or 0),
@@ -128,17 +156,21 @@ def dashboard(*, user, team: Team | None, period: Period, tree: TeamTree, today:
             _bars(subject, "revenue_won", trend, own),
             label=f"Revenue won by {name}, last {trend_length} {period.kind}s",
             fmt=lambda v: format_value(v, "money"),
-            targets=[own_targets.get(p.start) for p in trend],
+            unit=settings.CURRENCY,
+            targets=trend_targets,
         ),
         "deals_chart": charts.bar_chart(
             _bars(subject, "deals_won", trend, own),
             label=f"Deals won by {name}, last {trend_length} {period.kind}s",
             fmt=lambda v: format_value(v, "count"),
+            whole=True,
             height=140,
         ),
-        "comparison": [
-            _compare(m, own.get((m.key, period.start)), own.get((m.key, previous.start))) for m in metrics
-        ],
+        "comparison": comparisons(
+            snapshots=snapshots, subject=subject, period=period, today=today, metrics=metrics
+        ),
+        "unassigned": _unassigned(snapshots, child_ids, metrics, customer, period) if team is None else None,
+        "data_as_of": data_as_of(snapshots.filter(period_kind=period.kind, period_start=period.start)),
     }
 
 
@@ -146,12 +178,12 @@ def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots) -> 
     """Every rep's key figures this period (from `rep_snapshots`) and their revenue target:
     their own, or the sum of their month targets (the plan says which)."""
     values = {
-        (pk, metric): value
-        for pk, metric, value in rep_snapshots.filter(
+        (pk, metric): Figure(value, state, n)
+        for pk, metric, value, state, n in rep_snapshots.filter(
             scope=Scope.REP, metric__in=KEY_METRICS, period_kind=period.kind, period_start=period.start
         )
         .order_by()
-        .values_list("subject_id", "metric", "value")
+        .values_list("subject_id", "metric", "value", "state", "numerator")
     }
     rep_ids = [r.pk for r in reps]
     wanted = [(Subject.rep(pk), "revenue_won", period) for pk in rep_ids]
@@ -168,13 +200,13 @@ def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots) -> 
         lines.append(
             RepLine(
                 rep=r,
-                values={m: values.get((r.pk, m)) for m in KEY_METRICS},
+                values={m: values.get((r.pk, m), NONE).value for m in KEY_METRICS},
                 target=target,
                 progress=state,
                 href=f"{reverse('targets:scorecard', args=[r.pk])}?period={period}",
                 target_cell=_cell(target_value, target_text),
                 attainment_cell=_cell(attainment, percent(attainment)),
-                cells=_metric_cells(metrics, values, hrefs, r.pk),
+                cells=_metric_cells(metrics, values, hrefs, r.pk, period),
             )
         )
     return lines
@@ -184,41 +216,70 @@ def _child_rows(child_ids, metrics, period, snapshots) -> list[tuple[Team, list[
     """The sub-teams (the top-level teams, for the company) and their key figures."""
     children = Team.objects.filter(pk__in=child_ids).order_by("name")
     values = {
-        (pk, m): v
-        for pk, m, v in snapshots.filter(
+        (pk, m): Figure(v, state, n)
+        for pk, m, v, state, n in snapshots.filter(
             scope=Scope.TEAM,
             subject_id__in=child_ids,
             metric__in=KEY_METRICS,
             period_kind=period.kind,
             period_start=period.start,
-        ).values_list("subject_id", "metric", "value")
+        ).values_list("subject_id", "metric", "value", "state", "numerator")
     }
     hrefs = drill_hrefs(Scope.TEAM, child_ids, KEY_METRICS, period)
-    return [(c, _metric_cells(metrics, values, hrefs, c.pk)) for c in children]
+    return [(c, _metric_cells(metrics, values, hrefs, c.pk, period)) for c in children]
 
 
 def _bars(subject: Subject, metric: str, trend: list[Period], own: dict) -> list[tuple]:
     """A bar chart's bars: (label, value, drill-down) of the subject's `metric` per period."""
     return [
-        (p.label, own.get((metric, p.start)), drill_href(subject.scope, subject.pk, metric, p)) for p in trend
+        (p.label, own.get((metric, p.start), NONE).value, drill_href(subject.scope, subject.pk, metric, p))
+        for p in trend
     ]
-
-
-def _compare(metric, now, before) -> dict:
-    """This period against the one before: the change, and whether it is for the better."""
-    change = (now - before) / abs(before) if now is not None and before else None
-    better = None if change is None or change == 0 else (change > 0) == metric.higher_is_better
-    return {"metric": metric, "now": now, "before": before, "change": change, "better": better}
 
 
 def _cell(value, text: str, href: str = "") -> Cell:
     return Cell(text, "" if value is None else f"{value:f}", href)
 
 
-def _metric_cells(metrics, values: dict, hrefs: dict, pk: int) -> list[Cell]:
-    """One subject's figures, from {(subject_id, metric): value}, in the order of `metrics`."""
+def _metric_cells(metrics, values: dict, hrefs: dict, pk: int, period: Period) -> list[Cell]:
+    """One subject's figures, from {(subject_id, metric): Figure}, in the order of `metrics`,
+    each with its state (kpis_tags.figure): never a bare blank for an undefined one."""
     cells = []
     for m in metrics:
-        value = values.get((pk, m.key))
-        cells.append(_cell(value, format_value(value, m.unit), hrefs[pk, m.key]))
+        f = values.get((pk, m.key), NONE)
+        cells.append(_cell(f.value, figure(f.value, f.state, m.key, f.numerator, period), hrefs[pk, m.key]))
     return cells
+
+
+def _unassigned(snapshots, top_ids, metrics, customer, period) -> dict:
+    """What the company counts beyond its top-level teams: facts of no one (a deal without a rep,
+    a customer without an owner — its NPS, say), so that the teams plus this line add up to the
+    company. Company − Σ top-level teams, numerators and denominators apart, from the snapshots:
+    {"cells": the table's `metrics`, "customer": [(metric, Cell)] of the `customer` metrics}."""
+    rows = snapshots.filter(
+        Q(scope=Scope.COMPANY) | Q(scope=Scope.TEAM, subject_id__in=top_ids),
+        metric__in=[m.key for m in metrics + customer],
+        period_kind=period.kind,
+        period_start=period.start,
+    ).values_list("scope", "metric", "numerator", "denominator", "state")
+    sums, company = {}, {}
+    for scope, metric, num, den, state in rows:
+        if scope == Scope.COMPANY:
+            company[metric] = (num, den, state)
+        else:
+            n, d = sums.get(metric, (ZERO, ZERO))
+            sums[metric] = (n + num, d + (den or ZERO))
+
+    def gap(m) -> Cell:
+        if m.key not in company or m.own_only:
+            return _cell(None, figure(None, None, m.key))
+        num, den, state = company[m.key]
+        n, d = sums.get(m.key, (ZERO, ZERO))
+        value = catalogue.value_of(num - n, None if den is None else den - d)
+        if value is None:
+            state = FigureState.UNDEFINED
+        elif state != FigureState.PROVISIONAL:
+            state = FigureState.FINAL
+        return _cell(value, figure(value, state, m.key, num - n, period))
+
+    return {"cells": [gap(m) for m in metrics], "customer": [(m, gap(m)) for m in customer]}

@@ -90,7 +90,9 @@ class Target(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.metric} {self.period.label}: {self.value}"
+        from kpis.templatetags.kpis_tags import kpi  # formatting, not a dependency of the model
+
+        return f"{self.metric} {self.period.label}: {kpi(self.value, self.metric)}"
 
     @property
     def period(self) -> Period:
@@ -133,3 +135,37 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class AlertSettings(models.Model):
+    """What a user wants to be told. Without a row, everything is on (the defaults)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_settings"
+    )
+    behind = models.BooleanField("tell me when a target turns behind", default=True)
+    hit = models.BooleanField("tell me when a target is hit", default=True)
+    email = models.BooleanField("send my alerts by e-mail too", default=True)
+    weekly_digest = models.BooleanField(
+        "send me the weekly digest",
+        default=True,
+        help_text="Managers: a Monday e-mail of who is behind and the week's alerts.",
+    )
+    # The day the last digest went out: a task delivered twice, or retried, sends it once.
+    digest_sent_on = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "alert settings"
+
+    def __str__(self):
+        return f"alert settings of {self.user}"
+
+    @classmethod
+    def of(cls, users) -> dict:
+        """{user id: AlertSettings} for `users`, the defaults for those without a row; one query."""
+        ids = [u.pk for u in users]
+        found = {s.user_id: s for s in cls.objects.filter(user_id__in=ids)}
+        return {pk: found.get(pk) or cls(user_id=pk) for pk in ids}
+
+    def wants(self, status: str) -> bool:
+        return {Target.Status.BEHIND: self.behind, Target.Status.HIT: self.hit}.get(status, False)

@@ -197,3 +197,53 @@ def _part(values) -> Part:
     values = list(values)
     known = [v for v in values if v is not None]
     return Part(total=sum(known, Decimal(0)), planned=len(known), of=len(values))
+
+
+# --- the grid's totals: reps × months checked against the team's own targets
+
+
+@dataclass(frozen=True)
+class Total:
+    """A sum of grid cells and, where the team has a target of its own for it, that target."""
+
+    value: Decimal | None  # None: nothing to add up (no cell filled)
+    target: Decimal | None = None
+
+    @property
+    def gap(self) -> Decimal | None:
+        """How far the sum is from the team's target (sum − target); None without both."""
+        if self.value is None or self.target is None:
+            return None
+        return self.value - self.target
+
+    @property
+    def gap_size(self) -> Decimal | None:
+        return None if self.gap is None else abs(self.gap)
+
+
+@dataclass(frozen=True)
+class GridTotals:
+    rows: list[Total] | None  # per rep, Σ months; None when the metric does not add over months
+    columns: list[Total] | None  # per month, Σ reps, against the team's month target
+    grand: Total | None  # Σ everything, against the team's year target
+
+
+def grid_totals(
+    metric: str, values: list[list[Decimal | None]], month_targets: list, year_target
+) -> GridTotals:
+    """Row and column totals of a reps × months grid of `metric` (`values[rep][month]`, None for
+    an empty or unreadable cell), checked against the team's own month and year targets: a flow
+    adds up both ways; a stock (pipeline) over reps only, each month on its own; a ratio neither."""
+
+    def total(cells, target=None) -> Total:
+        known = [v for v in cells if v is not None]
+        return Total(sum(known, Decimal(0)) if known else None, target)
+
+    if not over_reps(metric):
+        return GridTotals(None, None, None)
+    months = len(month_targets)
+    columns = [total([row[m] for row in values], month_targets[m]) for m in range(months)]
+    if not over_months(metric):
+        return GridTotals(None, columns, None)
+    rows = [total(row) for row in values]
+    return GridTotals(rows, columns, total([v for row in values for v in row], year_target))

@@ -91,6 +91,7 @@ class Progress:
     status: str
     coverage: Decimal | None  # open pipeline / what is left to reach a revenue target
     provisional: bool = False  # the actual (or the target) may still change
+    state: str = ""  # the actual's kpis.fields.FigureState ("": no snapshot), for showing it
 
     @property
     def is_verdict(self) -> bool:

@@ -3,7 +3,7 @@ scorecard (a subject's every metric against its target) that the page and the AP
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import Q
@@ -12,6 +12,7 @@ from kpis import catalogue
 from kpis.fields import FigureState, PeriodKind
 from kpis.models import KpiSnapshot
 from kpis.periods import Period
+from kpis.selectors import AsOf, Figure, snapshot_figures
 from teams.models import Rep
 from teams.subjects import Scope, Subject
 from teams.tree import TeamTree
@@ -37,28 +38,7 @@ class Goal:
         return (self.subject, self.metric, self.period)
 
 
-def figures(snapshots, keys) -> dict:
-    """{(scope, subject_id, metric, Period): (value, state)} for the keys, in one query, among
-    `snapshots` (the caller's, scoped): kpis.selectors.snapshot_values with each figure's state."""
-    wanted, groups = {}, defaultdict(lambda: (set(), set()))
-    for scope, subject_id, metric, period in keys:
-        wanted[scope, subject_id, metric, period.kind, period.start] = period
-        subjects, starts = groups[scope, metric, period.kind]
-        subjects.add(subject_id)
-        starts.add(period.start)
-    if not wanted:
-        return {}
-    q = Q()
-    for (scope, metric, kind), (subjects, starts) in groups.items():
-        q |= Q(scope=scope, metric=metric, period_kind=kind, subject_id__in=subjects, period_start__in=starts)
-    rows = snapshots.filter(q).values_list(
-        "scope", "subject_id", "metric", "period_kind", "period_start", "value", "state"
-    )
-    return {
-        (s, pk, m, wanted[key]): (value, state)
-        for s, pk, m, k, start, value, state in rows
-        if (key := (s, pk, m, k, start)) in wanted
-    }
+NO_FIGURE = Figure(None, None)  # no snapshot for the key
 
 
 def goals_progress(goals: list[Goal], today: dt.date, *, snapshots) -> dict[tuple, Progress]:
@@ -69,13 +49,13 @@ def goals_progress(goals: list[Goal], today: dt.date, *, snapshots) -> dict[tupl
         keys.append((g.subject.scope, g.subject.pk, g.metric, g.period))
         if g.metric == "revenue_won":
             keys.append((g.subject.scope, g.subject.pk, "pipeline_value", g.period))
-    found = figures(snapshots, keys)
+    found = snapshot_figures(snapshots, keys)
     out = {}
     for g in goals:
         scope, pk = g.subject
         metric = catalogue.get(g.metric)
-        value, state = found.get((scope, pk, g.metric, g.period), (None, None))
-        pipeline = found.get((scope, pk, "pipeline_value", g.period), (None, None))[0]
+        value, state, _ = found.get((scope, pk, g.metric, g.period), NO_FIGURE)
+        pipeline = found.get((scope, pk, "pipeline_value", g.period), NO_FIGURE).value
         out[g.key] = progress(
             actual=value,
             target=g.value,
@@ -89,6 +69,7 @@ def goals_progress(goals: list[Goal], today: dt.date, *, snapshots) -> dict[tupl
             provisional=g.provisional or state == FigureState.PROVISIONAL,
             floor=SCALE_FLOOR.get(g.metric, Decimal(0)),
         )
+        out[g.key] = replace(out[g.key], state=state or "")
     return out
 
 
@@ -131,10 +112,15 @@ def plan_progress(plan: Plan, wanted, today: dt.date, *, snapshots) -> dict:
     return {g.key: (values[g.key], states[g.key]) for g in goals}
 
 
-def load_plan(targets, *, metrics, period: Period, tree: TeamTree, rep_team: dict[int, int]) -> Plan:
-    """The plan around `period`: the targets (a scoped queryset) of `metrics` for it and its
-    months; `rep_team` the reps (id → team id) whose targets add up to their teams'. One query."""
-    periods = {period, *period.months()}
+def load_plan(
+    targets, *, metrics, period: Period | list[Period], tree: TeamTree, rep_team: dict[int, int]
+) -> Plan:
+    """The plan around `period` (or several: a chart's trend): the targets (a scoped queryset) of
+    `metrics` for it and its months; `rep_team` the reps (id → team id) whose targets add up to
+    their teams'. One query."""
+    periods = set()
+    for p in period if isinstance(period, list) else [period]:
+        periods |= {p, *p.months()}
     rows = targets.filter(
         metric__in=metrics,
         period_kind__in={p.kind for p in periods},
@@ -225,7 +211,7 @@ def plan_gaps(plan: Plan, wanted) -> list[Gap]:
 @dataclass(frozen=True)
 class ScoreRow:
     metric: catalogue.Metric
-    snapshot: dict | None  # value, numerator, denominator, computed_at; None: not computed yet
+    snapshot: dict | None  # value, numerator, denominator, state, computed_at; None: not computed yet
     trend: list  # the metric's value in each period of Scorecard.trend, the period itself last
     plan: PlanValue | None  # the target: own, or the sum of its months' or members'
     progress: Progress | None
@@ -237,6 +223,7 @@ class ScoreRow:
     numerator = property(lambda self: self._figure("numerator"))
     denominator = property(lambda self: self._figure("denominator"))
     computed_at = property(lambda self: self._figure("computed_at"))
+    state = property(lambda self: self._figure("state"))  # kpis.fields.FigureState; None: none yet
     target = property(lambda self: self.plan.target if self.plan else None)  # its own Target row
     target_value = property(lambda self: self.plan.value if self.plan else None)
     attainment = property(lambda self: self.progress.attainment if self.progress else None)
@@ -250,6 +237,11 @@ class Scorecard:
     period: Period
     trend: list[Period]  # the `trend_length` periods up to and including `period`
     rows: list[ScoreRow]  # in the catalogue's order
+
+    @property
+    def data_as_of(self) -> AsOf:
+        """When the newest of the period's figures was computed."""
+        return AsOf(max((r.computed_at for r in self.rows if r.computed_at), default=None))
 
 
 def scorecard(*, user, subject: Subject, period: Period, today: dt.date, trend_length: int = 1) -> Scorecard:
@@ -269,7 +261,7 @@ def scorecard(*, user, subject: Subject, period: Period, today: dt.date, trend_l
             subject_id=subject.pk,
             period_kind=period.kind,
             period_start__in=[p.start for p in trend],
-        ).values("metric", "period_start", "value", "numerator", "denominator", "computed_at")
+        ).values("metric", "period_start", "value", "numerator", "denominator", "state", "computed_at")
     }
     reps = Rep.objects.visible_to(user, tree)
     if subject.scope == Scope.REP:

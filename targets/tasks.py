@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from . import alerts, services
+from . import alerts, digest, services
 
 
 @shared_task(
@@ -19,3 +19,17 @@ def check_alerts():
     today = timezone.localdate()
     services.target_follow_baselines(today=today)
     alerts.check_targets(today=today)
+
+
+@shared_task(
+    name="targets.send_weekly_digests",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=5,
+    max_retries=3,
+    soft_time_limit=10 * 60,
+    time_limit=12 * 60,
+)
+def send_weekly_digests():
+    """Weekly (Celery beat, Mondays): every manager's e-mail digest (targets.digest)."""
+    digest.send_weekly_digests(today=timezone.localdate())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import csv_files, dashboard, grid, home, scorecard, targets
+from .views import csv_files, dashboard, grid, home, notifications, scorecard, targets
 
 app_name = "targets"
 urlpatterns = [
@@ -18,4 +18,8 @@ urlpatterns = [
     path("targets/export.csv", csv_files.target_export, name="export"),
     path("targets/import/", csv_files.target_import, name="import"),
     path("ops/import/", csv_files.data_import, name="data_import"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
+    path("notifications/read/", notifications.notification_read, name="notifications_read"),
+    path("notifications/settings/", notifications.alert_settings, name="alert_settings"),
 ]

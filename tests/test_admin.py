@@ -177,7 +177,7 @@ def test_opportunity_amount_is_shown_with_the_currency(superuser_client, setting
 
     response = superuser_client.get(url(Opportunity, "changelist"))
 
-    assert "1,234.50 EUR" in response.content.decode()
+    assert "EUR 1,234.50" in response.content.decode()
 
 
 def test_stage_probability_is_editable_in_the_changelist(superuser_client):

@@ -16,20 +16,43 @@ from kpis.fields import FigureState
 register = template.Library()
 
 
+def format_money(amount, *, cents: bool = False) -> str:
+    """Money as every page, e-mail and admin list shows it: the currency, thousands separators;
+    whole units for a figure (USD 19,608), cents for one record's amount (USD 19,608.38)."""
+    return f"{settings.CURRENCY} {intcomma(f'{Decimal(amount):.{2 if cents else 0}f}')}"
+
+
 def format_value(value, unit: str) -> str:
-    """A figure as a person reads it: money with its currency, ratios as percentages."""
+    """A figure as a person reads it — the one number format: money with its currency and
+    thousands separators, ratios as percentages with one decimal, days with one decimal, counts
+    and scores whole with thousands separators."""
     if value is None or value == "":
         return "—"
     value = Decimal(value)
     if unit == "money":
-        return f"{settings.CURRENCY} {intcomma(f'{value:.0f}')}"
+        return format_money(value)
     if unit == "ratio":
         return f"{value * 100:.1f}%"
     if unit == "days":
         return f"{value:.1f} d"
-    if unit == "score":
-        return f"{value:.0f}"
     return intcomma(f"{value:.0f}")
+
+
+def plain_number(value) -> str | None:
+    """A stored sum as it is, without the column's trailing zeros: 3,000 or 0.631543."""
+    if value is None:
+        return None
+    text = f"{Decimal(value):f}"
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0")
+    return intcomma(whole) + (f".{fraction}" if fraction else "")
+
+
+@register.filter
+def record_value(value):
+    """A cell of a drill-down's record list: an amount (the records' only decimals) as money
+    with cents, anything else as it is."""
+    return format_money(value, cents=True) if isinstance(value, Decimal) else value
 
 
 @register.filter
@@ -39,6 +62,8 @@ def kpi(value, metric_key: str) -> str:
 
 def state_note(metric_key: str, state: str, numerator=None, period=None) -> str:
     """What a page says about a figure that is not simply final (kpis.fields.FigureState)."""
+    if not state:
+        return "No figure: nothing has been computed for this period yet."
     if state == FigureState.PROVISIONAL:
         days = settings.LEAD_CONVERSION_WINDOW_DAYS
         return f"Provisional: leads created in the period may still convert within {days} days."
@@ -57,9 +82,10 @@ def state_note(metric_key: str, state: str, numerator=None, period=None) -> str:
 @register.simple_tag
 def figure(value, state, metric_key: str, numerator=None, period=None) -> str:
     """A figure with its state: a final one as a number; a provisional one with a muted mark;
-    an undefined or not applicable one as a muted mark — never a 0 — each explained on hover."""
+    an undefined or not applicable one as a muted mark — never a 0 — each explained on hover; no
+    state at all (no snapshot) as a muted "—" too. Also called from Python (targets.dashboard)."""
     note = state_note(metric_key, state, numerator, period)
-    if state in (FigureState.UNDEFINED, FigureState.NOT_APPLICABLE):
+    if not state or state in (FigureState.UNDEFINED, FigureState.NOT_APPLICABLE):
         mark = "n/a" if state == FigureState.NOT_APPLICABLE else "—"
         return format_html('<span class="muted state" title="{}">{}</span>', note, mark)
     shown = format_value(value, catalogue.get(metric_key).unit)

@@ -21,3 +21,11 @@ def status_label(status: str) -> str:
 def period_label(row) -> str:
     """A row's period (period_kind, period_start) by its name: 2026-Q4, not "quarter 2026-10"."""
     return Period.from_start(row.period_kind, row.period_start).label
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context) -> int:
+    """The bell's count: the signed-in user's unread notifications (one query per page)."""
+    from ..notifications import unread_count
+
+    return unread_count(context["request"].user)

@@ -6,6 +6,7 @@ What it shows is targets.dashboard's; who may see which team is kpis.pages.get_t
 from django.shortcuts import render
 from django.utils import timezone
 
+from kpis import catalogue
 from kpis.pages import (
     TREND_LENGTH,
     get_team_for_user,
@@ -18,6 +19,7 @@ from teams import visibility
 from teams.models import Team
 from teams.tree import TeamTree
 
+from ..dashboard import KEY_METRICS
 from ..dashboard import dashboard as dashboard_of
 
 
@@ -33,6 +35,7 @@ def dashboard(request):
         tree=tree,
         today=timezone.localdate(),
         trend_length=TREND_LENGTH,
+        leader=request.GET.get("leader", "revenue_won"),
     )
     return render(
         request,
@@ -41,6 +44,7 @@ def dashboard(request):
             **context,
             "switch": period_switch(period),
             "picker": _team_picker(request.user, tree),
+            "leader_choices": [catalogue.get(k) for k in KEY_METRICS],
             "nav": "dashboard",
         },
     )

@@ -23,6 +23,7 @@ from teams.tree import TeamTree
 from .. import numbers
 from ..forms import METRIC_CHOICES
 from ..models import Target
+from ..plan import GridTotals, grid_totals
 from ..services import BatchInvalid, TargetChange, target_delete, target_save_batch
 from .targets import error_text
 
@@ -110,6 +111,7 @@ def target_grid(request):
         else:
             messages.success(request, f"Grid saved: {changed} cell(s) changed.")
             return redirect(request.get_full_path())
+    totals = _totals(request.user, tree, team, metric, year, months, cells)
     return render(
         request,
         "targets/grid.html",
@@ -119,6 +121,8 @@ def target_grid(request):
             "year": year,
             "months": months,
             "cells": cells,
+            "rows": list(zip(cells, totals.rows or [None] * len(cells), strict=True)),
+            "totals": totals,
             "metrics": METRIC_CHOICES,
             "teams": Team.objects.visible_to(request.user, tree).order_by("name"),
             "years": [year.shifted(-1), year, year.shifted(1)],
@@ -126,6 +130,40 @@ def target_grid(request):
         },
         status=status,
     )
+
+
+def _totals(user, tree, team, metric, year, months, cells) -> GridTotals:
+    """The grid's row and column totals, against the team's own month and year targets (one
+    query), as the cells stand — typed, not yet saved, when a save was refused."""
+    own = {
+        (kind, start): value
+        for kind, start, value in Target.objects.visible_to(user, tree)
+        .filter(
+            scope=Scope.TEAM,
+            team_id=team.pk,
+            metric=metric.key,
+            period_kind__in=[PeriodKind.MONTH, PeriodKind.YEAR],
+            period_start__in=[m.start for m in months],
+        )
+        .values_list("period_kind", "period_start", "value")
+    }
+    values = [[_number(cell.value) for cell in row] for row in cells]
+    return grid_totals(
+        metric.key,
+        values,
+        [own.get((PeriodKind.MONTH, m.start)) for m in months],
+        own.get((PeriodKind.YEAR, year.start)),
+    )
+
+
+def _number(text: str) -> Decimal | None:
+    """A cell's number for the totals; None for an empty cell or one that is no finite number
+    (the save marks it)."""
+    try:
+        value = numbers.parse(text) if text else None
+    except InvalidOperation:
+        return None
+    return value if value is not None and value.is_finite() else None
 
 
 def _plain(value: Decimal) -> str:

@@ -12,13 +12,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from kpis import charts
-from kpis.models import ForecastSubmission
+from kpis import catalogue, charts
+from kpis.models import ForecastSubmission, KpiSnapshot
 from kpis.pages import TREND_LENGTH, get_rep_for_user, login_required, period_from, period_switch
 from kpis.templatetags.kpis_tags import drill_href
 from teams.models import Rep
 from teams.subjects import Scope, Subject
 
+from ..compare import Comparison, comparisons
 from ..forms import ForecastForm
 from ..selectors import ScoreRow
 from ..selectors import scorecard as scorecard_of
@@ -29,6 +30,7 @@ class ShownRow(NamedTuple):
     row: ScoreRow
     spark: str  # the trend as an inline SVG
     href: str  # the drill-down of the period's figure
+    compared: Comparison  # against the period before and a year earlier, fairly
 
 
 @login_required
@@ -59,12 +61,16 @@ def scorecard(request, rep_id: int | None = None):
                 messages.success(request, f"Forecast for {form.cleaned_data['period']} recorded.")
                 return redirect(request.get_full_path())
 
+    subject, today = Subject.rep(rep.pk), timezone.localdate()
     card = scorecard_of(
-        user=request.user,
-        subject=Subject.rep(rep.pk),
+        user=request.user, subject=subject, period=period, today=today, trend_length=TREND_LENGTH
+    )
+    compared = comparisons(
+        snapshots=KpiSnapshot.objects.visible_to(request.user),
+        subject=subject,
         period=period,
-        today=timezone.localdate(),
-        trend_length=TREND_LENGTH,
+        today=today,
+        metrics=catalogue.METRICS,
     )
     label = f"last {TREND_LENGTH} {period.kind}s"
     rows = [
@@ -72,8 +78,9 @@ def scorecard(request, rep_id: int | None = None):
             row=row,
             spark=charts.sparkline(row.trend, label=f"{row.metric.label}, {label}"),
             href=drill_href(Scope.REP, rep.pk, row.metric.key, period),
+            compared=c,
         )
-        for row in card.rows
+        for row, c in zip(card.rows, compared, strict=True)
     ]
     # Metrics with a target first: those answer "am I on track?".
     rows.sort(key=lambda shown: shown.row.target is None)
@@ -87,7 +94,9 @@ def scorecard(request, rep_id: int | None = None):
         "targets/scorecard.html",
         {
             "rep": rep,
+            "subject": subject,
             "period": period,
+            "data_as_of": card.data_as_of,
             "previous": period.shifted(-1),
             "next": period.shifted(1),
             "switch": period_switch(period),

@@ -18,6 +18,8 @@ from kpis import catalogue
 from kpis.models import KpiSnapshot
 from kpis.pages import login_required
 from kpis.periods import Period
+from kpis.selectors import data_as_of
+from kpis.templatetags.kpis_tags import kpi
 from teams import visibility
 from teams.tree import TeamTree
 
@@ -94,6 +96,7 @@ def target_list(request):
             "metric": metric,
             "period_label": label,
             "can_edit": visibility.is_manager(request.user),
+            "data_as_of": data_as_of(snapshots.filter(period_start__in={t.period_start for t in page})),
             "nav": "targets",
         },
     )
@@ -110,9 +113,8 @@ def target_new(request):
         except ValidationError as e:
             _add_errors(form, e)
         else:
-            messages.success(
-                request, f"Target saved: {target.metric} {target.period.label} = {target.value:.2f}."
-            )
+            shown = kpi(target.value, target.metric)
+            messages.success(request, f"Target saved: {target.metric} {target.period.label} = {shown}.")
             return redirect("targets:list")
     return render(request, "targets/form.html", {"form": form, "target": None, "nav": "targets"})
 

@@ -25,12 +25,14 @@ from kpis.models import (
     NpsResponse,
     Opportunity,
 )
-from targets.models import Notification, Target
+from targets.models import AlertSettings, Notification, Target
 from teams.models import Rep, User
 from tests.factories import RepFactory, UserFactory
 
 # Computed from the rest, by recompute_kpis and by the daily alert check.
-DERIVED = {KpiSnapshot, Notification}
+# Computed from the seed (snapshots, alerts), or rows only once a user changes a default
+# (alert settings: no row means every alert on).
+DERIVED = {KpiSnapshot, Notification, AlertSettings}
 SMALL = ["--reps", "6", "--opportunities", "300", "--activities", "600", "--months", "6"]
 
 

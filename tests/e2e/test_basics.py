@@ -1,5 +1,7 @@
 """The broken basics in a real browser (issue 18): each test failed before its fix."""
 
+from itertools import pairwise
+
 import pytest
 from playwright.sync_api import expect
 
@@ -38,4 +40,22 @@ def test_the_targets_list_fits_a_phone(browser, live_server, sales):  # noqa: F8
     page.goto("/targets/")
     # the page itself does not scroll sideways (a wide table scrolls inside its own box)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_chart_labels_are_readable_on_a_phone(browser, live_server, sales):  # noqa: F811
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    log_in(page, "east_manager")
+    page.goto(f"/dashboard/?team={sales.east.pk}&period=2017-03")
+    labels = page.locator(".chart").first.locator("text.period:visible")
+    expect(labels.first).to_be_visible()
+    # the 640-unit chart drawn 350 px wide made 10-unit labels about 5 px high
+    heights = [box["height"] for box in (label.bounding_box() for label in labels.all())]
+    assert min(heights) >= 11, heights
+    # and the visible ones do not overlap
+    boxes = sorted((label.bounding_box() for label in labels.all()), key=lambda b: b["x"])
+    assert all(a["x"] + a["width"] <= b["x"] for a, b in pairwise(boxes))
+    ticks = page.locator(".chart text.tick")
+    expect(ticks.first).to_be_visible()
     context.close()

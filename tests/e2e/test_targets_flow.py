@@ -45,7 +45,7 @@ def test_a_manager_sets_a_relative_target_and_the_rep_sees_it(page, sales, scree
     page.get_by_label("Baseline period", exact=True).fill("2016-Q4")
     page.get_by_label("Uplift %").fill("10")
     page.get_by_role("button", name="Save target").click()
-    expect(page.get_by_role("status")).to_contain_text("2017-Q1 = 11000.00")
+    expect(page.get_by_role("status")).to_contain_text("2017-Q1 = USD 11,000")
 
     # Spread it over the quarter's months.
     page.goto("/targets/?period=2017-Q1")

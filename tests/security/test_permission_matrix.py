@@ -27,6 +27,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, resolve, reverse
 
 from kpis.models import KpiSnapshot, Stage
+from targets.models import Notification
 from teams.models import User
 from tests.security import urlconf
 from tests.security.conftest import (
@@ -255,6 +256,19 @@ MATRIX: dict[str, Callable] = {
     "targets CSV": one("targets:export", lists="reps"),
     "import targets": one("targets:import", allowed=MANAGERS, refused=403),
     "import data": one("targets:data_import", allowed=ADMINS, refused=403),
+    # One's own notifications: the list, alert settings, marking read (another's: 404).
+    "notifications": one("targets:notifications"),
+    "alert settings": one("targets:alert_settings"),
+    "mark all notifications read": one("targets:notifications_read", method="post", ok=302),
+    "mark a notification read": lambda w: [
+        Case(
+            "targets:notification_read",
+            {"pk": Notification.objects.create(user=w.org.alice.user, message="Alice is behind").pk},
+            method="post",
+            ok=302,
+            allowed=frozenset({"rep"}),
+        )
+    ],
     "recompute": together(
         one("kpis:recompute", allowed=ADMINS, refused=403),
         one("kpis:recompute", allowed=ADMINS, refused=403, method="post", ok=302),

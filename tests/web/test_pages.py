@@ -88,11 +88,11 @@ def test_the_dashboard_shows_reps_leaders_who_is_behind_and_the_period_before(cl
     client.force_login(sales.east_manager)
     ctx = client.get("/dashboard/?period=2017-Q1").context
     assert [ln.rep.full_name for ln in ctx["lines"]] == ["Alice", "Bob"]
-    assert [ln.rep.full_name for ln, _ in ctx["leaders"]] == ["Alice", "Bob"]
+    assert [ln.rep.full_name for ln, _, _ in ctx["leaders"]] == ["Alice", "Bob"]
     assert [ln.rep.full_name for ln in ctx["behind"]] == ["Alice"]  # Bob: 3000 of 2000
-    revenue = next(c for c in ctx["comparison"] if c["metric"].key == "revenue_won")
-    assert (revenue["now"], revenue["before"]) == (Decimal("11250"), Decimal("13000"))
-    assert revenue["better"] is False
+    revenue = next(c for c in ctx["comparison"] if c.metric.key == "revenue_won")
+    assert (revenue.now.value, revenue.previous.figure.value) == (Decimal("11250"), Decimal("13000"))
+    assert revenue.previous.better is False and revenue.previous.to_day is None  # closed: whole
 
 
 def test_the_dashboard_shows_the_stored_figures_of_the_period_for_every_rep_and_team_below(client, sales):

@@ -80,3 +80,20 @@ def test_a_page_runs_as_many_queries_for_200_reps_as_for_5(client, page):
         }[page]
         counts.append(queries(client, url))
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("page", ["dashboard", "scorecard"])
+def test_a_running_periods_comparisons_to_the_same_day_run_as_many_queries_for_200_reps_as_for_5(
+    client, monkeypatch, page
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: dt.date(2017, 3, 20))
+    counts = []
+    for size in (5, 200):
+        manager, region, reps = build_team(size)
+        client.force_login(manager)
+        url = {
+            "dashboard": f"/dashboard/?team={region.pk}&period=2017-03",
+            "scorecard": f"/scorecard/{reps[-1].pk}/?period=2017-03",
+        }[page]
+        counts.append(queries(client, url))
+    assert counts[0] == counts[1], counts
