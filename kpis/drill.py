@@ -142,7 +142,7 @@ def _open_at_end(leaves: Leaves, period: Period):
 def _wins_in_trailing_year(leaves: Leaves, period: Period):
     # cltv's numerator: revenue from customers over the 12 months ending with the period.
     first = month_start(period.last_month - TRAILING_MONTHS + 1)
-    return credit.CUSTOMER_WINS.of(leaves, since=first).filter(closed_on__lte=period.end)
+    return credit.CUSTOMER_WINS.of(leaves, since=first, until=period.end)
 
 
 def _churned_from_base(leaves: Leaves, period: Period):

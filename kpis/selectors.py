@@ -8,13 +8,12 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.db.models import Max, Q
 
 from . import catalogue
 from .drill import covered
 from .engine import attribution as credit
+from .engine.read import ACTIVITY_FLOWS, DEAL_FLOWS
 from .fields import FigureState
 
 
@@ -90,14 +89,6 @@ TO_DAY_METRICS = [
     "emails_sent",
     "meetings_held",
 ]
-_WON, _LOST = Q(stage__outcome=credit.WON), Q(stage__outcome=credit.LOST)
-DEAL_COMPONENTS = {
-    "won_amount": Sum("amount", filter=_WON),
-    "won_count": Count("pk", filter=_WON),
-    "lost_count": Count("pk", filter=_LOST),
-}
-ACTIVITY_KINDS = {"calls": "call", "emails": "email", "meetings": "meeting"}
-ACTIVITY_COMPONENTS = {name: Count("pk", filter=Q(kind=kind)) for name, kind in ACTIVITY_KINDS.items()}
 
 
 def flows_to_day(subject, windows) -> dict:
@@ -108,19 +99,16 @@ def flows_to_day(subject, windows) -> dict:
     Two queries per window (deals, activities) and one for the team tree: constant, whatever the
     size of the subject. The caller has checked that its user may see `subject`."""
     leaves = covered(subject)
-    local = timezone.get_default_timezone()
     metrics = [catalogue.get(k) for k in TO_DAY_METRICS]
     out = {}
     for period, last_day in windows:
-        deals = credit.CLOSED_DEALS.of(leaves, period=period).filter(closed_on__lte=last_day)
-        acts = (
-            credit.ACTIVITIES.of(leaves, period=period)
-            .annotate(day=TruncDate(credit.ACTIVITIES.date, tzinfo=local))
-            .filter(day__lte=last_day)
-        )
         comps = {
-            **deals.order_by().aggregate(**DEAL_COMPONENTS),
-            **acts.order_by().aggregate(**ACTIVITY_COMPONENTS),
+            **credit.CLOSED_DEALS.of(leaves, since=period.start, until=last_day)
+            .order_by()
+            .aggregate(**DEAL_FLOWS),
+            **credit.ACTIVITIES.of(leaves, since=period.start, until=last_day)
+            .order_by()
+            .aggregate(**ACTIVITY_FLOWS),
         }
         comps = {name: catalogue.ZERO if v is None else Decimal(v) for name, v in comps.items()}
         for key, (num, den) in catalogue.pairs(comps, metrics).items():

@@ -73,14 +73,23 @@ class Facts:
             return Subject(Scope.TEAM, row[self.team])
         return COMPANY
 
-    def of(self, leaves: Leaves, *, since: dt.date | None = None, period: Period | None = None):
-        """The facts credited to `leaves`, dated from `since` on, or within `period`."""
+    def of(
+        self,
+        leaves: Leaves,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        period: Period | None = None,
+    ):
+        """The facts credited to `leaves`, dated from `since` on and up to `until` (both days
+        included, in TIME_ZONE for a timestamp), or within `period`."""
+        if period is not None:
+            since, until = period.start, period.end
         dated = Q()
         if since is not None:
             dated &= Q(**{f"{self.date}__gte": self._instant(since)})
-        if period is not None:
-            dated &= Q(**{f"{self.date}__gte": self._instant(period.start)})
-            dated &= Q(**{f"{self.date}__lt": self._instant(period.end + dt.timedelta(days=1))})
+        if until is not None:
+            dated &= Q(**{f"{self.date}__lt": self._instant(until + dt.timedelta(days=1))})
         return self.model.objects.filter(leaves.q(self.rep, self.team), self.where, dated)
 
     def _instant(self, day: dt.date):

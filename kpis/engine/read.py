@@ -102,19 +102,30 @@ PIPELINE_SUMS = {
 }
 
 
+_WON, _LOST = Q(stage__outcome=WON), Q(stage__outcome=credit.LOST)
+# The flows of closed deals and of activities, as aggregates over their facts: the engine groups
+# them by leaf and month; a page's "to the same day" comparison (kpis.selectors) sums them whole.
+DEAL_FLOWS = {
+    "won_amount": Sum("amount", filter=_WON),
+    "won_count": Count("pk", filter=_WON),
+    "lost_count": Count("pk", filter=_LOST),
+}
+ACTIVITY_FLOWS = {
+    name: Count("pk", filter=Q(kind=kind))
+    for name, kind in {"calls": "call", "emails": "email", "meetings": "meeting"}.items()
+}
+
+
 def closed_deals(leaves: Leaves) -> list[dict]:
     """Per rep and close month: the deal flows, and what left the pipeline (all history: the
     pipeline stock needs it)."""
-    won, lost = Q(stage__outcome=WON), Q(stage__outcome=credit.LOST)
-    dated_win = won & Q(created_on__isnull=False)
+    dated_win = _WON & Q(created_on__isnull=False)
     cycle = ExpressionWrapper(F("closed_on") - F("created_on"), output_field=DurationField())
     rows = _grouped(
         credit.CLOSED_DEALS,
         leaves,
         None,
-        won_amount=Sum("amount", filter=won),
-        won_count=Count("pk", filter=won),
-        lost_count=Count("pk", filter=lost),
+        **DEAL_FLOWS,
         cycle=Sum(cycle, filter=dated_win),
         cycle_count=Count("pk", filter=dated_win),
         **PIPELINE_SUMS,
@@ -125,9 +136,8 @@ def closed_deals(leaves: Leaves) -> list[dict]:
 
 
 def activities(leaves, from_month, into):
-    counts = {"calls": "call", "emails": "email", "meetings": "meeting"}
-    aggregates = {name: Count("pk", filter=Q(kind=k)) for name, k in counts.items()}
-    _add(into, _grouped(credit.ACTIVITIES, leaves, from_month, **aggregates), credit.ACTIVITIES, list(counts))
+    rows = _grouped(credit.ACTIVITIES, leaves, from_month, **ACTIVITY_FLOWS)
+    _add(into, rows, credit.ACTIVITIES, list(ACTIVITY_FLOWS))
 
 
 def leads(leaves, from_month, into):
