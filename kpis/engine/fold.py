@@ -1,15 +1,13 @@
 """Step 2, fold: monthly rows into periods, and leaves up the team tree.
 
 A flow's quarter or year is the sum of its months (the integer arithmetic of kpis.periods); a
-stock is its level at a period boundary, from the cumulative monthly ins and outs; buyers were
-already counted per period kind (kpis.engine.read.CustomerWins). Then every leaf is added into
+stock is its level at a period boundary (kpis.engine.read.Stock); buyers were
+already counted per period kind (kpis.engine.read.PerKind). Then every leaf is added into
 its team, each team into its parent, and the top-level teams into the company: components are
 summed, never metric values, so a team's ratio is Σ numerator / Σ denominator of its reps.
 """
 
-import bisect
 from collections import defaultdict
-from decimal import Decimal
 
 from kpis.periods import LENGTH, Period, fiscal_shift
 from teams.subjects import COMPANY, Scope, Subject
@@ -22,33 +20,11 @@ from .read import TRAILING_MONTHS, ZERO, MonthlyFacts, Table, table
 STOCK_AT_END = {"pipeline": True, "weighted_pipeline": True, "active_at_start": False}
 
 
-class Stock:
-    """A stock's level per leaf after each month, from its monthly deltas (kpis.engine.read);
-    `at(leaf, m)` is the level after month m."""
-
-    def __init__(self, deltas: dict[Subject, dict[int, Decimal]]):
-        self.months: dict[Subject, list[int]] = {}
-        self.levels: dict[Subject, list[Decimal]] = {}
-        for leaf, by_month in deltas.items():
-            months = sorted(by_month)
-            level, levels = ZERO, []
-            for m in months:
-                level += by_month[m]
-                levels.append(level)
-            self.months[leaf], self.levels[leaf] = months, levels
-
-    def at(self, leaf: Subject, month: int) -> Decimal:
-        i = bisect.bisect_right(self.months.get(leaf, []), month)
-        return self.levels[leaf][i - 1] if i else ZERO
-
-
 class Periods:
     """The components of every leaf per period of one kind, from what MonthlyFacts read."""
 
     def __init__(self, facts: MonthlyFacts):
         self.facts = facts
-        self.stocks = {name: Stock(deltas) for name, deltas in facts.stocks.items()}
-        self.trailing = {name: Stock(deltas) for name, deltas in facts.trailing.items()}
 
     def fold(self, kind: str, periods: list[Period]) -> Table:
         folded = table()
@@ -62,12 +38,12 @@ class Periods:
         for (leaf, p), comps in self.facts.per_kind.sums[kind].items():
             if p in wanted:
                 _add(folded[leaf].setdefault(p, {}), comps)
-        for name, stock in self.stocks.items():
+        for name, stock in self.facts.stocks.items():
             for leaf in stock.levels:
                 for period in periods:
                     month = period.last_month if STOCK_AT_END[name] else period.first_month - 1
                     folded[leaf][period.index][name] = stock.at(leaf, month)
-        for name, running in self.trailing.items():
+        for name, running in self.facts.trailing.items():
             for leaf in running.levels:
                 for period in periods:
                     last = period.last_month

@@ -6,6 +6,7 @@ Repeat buyers are counted per customer, streamed. Also here: the span of months 
 computing, and the commit forecasts that forecast_accuracy compares with.
 """
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -269,7 +270,7 @@ TRAILING_MONTHS = 12
 class MonthlyFacts:
     """Everything the engine needs from the facts of some leaves, read once: flows per leaf and
     month (from `from_month` on, when given), the components counted per period kind (buyers,
-    churn from the base), and the monthly changes of the stocks (pipeline, active customers:
+    churn from the base), and the running levels of the stocks (pipeline, active customers:
     always from the beginning) and of the trailing 12-month sums (from 11 months earlier)."""
 
     def __init__(self, leaves: Leaves, from_month: int | None = None):
@@ -291,32 +292,55 @@ class MonthlyFacts:
             row["created_amount"] = row["amount_sum"]
         _add(self.flows, _since(opened, from_month), credit.DEALS_OPENED, ["created_amount"])
         pipeline = credit.DEALS_OPENED
-        self.stocks = {  # name: {leaf: {month: in − out}}
-            "pipeline": _deltas(opened, closed, pipeline, "amount_sum", "amount_sum"),
-            "weighted_pipeline": _deltas(opened, closed, pipeline, "weighted_sum", "weighted_sum"),
+        self.stocks = {
+            "pipeline": _stock(opened, closed, pipeline, "amount_sum", "amount_sum"),
+            "weighted_pipeline": _stock(opened, closed, pipeline, "weighted_sum", "weighted_sum"),
             # Every churned customer has an acquisition date (a database constraint).
-            "active_at_start": _deltas(
+            "active_at_start": _stock(
                 acquired, churned, credit.ACQUIRED_CUSTOMERS, "new_customers", "churned"
             ),
         }
-        self.trailing = {  # name: {leaf: {month: in}}, summed over the last 12 months of a period
-            "customer_revenue_12m": {
-                leaf: {m: comps["customer_revenue"] for m, comps in by_month.items()}
-                for leaf, by_month in customer_revenue.items()
-            },
-            "churned_12m": _deltas(
+        # Running totals of two flows: a period's trailing 12 months is a difference of levels.
+        self.trailing = {
+            "customer_revenue_12m": Stock(
+                {
+                    leaf: {m: comps["customer_revenue"] for m, comps in by_month.items()}
+                    for leaf, by_month in customer_revenue.items()
+                }
+            ),
+            "churned_12m": _stock(
                 _since(churned, window_start), [], credit.CHURNED_CUSTOMERS, "churned", "churned"
             ),
         }
 
 
-def _deltas(rows_in, rows_out, facts: Facts, name_in: str, name_out: str) -> dict:
-    """A stock's monthly ins minus outs per leaf."""
+class Stock:
+    """A level per leaf after each month, from its monthly changes (kept as running levels only);
+    `at(leaf, m)` is the level after month m."""
+
+    def __init__(self, deltas: dict[Subject, dict[int, Decimal]]):
+        self.months: dict[Subject, list[int]] = {}
+        self.levels: dict[Subject, list[Decimal]] = {}
+        for leaf, by_month in deltas.items():
+            months = sorted(by_month)
+            level, levels = ZERO, []
+            for m in months:
+                level += by_month[m]
+                levels.append(level)
+            self.months[leaf], self.levels[leaf] = months, levels
+
+    def at(self, leaf: Subject, month: int) -> Decimal:
+        i = bisect.bisect_right(self.months.get(leaf, []), month)
+        return self.levels[leaf][i - 1] if i else ZERO
+
+
+def _stock(rows_in, rows_out, facts: Facts, name_in: str, name_out: str) -> Stock:
+    """The level of monthly ins minus outs per leaf."""
     deltas: dict[Subject, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for rows, sign, figure in [(rows_in, 1, name_in), (rows_out, -1, name_out)]:
         for row in rows:
             deltas[facts.leaf(row)][row["p"]] += sign * Decimal(row[figure] or 0)
-    return deltas
+    return Stock(deltas)
 
 
 # --- which periods to compute, and the forecasts to compare with -------------------------------
