@@ -120,8 +120,7 @@ def recompute_subject(subject: Subject, *, since=None) -> int:
     if other_fiscal_year or _span_changed(span, stored_span):
         return recompute_all(full=True)
     periods = data_periods(since, span=span)
-    rep_team = dict(Rep.objects.values_list("pk", "team_id"))
-    forecasts = forecasts_up_the_tree(latest_commits(periods, None), tree, rep_team)
+    forecasts = _chain_forecasts(chain, periods, tree)
     today = timezone.localdate(timezone=LOCAL())
     ended = {(kind, p.start): p.end < today for kind, kind_periods in periods.items() for p in kind_periods}
     new = _own_and_children(subject, periods, tree, forecasts, today)
@@ -164,6 +163,23 @@ def _chain(subject: Subject, tree: TeamTree) -> list[Subject] | None:
     else:
         return [COMPANY]
     return [subject, *[Subject.team(t) for t in teams], COMPANY]
+
+
+def _chain_forecasts(chain: list[Subject], periods_by_kind, tree: TeamTree) -> dict:
+    """The forecasts of the chain's subjects: their own commits, read for them alone; only when a
+    team or the company above lacks one are everyone's commits read, to add up its children's."""
+    own = latest_commits(periods_by_kind, chain)
+    complete = all(
+        (subject, kind, period.index) in own
+        for subject in chain
+        if subject.scope != Scope.REP
+        for kind, periods in periods_by_kind.items()
+        for period in periods
+    )
+    if complete:
+        return own
+    rep_team = dict(Rep.objects.values_list("pk", "team_id"))
+    return forecasts_up_the_tree(latest_commits(periods_by_kind, None), tree, rep_team)
 
 
 def _own_and_children(subject: Subject, periods_by_kind, tree, forecasts, today) -> dict:
