@@ -30,6 +30,9 @@ class Figure(NamedTuple):
         return self.state in (FigureState.FINAL, FigureState.PROVISIONAL) and self.value is not None
 
 
+NO_FIGURE = Figure(None, None)  # what a page shows where no snapshot was computed
+
+
 def snapshot_figures(snapshots, keys) -> dict:
     """{(scope, subject_id, metric, Period): Figure} for the given keys, in one query, among
     `snapshots` (a queryset: `KpiSnapshot.objects.visible_to(user)`, so a read stays in view).

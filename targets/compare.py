@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from kpis.periods import Period
-from kpis.selectors import TO_DAY_METRICS, Figure, flows_to_day, same_point, snapshot_figures
+from kpis.selectors import NO_FIGURE, TO_DAY_METRICS, Figure, flows_to_day, same_point, snapshot_figures
 from teams.subjects import Subject
-
-NONE = Figure(None, None)
 
 
 @dataclass(frozen=True)
@@ -67,11 +65,11 @@ def comparisons(*, snapshots, subject: Subject, period: Period, today: dt.date, 
         to_day = flows_to_day(subject, [(p, same_point(p, period, today)) for p in earlier])
     out = []
     for m in metrics:
-        now = stored.get((subject.scope, subject.pk, m.key, period), NONE)
+        now = stored.get((subject.scope, subject.pk, m.key, period), NO_FIGURE)
         deltas = []
         for p in earlier:
             if not running:
-                before, day = stored.get((subject.scope, subject.pk, m.key, p), NONE), None
+                before, day = stored.get((subject.scope, subject.pk, m.key, p), NO_FIGURE), None
             elif m.key in TO_DAY_METRICS:
                 before, day = to_day[m.key, p], same_point(p, period, today)
             else:

@@ -18,7 +18,7 @@ from kpis.catalogue import ZERO
 from kpis.fields import FigureState
 from kpis.models import KpiSnapshot
 from kpis.periods import Period
-from kpis.selectors import Figure, data_as_of
+from kpis.selectors import NO_FIGURE, Figure, data_as_of
 from kpis.templatetags.kpis_tags import drill_href, drill_hrefs, figure, format_value, percent
 from teams.models import Rep, Team
 from teams.subjects import COMPANY, Scope, Subject, subject_name
@@ -35,7 +35,6 @@ PLANNED = FLOWS | STOCKS
 NEEDS_ATTENTION = {AT_RISK, BEHIND, MISSED}
 
 # The columns of the dashboard's reps table, in order.
-NONE = Figure(None, None)  # no snapshot
 # Customer metrics follow the customer's owner: a customer of no one counts for the company only.
 CUSTOMER_METRICS = ["nps", "new_customers"]
 KEY_METRICS = ["revenue_won", "deals_won", "win_rate", "avg_deal_value", "pipeline_value", "calls_made"]
@@ -200,7 +199,7 @@ def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots) -> 
         lines.append(
             RepLine(
                 rep=r,
-                values={m: values.get((r.pk, m), NONE).value for m in KEY_METRICS},
+                values={m: values.get((r.pk, m), NO_FIGURE).value for m in KEY_METRICS},
                 target=target,
                 progress=state,
                 href=f"{reverse('targets:scorecard', args=[r.pk])}?period={period}",
@@ -232,7 +231,11 @@ def _child_rows(child_ids, metrics, period, snapshots) -> list[tuple[Team, list[
 def _bars(subject: Subject, metric: str, trend: list[Period], own: dict) -> list[tuple]:
     """A bar chart's bars: (label, value, drill-down) of the subject's `metric` per period."""
     return [
-        (p.label, own.get((metric, p.start), NONE).value, drill_href(subject.scope, subject.pk, metric, p))
+        (
+            p.label,
+            own.get((metric, p.start), NO_FIGURE).value,
+            drill_href(subject.scope, subject.pk, metric, p),
+        )
         for p in trend
     ]
 
@@ -246,7 +249,7 @@ def _metric_cells(metrics, values: dict, hrefs: dict, pk: int, period: Period) -
     each with its state (kpis_tags.figure): never a bare blank for an undefined one."""
     cells = []
     for m in metrics:
-        f = values.get((pk, m.key), NONE)
+        f = values.get((pk, m.key), NO_FIGURE)
         cells.append(_cell(f.value, figure(f.value, f.state, m.key, f.numerator, period), hrefs[pk, m.key]))
     return cells
 

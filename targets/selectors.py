@@ -12,7 +12,7 @@ from kpis import catalogue
 from kpis.fields import FigureState, PeriodKind
 from kpis.models import KpiSnapshot
 from kpis.periods import Period
-from kpis.selectors import AsOf, Figure, snapshot_figures
+from kpis.selectors import NO_FIGURE, AsOf, snapshot_figures
 from teams.models import Rep
 from teams.subjects import Scope, Subject
 from teams.tree import TeamTree
@@ -36,9 +36,6 @@ class Goal:
     @property
     def key(self) -> tuple:
         return (self.subject, self.metric, self.period)
-
-
-NO_FIGURE = Figure(None, None)  # no snapshot for the key
 
 
 def goals_progress(goals: list[Goal], today: dt.date, *, snapshots) -> dict[tuple, Progress]:

@@ -73,14 +73,12 @@ def write_components(rows: ComponentRows, *, force: bool = False) -> int:
             force=force,
         )
     names = catalogue.COMPONENTS
-    now = Circumstances.now()
-    window_open = {}  # (kind, start): Circumstances.lead_window_open
+    now, ends = Circumstances.now(), _Ends()
 
     def copied():
         for (scope, pk), kind, start, comps in rows:
-            if (kind, start) not in window_open:
-                window_open[kind, start] = now.lead_window_open(_end(kind, start))
-            yield (str(scope), pk, kind, start, window_open[kind, start], *[comps.get(n, 0) for n in names])
+            open_window = now.lead_window_open(ends[kind, start])
+            yield (str(scope), pk, kind, start, open_window, *[comps.get(n, 0) for n in names])
 
     with connection.cursor() as cursor:
         cursor.execute(CREATE_COMPONENT_STAGE)
@@ -89,16 +87,21 @@ def write_components(rows: ComponentRows, *, force: bool = False) -> int:
         return _copy_and_upsert(cursor, COMPONENT_STAGE, copied(), select, force, params)
 
 
-def _end(kind: str, start: dt.date) -> dt.date:
-    return Period.from_start(kind, start).end
+class _Ends(dict):
+    """Each (period kind, start)'s last day, worked out once per write, not once per row."""
+
+    def __missing__(self, key):
+        self[key] = end = Period.from_start(*key).end
+        return end
 
 
 def _prepared(rows: SnapshotRows, now: Circumstances):
     """Snapshot table rows: figures rounded to the column's places, their state, and the value
     from them (none for a figure that does not apply)."""
+    ends = _Ends()
     for (scope, pk), metric, kind, start, (num, den) in rows:
         num, den = rounded(num), rounded(den)
-        state = state_of(metric, scope, den, _end(kind, start), now)
+        state = state_of(metric, scope, den, ends[kind, start], now)
         value = None if state == FigureState.NOT_APPLICABLE else rounded(catalogue.value_of(num, den))
         yield str(scope), pk, metric, kind, start, num, den, value, str(state)
 
