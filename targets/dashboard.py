@@ -106,16 +106,17 @@ def dashboard(
     top = max((abs(ln.values[board.key]) for ln in leaders), default=0)
 
     # The subject's own trend and its revenue targets over it.
-    own = {
-        (m, start): Figure(v, state, n)
-        for m, start, v, state, n in snapshots.filter(
+    own = _figures(
+        snapshots.filter(
             scope=subject.scope,
             subject_id=subject.pk,
             metric__in=KEY_METRICS,
             period_kind=period.kind,
             period_start__in=[p.start for p in trend],
-        ).values_list("metric", "period_start", "value", "state", "numerator")
-    }
+        ),
+        "metric",
+        "period_start",
+    )
     # The trend's target marks: its own target, or the sum of its months' or reps' (a team's
     # month is usually only its reps' month targets).
     trend_plan = load_plan(
@@ -173,17 +174,22 @@ def dashboard(
     }
 
 
+def _figures(rows, *key) -> dict:
+    """{(the `key` fields): Figure} of a filtered snapshot queryset."""
+    found = rows.order_by().values_list(*key, "value", "state", "numerator")
+    return {tuple(k): Figure(value, state, n) for *k, value, state, n in found}
+
+
 def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots) -> list[RepLine]:
     """Every rep's key figures this period (from `rep_snapshots`) and their revenue target:
     their own, or the sum of their month targets (the plan says which)."""
-    values = {
-        (pk, metric): Figure(value, state, n)
-        for pk, metric, value, state, n in rep_snapshots.filter(
+    values = _figures(
+        rep_snapshots.filter(
             scope=Scope.REP, metric__in=KEY_METRICS, period_kind=period.kind, period_start=period.start
-        )
-        .order_by()
-        .values_list("subject_id", "metric", "value", "state", "numerator")
-    }
+        ),
+        "subject_id",
+        "metric",
+    )
     rep_ids = [r.pk for r in reps]
     wanted = [(Subject.rep(pk), "revenue_won", period) for pk in rep_ids]
     planned = plan_progress(plan, wanted, today, snapshots=snapshots)
@@ -214,16 +220,17 @@ def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots) -> 
 def _child_rows(child_ids, metrics, period, snapshots) -> list[tuple[Team, list[Cell]]]:
     """The sub-teams (the top-level teams, for the company) and their key figures."""
     children = Team.objects.filter(pk__in=child_ids).order_by("name")
-    values = {
-        (pk, m): Figure(v, state, n)
-        for pk, m, v, state, n in snapshots.filter(
+    values = _figures(
+        snapshots.filter(
             scope=Scope.TEAM,
             subject_id__in=child_ids,
             metric__in=KEY_METRICS,
             period_kind=period.kind,
             period_start=period.start,
-        ).values_list("subject_id", "metric", "value", "state", "numerator")
-    }
+        ),
+        "subject_id",
+        "metric",
+    )
     hrefs = drill_hrefs(Scope.TEAM, child_ids, KEY_METRICS, period)
     return [(c, _metric_cells(metrics, values, hrefs, c.pk, period)) for c in children]
 
