@@ -31,7 +31,6 @@ from .store import (
     analyze_snapshots,
     children_pairs,
     delete_stale_snapshots,
-    fiscal_year_moved,
     spans,
     stored_pairs,
     write_components,
@@ -54,8 +53,9 @@ def recompute_all(*, full: bool = False, progress=None) -> int:
     full: also rewrite unchanged rows (fresh computed_at) and drop stale snapshots (dropped anyway
     when FISCAL_YEAR_START_MONTH changed: the old years are not periods any more)."""
     _take_turns(COMPANY_TURN, *TeamTree.load().roots())
+    other_fiscal_year = spans()[2]  # asked before this run writes years of its own
     written = _from_facts(None, force=full, progress=progress)
-    if full or fiscal_year_moved():  # the years of the old setting go
+    if full or other_fiscal_year:  # the years of the old setting are not periods any more
         delete_stale_snapshots()
     analyze_snapshots()
     return written

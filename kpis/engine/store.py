@@ -302,15 +302,6 @@ def spans() -> tuple[tuple[dt.date, dt.date] | None, tuple[dt.date | None, dt.da
     return data_range(facts), stored, other_fiscal_year
 
 
-def fiscal_year_moved() -> bool:
-    """Were the stored years written with another FISCAL_YEAR_START_MONTH?"""
-    return (
-        KpiSnapshot.objects.filter(period_kind="year")
-        .exclude(period_start__month=settings.FISCAL_YEAR_START_MONTH)
-        .exists()
-    )
-
-
 def delete_stale_snapshots() -> int:
     """Snapshots of deleted reps or teams, or of periods outside the data, go."""
     tree = TeamTree.load()
