@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 
 from kpis.models import Stage
+from teams.history import memberships_start, placements_start
 from teams.models import Rep, Team, User
 
 from .names import REGIONS, people
@@ -93,11 +94,13 @@ def org_create(*, seed: int, reps: int) -> Org:
             teams.append(Team(name=f"{region} {suffix}", parent=parent, manager=next(managers)))
             countries[teams[-1].name] = region_countries
     Team.objects.bulk_create(teams)
+    placements_start([*regions, *teams])
     # Round-robin, so rep 0 (the `rep` login) sits in the first team of the `manager`'s region.
     rep_rows = Rep.objects.bulk_create(
         Rep(user=u, full_name=f"{u.first_name} {u.last_name}", team=teams[i % len(teams)])
         for i, u in enumerate(rep_users)
     )
+    memberships_start(rep_rows)
     roles = {
         "admin": "superuser: Django admin, sees everything",
         "manager": f"manages {regions[0].name} and the teams below it",

@@ -20,7 +20,7 @@ from kpis.models import (
 )
 from kpis.signals import bulk_changes
 from targets.models import Notification, Target
-from teams.models import Rep, Team, User
+from teams.models import Membership, Placement, Rep, Team, User
 
 from . import plans
 from .bulk_load import indexes_and_foreign_keys_rebuilt_after
@@ -53,6 +53,8 @@ DELETE_ORDER = (
     Lead,
     AcquisitionSpend,
     Customer,
+    Membership,
+    Placement,
 )
 
 

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils.text import slugify
 
+from teams.history import memberships_start
 from teams.models import Rep, Team
 
 from .models import Customer, Opportunity, Stage
@@ -298,14 +299,20 @@ def _import_teams(rows, report, confirm_org) -> dict[str, int]:
             teams[manager], _ = Team.objects.update_or_create(
                 name=manager, defaults={"parent": teams[row["regional_office"]], "manager_id": users[manager]}
             )
-    Rep.objects.bulk_create(
-        [
+    # An agent under another manager than before moves, from today (teams.history); the others
+    # stay as they are, so a re-import of the same rows moves nobody.
+    existing = {rep.full_name: rep for rep in Rep.objects.filter(full_name__in=agents)}
+    for name, row in agents.items():
+        rep = existing.get(name)
+        if rep is not None and rep.team_id != teams[row["manager"]].pk:
+            rep.team = teams[row["manager"]]
+            rep.save(update_fields=["team"])
+    memberships_start(
+        Rep.objects.bulk_create(
             Rep(full_name=name, user_id=users[name], team=teams[row["manager"]])
             for name, row in agents.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["full_name"],
-        update_fields=["team"],
+            if name not in existing
+        )
     )
     report.counts["reps"] = len(agents)
     return dict(Rep.objects.filter(full_name__in=agents).values_list("full_name", "pk"))

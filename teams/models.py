@@ -1,6 +1,9 @@
+import datetime as dt
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
 from .querysets import VisibleQuerySet
 
@@ -14,7 +17,10 @@ class TeamQuerySet(VisibleQuerySet):
 
 
 class Team(models.Model):
-    """A node of the sales organisation: a region holds teams; the company is the root above all."""
+    """A node of the sales organisation: a region holds teams; the company is the root above all.
+
+    `parent` is where the team sits now; where it sat before is its `placements` (Placement).
+    Saving a new parent records a placement from the first day of this month (teams.history)."""
 
     name = models.CharField(max_length=150, unique=True)
     parent = models.ForeignKey(
@@ -35,6 +41,15 @@ class Team(models.Model):
     def __str__(self):
         return self.name
 
+    @transaction.atomic
+    def save(self, *args, effective: dt.date | None = None, by=None, **kwargs):
+        """Also records where the team sits from `effective` on (default: this month) when its
+        parent changed — from a script, admin or the API alike (teams.history.placement_follow)."""
+        from .history import placement_follow
+
+        super().save(*args, **kwargs)
+        placement_follow(self, effective, by)
+
     def clean(self):
         node, seen = self.parent, set()
         while node is not None and node.pk not in seen:
@@ -50,7 +65,11 @@ class RepQuerySet(VisibleQuerySet):
 
 
 class Rep(models.Model):
-    """A salesperson: one per user, in one team (the one place the rep → team link lives)."""
+    """A salesperson: one per user, in one team at a time.
+
+    `team` is the team the rep is in now; which teams they were in, and when, is their
+    `memberships` (Membership). Saving a new team records a move from today, or from
+    `save(effective=...)` (teams.history)."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="rep")
     full_name = models.CharField(max_length=150, unique=True)
@@ -63,3 +82,91 @@ class Rep(models.Model):
 
     def __str__(self):
         return self.full_name
+
+    @transaction.atomic
+    def save(self, *args, effective: dt.date | None = None, by=None, **kwargs):
+        """Also records the move, from `effective` on (default: today), when the team changed
+        (teams.history.membership_follow); `by`: who moved them."""
+        from .history import membership_follow
+
+        super().save(*args, **kwargs)
+        membership_follow(self, effective, by)
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+class Membership(models.Model):
+    """A rep in a team from `since` (None: from the beginning) until the day before `until`
+    (None: still). A rep's memberships tile time: no overlap, no gap (PostgreSQL says so with
+    an exclusion constraint and a deferred trigger; teams.history writes them on any database)."""
+
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="memberships")
+    since = models.DateField(null=True, blank=True)
+    until = models.DateField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["rep", models.F("since").asc(nulls_first=True)]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(since__lt=models.F("until")), name="membership_since_before_until"
+            ),
+            models.UniqueConstraint(
+                fields=["rep"], condition=models.Q(until__isnull=True), name="membership_one_open"
+            ),
+            models.UniqueConstraint(
+                fields=["rep"], condition=models.Q(since__isnull=True), name="membership_one_first"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rep} in {self.team} {span(self.since, self.until)}"
+
+
+class Placement(models.Model):
+    """A team under `parent` (None: top level) from `since` (the first day of a month; None: from
+    the beginning) until the day before `until` (None: still). A team's placements tile time like
+    a rep's memberships, and no date has a cycle."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="placements")
+    parent = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    since = models.DateField(null=True, blank=True)
+    until = models.DateField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["team", models.F("since").asc(nulls_first=True)]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(since__lt=models.F("until")), name="placement_since_before_until"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("team")), name="placement_not_own_parent"
+            ),
+            models.UniqueConstraint(
+                fields=["team"], condition=models.Q(until__isnull=True), name="placement_one_open"
+            ),
+            models.UniqueConstraint(
+                fields=["team"], condition=models.Q(since__isnull=True), name="placement_one_first"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.team} under {self.parent or 'the company'} {span(self.since, self.until)}"
+
+
+def span(since, until) -> str:
+    if since is None and until is None:
+        return "always"
+    if since is None:
+        return f"until {until - dt.timedelta(days=1)}"
+    return f"from {since}" + (f" to {until - dt.timedelta(days=1)}" if until else "")
