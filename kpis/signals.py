@@ -18,7 +18,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from teams.models import Rep, Team
+from teams.models import Membership, Placement
 from teams.subjects import COMPANY, Subject
 
 from . import tasks
@@ -114,10 +114,8 @@ def touched(obj) -> list[Touch]:
             return [(_leaf(obj.rep_id, obj.team_id), _earliest(obj.spent_on))]
         case ForecastSubmission():
             return [(Subject(obj.scope, obj.rep_id or obj.team_id or 0), _earliest(obj.period_start))]
-        case Rep():  # its old and its new team both change
-            return [(Subject.rep(obj.pk), ALL), (Subject.team(obj.team_id), ALL)]
-        case Team():
-            return [(Subject.team(obj.pk), ALL), (_leaf(team_id=obj.parent_id), ALL)]
+        case Membership() | Placement():  # a dated move: what the team is credited, from that day on
+            return [(Subject.team(obj.team_id), obj.until or obj.since)]
     return []
 
 
@@ -182,9 +180,10 @@ TRACKED = (
     NpsResponse,
     AcquisitionSpend,
     ForecastSubmission,
-    Rep,
-    Team,
 )
+# Rows of history are written one by one (teams.history): each saved or deleted row says whose
+# figures change from which day — its team's, from the day it ends, else the day it begins.
+MOVES = (Membership, Placement)
 
 
 def remember_old_state(sender, instance, raw=False, **kwargs):
@@ -204,6 +203,7 @@ def fact_deleted(sender, instance, **kwargs):
 
 for model in TRACKED:
     pre_save.connect(remember_old_state, sender=model, dispatch_uid=f"kpis-pre-{model.__name__}")
+for model in TRACKED + MOVES:
     post_save.connect(fact_saved, sender=model, dispatch_uid=f"kpis-save-{model.__name__}")
     post_delete.connect(fact_deleted, sender=model, dispatch_uid=f"kpis-delete-{model.__name__}")
 

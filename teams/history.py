@@ -98,16 +98,18 @@ def placement_follow(team: Team, effective: dt.date | None = None, by=None) -> N
 
 def _move(model, rows, current, effective, value: dict, by, **owner) -> None:
     """Close the open row on `effective` and open one with `value` from then — or, on the day
-    the open row began, correct it (merged into the row before when that holds the same value)."""
+    the open row began, replace it (merged into the row before when that holds the same value).
+    Rows are saved and deleted one by one, so that their signals say which teams changed when."""
     if current.since == effective:
+        current.delete()
         previous = rows[-2] if len(rows) > 1 else None
         if previous is not None and all(getattr(previous, k) == v for k, v in value.items()):
-            current.delete()
-            model.objects.filter(pk=previous.pk).update(until=None)
+            previous.until = None
+            previous.save(update_fields=["until"])
             return
-        model.objects.filter(pk=current.pk).update(**value, recorded_by=by, recorded_at=timezone.now())
-        return
-    model.objects.filter(pk=current.pk).update(until=effective)
+    else:
+        current.until = effective
+        current.save(update_fields=["until"])
     model.objects.create(**owner, **value, since=effective, recorded_by=by)
 
 

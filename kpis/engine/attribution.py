@@ -5,8 +5,13 @@ team path (team-level spend), else the company (facts that belong to no one) —
 date field names (a timestamp: its day in TIME_ZONE). The engine's grouped queries
 (kpis.engine.read) and the drill-down (kpis.drill) both select facts through `Facts.of`, so a
 figure and the records listed behind it can never disagree about which facts count.
+
+On that day the leaf is in one *stint* (teams.history): the rep's team then, each team above it
+then, and the company are credited too. `Credit` keys what the engine reads by (leaf, stint), so
+a re-org never moves what was credited before it.
 """
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -15,6 +20,7 @@ from django.utils import timezone
 
 from kpis.models import AcquisitionSpend, Activity, Customer, Lead, NpsResponse, Opportunity, Stage
 from kpis.periods import Period
+from teams.history import Org, Stint
 from teams.subjects import COMPANY, Scope, Subject
 
 WON, LOST = Stage.Outcome.WON, Stage.Outcome.LOST
@@ -48,6 +54,52 @@ class Leaves:
         if self.company:
             q |= Q(**{f"{rep_path}__isnull": True}, **({f"{team_path}__isnull": True} if team_path else {}))
         return q
+
+
+Key = tuple[Subject, int]  # a leaf and the number of its stint
+
+
+class Credit:
+    """Whom a leaf's facts credit, day by day: the organisation's history read once."""
+
+    def __init__(self, org: Org | None = None):
+        self.org = org or Org.load()
+        self.daily = frozenset(self.org.daily())  # reps whose team changed inside a month
+        self._stints: dict[Subject, tuple[list, list[Stint]]] = {}
+
+    def stints(self, leaf: Subject) -> list[Stint]:
+        return self._of(leaf)[1]
+
+    def _of(self, leaf: Subject):
+        if leaf not in self._stints:
+            stints = self.org.stints(leaf)
+            self._stints[leaf] = ([s.since for s in stints[1:]], stints)
+        return self._stints[leaf]
+
+    def key(self, leaf: Subject, day: dt.date) -> Key:
+        """The leaf's stint on `day` (the first day of a month for a leaf credited by month)."""
+        starts, _ = self._of(leaf)
+        return leaf, bisect.bisect_right(starts, day) if starts else 0
+
+    def credits(self, key: Key) -> tuple[Subject, ...]:
+        leaf, n = key
+        return self._of(leaf)[1][n].credits
+
+    def single(self, leaf: Subject) -> bool:
+        return len(self._of(leaf)[1]) == 1
+
+    def leaves_under(self, team_ids: set[int]) -> "Leaves":
+        """Every rep and team leaf ever credited to one of `team_ids` (a subtree's own figures
+        need its former members' facts too)."""
+
+        def under(leaf):
+            return any(
+                s.scope == Scope.TEAM and s.pk in team_ids for st in self.stints(leaf) for s in st.credits
+            )
+
+        reps = {r for r in self.org.memberships if under(Subject.rep(r))}
+        teams = {t for t in self.org.placements if under(Subject.team(t))}
+        return Leaves(frozenset(reps), frozenset(teams), company=False)
 
 
 @dataclass(frozen=True)

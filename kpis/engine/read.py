@@ -1,7 +1,9 @@
 """Step 1, read: one grouped query per family of facts, at month grain, for some leaves.
 
 Each query groups by (leaf, month) — whom a fact is credited to and the month its date falls in
-(kpis.engine.attribution) — so Python sees one row per leaf and month, never one per deal.
+(kpis.engine.attribution) — so Python sees one row per leaf and month, never one per deal; the
+rows are keyed by the leaf's stint that month (`Credit.key`). A rep who changed team inside a
+month is read by day instead, so that each day goes to the stint it belongs to.
 Repeat buyers are counted per customer, streamed. Also here: the span of months worth
 computing, and the commit forecasts that forecast_accuracy compares with.
 """
@@ -13,8 +15,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
+    Case,
     Count,
     DateField,
+    DateTimeField,
     DecimalField,
     DurationField,
     ExpressionWrapper,
@@ -25,8 +29,9 @@ from django.db.models import (
     Q,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Cast, ExtractMonth, ExtractYear, TruncDate, TruncMonth
+from django.db.models.functions import Cast, ExtractMonth, ExtractYear, TruncDate, TruncDay, TruncMonth
 from django.utils import timezone
 
 from kpis.models import (
@@ -36,12 +41,12 @@ from kpis.models import (
 from kpis.periods import KINDS, LENGTH, Period, fiscal_shift, month_index, month_start, periods_between
 from teams.subjects import COMPANY, Scope, Subject
 
-from . import attribution as credit
-from .attribution import WON, Facts, Leaves
+from . import attribution as attributed
+from .attribution import WON, Credit, Facts, Key, Leaves
 
 ZERO = Decimal(0)
-# {leaf: {month or period index: {component: value}}}
-Table = dict[Subject, dict[int, dict[str, Decimal]]]
+# {(leaf, stint): {month or period index: {component: value}}}
+Table = dict[Key, dict[int, dict[str, Decimal]]]
 # Facts are attributed to days in settings.TIME_ZONE, whatever zone a request has activated.
 LOCAL = timezone.get_default_timezone
 
@@ -50,12 +55,20 @@ def table() -> Table:
     return defaultdict(lambda: defaultdict(dict))
 
 
-def month_of(facts: Facts):
-    """SQL truncating a fact's date to its month (a timestamp: in TIME_ZONE), turned into a
-    month index by `_months` — date_trunc is far cheaper than EXTRACT on PostgreSQL."""
-    if facts.timestamped:
-        return TruncMonth(facts.date, tzinfo=LOCAL())
-    return TruncMonth(facts.date, output_field=DateField())
+def month_of(facts: Facts, daily=frozenset()):
+    """SQL truncating a fact's date to its month (a timestamp: in TIME_ZONE) — date_trunc is far
+    cheaper than EXTRACT on PostgreSQL — or to its day for the reps in `daily`."""
+    zone = {"tzinfo": LOCAL()} if facts.timestamped else {"output_field": DateField()}
+    month = TruncMonth(facts.date, **zone)
+    if not daily:
+        return month
+    day = TruncDay(facts.date, **zone)
+    kind = DateTimeField() if facts.timestamped else DateField()
+    return Case(When(**{f"{facts.rep}__in": daily}, then=day), default=month, output_field=kind)
+
+
+def _day(value) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def month_number(field: str):
@@ -64,24 +77,30 @@ def month_number(field: str):
     return ExpressionWrapper(Cast(index, IntegerField()), output_field=IntegerField())
 
 
-def _by_month(facts: Facts, leaves: Leaves, from_month: int | None):
-    """The facts from the first day of `from_month` on (all when None), with their month as `p`."""
+def _by_month(facts: Facts, leaves: Leaves, from_month: int | None, credit: Credit):
+    """The facts from the first day of `from_month` on (all when None), with their month (or day,
+    for a rep credited by day) as `p`."""
     since = None if from_month is None else month_start(from_month)
-    return facts.of(leaves, since=since).annotate(p=month_of(facts))
+    return facts.of(leaves, since=since).annotate(p=month_of(facts, credit.daily))
 
 
-def _grouped(facts: Facts, leaves: Leaves, from_month: int | None, **aggregates) -> list[dict]:
+def _grouped(
+    facts: Facts, leaves: Leaves, from_month: int | None, credit: Credit, **aggregates
+) -> list[dict]:
+    """Rows with `key` (leaf and stint), `p` (month index) and the aggregates."""
     keys = [facts.rep, *([facts.team] if facts.team else [])]
-    rows = list(_by_month(facts, leaves, from_month).values(*keys, "p").annotate(**aggregates).order_by())
+    rows = list(
+        _by_month(facts, leaves, from_month, credit).values(*keys, "p").annotate(**aggregates).order_by()
+    )
     for row in rows:
-        if row["p"] is not None:
-            row["p"] = month_index(row["p"])
+        day = _day(row["p"])
+        row["key"], row["p"] = credit.key(facts.leaf(row), day), month_index(day)
     return rows
 
 
-def _add(into: Table, rows, facts: Facts, names):
+def _add(into: Table, rows, names):
     for row in rows:
-        slot = into[facts.leaf(row)][row["p"]]
+        slot = into[row["key"]][row["p"]]
         for name in names:
             if row[name] is not None:
                 slot[name] = slot.get(name, ZERO) + Decimal(row[name])
@@ -103,7 +122,7 @@ PIPELINE_SUMS = {
 }
 
 
-_WON, _LOST = Q(stage__outcome=WON), Q(stage__outcome=credit.LOST)
+_WON, _LOST = Q(stage__outcome=WON), Q(stage__outcome=attributed.LOST)
 # The flows of closed deals and of activities, as aggregates over their facts: the engine groups
 # them by leaf and month; a page's "to the same day" comparison (kpis.selectors) sums them whole.
 DEAL_FLOWS = {
@@ -117,15 +136,16 @@ ACTIVITY_FLOWS = {
 }
 
 
-def closed_deals(leaves: Leaves) -> list[dict]:
+def closed_deals(leaves: Leaves, credit: Credit) -> list[dict]:
     """Per rep and close month: the deal flows, and what left the pipeline (all history: the
     pipeline stock needs it)."""
     dated_win = _WON & Q(created_on__isnull=False)
     cycle = ExpressionWrapper(F("closed_on") - F("created_on"), output_field=DurationField())
     rows = _grouped(
-        credit.CLOSED_DEALS,
+        attributed.CLOSED_DEALS,
         leaves,
         None,
+        credit,
         **DEAL_FLOWS,
         cycle=Sum(cycle, filter=dated_win),
         cycle_count=Count("pk", filter=dated_win),
@@ -136,16 +156,20 @@ def closed_deals(leaves: Leaves) -> list[dict]:
     return rows
 
 
-def activities(leaves, from_month, into):
-    rows = _grouped(credit.ACTIVITIES, leaves, from_month, **ACTIVITY_FLOWS)
-    _add(into, rows, credit.ACTIVITIES, list(ACTIVITY_FLOWS))
+def activities(leaves, from_month, credit, into):
+    _add(
+        into,
+        _grouped(attributed.ACTIVITIES, leaves, from_month, credit, **ACTIVITY_FLOWS),
+        list(ACTIVITY_FLOWS),
+    )
 
 
-def leads(leaves, from_month, into):
+def leads(leaves, from_month, credit, into):
     rows = _grouped(
-        credit.LEADS,
+        attributed.LEADS,
         leaves,
         from_month,
+        credit,
         leads=Count("pk"),
         # Converted within the window of its creation (kpis.engine.evaluate: provisional until then).
         leads_converted=Count(
@@ -155,25 +179,26 @@ def leads(leaves, from_month, into):
             ),
         ),
     )
-    _add(into, rows, credit.LEADS, ["leads", "leads_converted"])
+    _add(into, rows, ["leads", "leads_converted"])
 
 
-def nps(leaves, from_month, into):
+def nps(leaves, from_month, credit, into):
     rows = _grouped(
-        credit.NPS_RESPONSES,
+        attributed.NPS_RESPONSES,
         leaves,
         from_month,
+        credit,
         nps_responses=Count("pk"),
         promoters=Count("pk", filter=Q(score__gte=9)),
         detractors=Count("pk", filter=Q(score__lte=6)),
     )
     for row in rows:
         row["nps_net"] = row["promoters"] - row["detractors"]
-    _add(into, rows, credit.NPS_RESPONSES, ["nps_responses", "nps_net"])
+    _add(into, rows, ["nps_responses", "nps_net"])
 
 
-def spend(leaves, from_month, into):
-    _add(into, _grouped(credit.SPEND, leaves, from_month, spend=Sum("amount")), credit.SPEND, ["spend"])
+def spend(leaves, from_month, credit, into):
+    _add(into, _grouped(attributed.SPEND, leaves, from_month, credit, spend=Sum("amount")), ["spend"])
 
 
 FLOWS = [activities, leads, nps, spend]
@@ -188,7 +213,9 @@ class PerKind:
         self.shifts = [(kind, fiscal_shift(kind), LENGTH[kind]) for kind in KINDS]
 
 
-def customer_wins(leaves: Leaves, from_month: int | None, per_kind: PerKind, into: Table) -> None:
+def customer_wins(
+    leaves: Leaves, from_month: int | None, credit: Credit, per_kind: PerKind, into: Table
+) -> None:
     """Won deals seen from the customer's owner: the revenue from customers per month (a flow),
     and per period kind the buyers and repeat buyers — customers with at least two won deals up to
     the period's end, earlier ones or two in the period.
@@ -196,41 +223,44 @@ def customer_wins(leaves: Leaves, from_month: int | None, per_kind: PerKind, int
     Buyers are distinct customers, so a quarter is not the sum of its months. The rows (customer
     × month) are streamed in customer order and only the counts are kept, so memory does not
     grow with the number of customers. A customer's wins before `from_month` are counted for them.
+    A buyer, and a repeat buyer, is credited to the stint of its first purchase in the period, so
+    stints add up to the rep's counts and a team never has a repeat buyer it has not as a buyer.
     """
-    wins = _by_month(credit.CUSTOMER_WINS, leaves, from_month)
+    wins = _by_month(attributed.CUSTOMER_WINS, leaves, from_month, credit)
     earlier = {} if from_month is None else _wins_before(wins, from_month)
     rows = (
-        wins.annotate(month=month_number("closed_on"))
-        .values_list("customer__owner_id", "customer_id", "month")
+        wins.values_list("customer__owner_id", "customer_id", "p")
         .annotate(amount=Sum("amount"), deals=Count("pk"))
-        .order_by("customer_id", "month")
+        .order_by("customer_id", "p")
     )
     if from_month is None:  # all history: stream it (a recent slice is small, and one query)
         rows = rows.iterator(chunk_size=10_000)
     current, counted = None, {}
-    for owner, customer, month, amount, deals in rows:
-        if customer != current:  # (kind → the last period counted as a buyer, as a repeat buyer)
+    for owner, customer, day, amount, deals in rows:
+        if customer != current:  # (kind → the last period counted as a buyer, as a repeat buyer,
+            # and the stint the buyer was credited to)
             current, counted, won = customer, {}, earlier.get(customer, 0)
-        leaf = Subject(Scope.REP, owner) if owner is not None else COMPANY
-        into[leaf][month]["customer_revenue"] = into[leaf][month].get("customer_revenue", ZERO) + amount
+        day = _day(day)
+        month = month_index(day)
+        key = credit.key(Subject(Scope.REP, owner) if owner is not None else COMPANY, day)
+        into[key][month]["customer_revenue"] = into[key][month].get("customer_revenue", ZERO) + amount
         won += deals
         for kind, shift, length in per_kind.shifts:
             p = (month - shift) // length
-            slot = per_kind.sums[kind][leaf, p]
-            buyer, repeat = counted.get(kind, (None, None))
+            buyer, repeat, first = counted.get(kind, (None, None, None))
             if buyer != p:  # months come in order: a new period
-                slot["buyers"] += 1
-                buyer = p
+                buyer, first = p, key
+                per_kind.sums[kind][first, p]["buyers"] += 1
             if won >= 2 and repeat != p:
-                slot["repeat_buyers"] += 1
+                per_kind.sums[kind][first, p]["repeat_buyers"] += 1
                 repeat = p
-            counted[kind] = (buyer, repeat)
+            counted[kind] = (buyer, repeat, first)
 
 
 def _wins_before(wins, from_month: int) -> dict[int, int]:
     before = (
         Opportunity.objects.filter(
-            credit.CUSTOMER_WINS.where,
+            attributed.CUSTOMER_WINS.where,
             customer_id__in=wins.values("customer_id"),
             closed_on__lt=month_start(from_month),
         )
@@ -242,24 +272,28 @@ def _wins_before(wins, from_month: int) -> dict[int, int]:
     return dict(before)
 
 
-def churned_customers(leaves: Leaves, per_kind: PerKind) -> list[dict]:
+def churned_customers(leaves: Leaves, credit: Credit, per_kind: PerKind) -> list[dict]:
     """Per owner and churn month (all history: the active base needs it), with the month each
     churned customer was acquired in. Churn counts, per period kind, the customers churned in a
-    period that were acquired before it began: those in its active base."""
+    period that were acquired before it began: those in its active base — credited, like the
+    base, to the owner's stint on the period's first day."""
+    facts = attributed.CHURNED_CUSTOMERS
     rows = list(
-        credit.CHURNED_CUSTOMERS.of(leaves)
-        .annotate(p=month_of(credit.CHURNED_CUSTOMERS), a=month_number("acquired_on"))
-        .values(credit.CHURNED_CUSTOMERS.rep, "p", "a")
+        facts.of(leaves)
+        .annotate(p=month_of(facts, credit.daily), a=month_number("acquired_on"))
+        .values(facts.rep, "p", "a")
         .annotate(churned=Count("pk"))
         .order_by()
     )
     for row in rows:
-        row["p"] = month_index(row["p"])
-        leaf = credit.CHURNED_CUSTOMERS.leaf(row)
+        day = _day(row["p"])
+        leaf, row["p"] = facts.leaf(row), month_index(day)
+        row["key"] = credit.key(leaf, day)
         for kind, shift, length in per_kind.shifts:
             p = (row["p"] - shift) // length
             if (row["a"] - shift) // length < p:
-                per_kind.sums[kind][leaf, p]["churned_from_base"] += row["churned"]
+                at_start = credit.key(leaf, month_start(p * length + shift))
+                per_kind.sums[kind][at_start, p]["churned_from_base"] += row["churned"]
     return rows
 
 
@@ -273,54 +307,54 @@ class MonthlyFacts:
     churn from the base), and the running levels of the stocks (pipeline, active customers:
     always from the beginning) and of the trailing 12-month sums (from 11 months earlier)."""
 
-    def __init__(self, leaves: Leaves, from_month: int | None = None):
+    def __init__(self, leaves: Leaves, from_month: int | None = None, credit: Credit | None = None):
+        credit = credit or Credit()
+        self.credit = credit
         self.flows: Table = table()
         self.per_kind = PerKind()
         for flow in FLOWS:
-            flow(leaves, from_month, self.flows)
-        closed = closed_deals(leaves)
+            flow(leaves, from_month, credit, self.flows)
+        closed = closed_deals(leaves, credit)
         deal_flows = ["won_amount", "won_count", "lost_count", "cycle_days", "cycle_count"]
-        _add(self.flows, _since(closed, from_month), credit.CLOSED_DEALS, deal_flows)
-        acquired = _grouped(credit.ACQUIRED_CUSTOMERS, leaves, None, new_customers=Count("pk"))
-        _add(self.flows, _since(acquired, from_month), credit.ACQUIRED_CUSTOMERS, ["new_customers"])
-        churned = churned_customers(leaves, self.per_kind)
+        _add(self.flows, _since(closed, from_month), deal_flows)
+        acquired = _grouped(attributed.ACQUIRED_CUSTOMERS, leaves, None, credit, new_customers=Count("pk"))
+        _add(self.flows, _since(acquired, from_month), ["new_customers"])
+        churned = churned_customers(leaves, credit, self.per_kind)
         window_start = None if from_month is None else from_month - (TRAILING_MONTHS - 1)
         customer_revenue: Table = table()
-        customer_wins(leaves, window_start, self.per_kind, customer_revenue)
-        opened = _grouped(credit.DEALS_OPENED, leaves, None, **PIPELINE_SUMS)
+        customer_wins(leaves, window_start, credit, self.per_kind, customer_revenue)
+        opened = _grouped(attributed.DEALS_OPENED, leaves, None, credit, **PIPELINE_SUMS)
         for row in opened:
             row["created_amount"] = row["amount_sum"]
-        _add(self.flows, _since(opened, from_month), credit.DEALS_OPENED, ["created_amount"])
-        pipeline = credit.DEALS_OPENED
+        _add(self.flows, _since(opened, from_month), ["created_amount"])
+        # A stock's level is the leaf's; it is credited to the stint at the period's boundary
+        # (kpis.engine.fold).
         self.stocks = {
-            "pipeline": _stock(opened, closed, pipeline, "amount_sum", "amount_sum"),
-            "weighted_pipeline": _stock(opened, closed, pipeline, "weighted_sum", "weighted_sum"),
+            "pipeline": _stock(opened, closed, "amount_sum", "amount_sum"),
+            "weighted_pipeline": _stock(opened, closed, "weighted_sum", "weighted_sum"),
             # Every churned customer has an acquisition date (a database constraint).
-            "active_at_start": _stock(
-                acquired, churned, credit.ACQUIRED_CUSTOMERS, "new_customers", "churned"
-            ),
+            "active_at_start": _stock(acquired, churned, "new_customers", "churned"),
         }
-        # Running totals of two flows: a period's trailing 12 months is a difference of levels.
+        # Running totals of two flows, per stint: a period's trailing 12 months is a difference
+        # of levels.
         self.trailing = {
             "customer_revenue_12m": Stock(
                 {
-                    leaf: {m: comps["customer_revenue"] for m, comps in by_month.items()}
-                    for leaf, by_month in customer_revenue.items()
+                    key: {m: comps["customer_revenue"] for m, comps in by_month.items()}
+                    for key, by_month in customer_revenue.items()
                 }
             ),
-            "churned_12m": _stock(
-                _since(churned, window_start), [], credit.CHURNED_CUSTOMERS, "churned", "churned"
-            ),
+            "churned_12m": _stock(_since(churned, window_start), [], "churned", "churned", by_stint=True),
         }
 
 
 class Stock:
-    """A level per leaf after each month, from its monthly changes (kept as running levels only);
-    `at(leaf, m)` is the level after month m."""
+    """A level per leaf (or stint) after each month, from its monthly changes (kept as running
+    levels only); `at(leaf, m)` is the level after month m."""
 
-    def __init__(self, deltas: dict[Subject, dict[int, Decimal]]):
-        self.months: dict[Subject, list[int]] = {}
-        self.levels: dict[Subject, list[Decimal]] = {}
+    def __init__(self, deltas: dict):
+        self.months: dict = {}
+        self.levels: dict = {}
         for leaf, by_month in deltas.items():
             months = sorted(by_month)
             level, levels = ZERO, []
@@ -329,31 +363,31 @@ class Stock:
                 levels.append(level)
             self.months[leaf], self.levels[leaf] = months, levels
 
-    def at(self, leaf: Subject, month: int) -> Decimal:
+    def at(self, leaf, month: int) -> Decimal:
         i = bisect.bisect_right(self.months.get(leaf, []), month)
         return self.levels[leaf][i - 1] if i else ZERO
 
 
-def _stock(rows_in, rows_out, facts: Facts, name_in: str, name_out: str) -> Stock:
-    """The level of monthly ins minus outs per leaf."""
-    deltas: dict[Subject, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+def _stock(rows_in, rows_out, name_in: str, name_out: str, *, by_stint: bool = False) -> Stock:
+    """The level of monthly ins minus outs per leaf (or per stint)."""
+    deltas: dict = defaultdict(lambda: defaultdict(Decimal))
     for rows, sign, figure in [(rows_in, 1, name_in), (rows_out, -1, name_out)]:
         for row in rows:
-            deltas[facts.leaf(row)][row["p"]] += sign * Decimal(row[figure] or 0)
+            deltas[row["key"] if by_stint else row["key"][0]][row["p"]] += sign * Decimal(row[figure] or 0)
     return Stock(deltas)
 
 
 # --- which periods to compute, and the forecasts to compare with -------------------------------
 
 SPANNING = [
-    credit.DEALS_OPENED,
-    credit.CLOSED_DEALS,
-    credit.LEADS,
-    credit.ACTIVITIES,
-    credit.ACQUIRED_CUSTOMERS,
-    credit.CHURNED_CUSTOMERS,
-    credit.NPS_RESPONSES,
-    credit.SPEND,
+    attributed.DEALS_OPENED,
+    attributed.CLOSED_DEALS,
+    attributed.LEADS,
+    attributed.ACTIVITIES,
+    attributed.ACQUIRED_CUSTOMERS,
+    attributed.CHURNED_CUSTOMERS,
+    attributed.NPS_RESPONSES,
+    attributed.SPEND,
 ]
 
 

@@ -1,36 +1,45 @@
 """Running the four steps: a full recompute from the facts, and an incremental one after a change.
 
 - Full (`recompute_all`, `recompute_tree`): every subject under some top-level teams (or all of
-  them and the company) from the facts, one grouped query per family, folded up the tree and
-  written as components.
-- Incremental (`recompute_subject`), the one strategy for any change: the subject whose own facts
-  changed is recomputed — its own facts, plus its children's stored snapshots when it is a team
-  or the company — and every subject above it moves by exactly as much as it moved (sums are
-  linear), so nothing beside the branch is read. When the stored snapshots do not cover the
-  branch (a first fact in a new month, a team without rows yet), there is nothing to move:
-  it recomputes everything instead — as it does when FISCAL_YEAR_START_MONTH changed.
+  them and the company) from the facts, one grouped query per family, folded up the tree as it
+  stood and written as components. A subtree reads its former members' facts too.
+- Incremental (`recompute_subject`), after a change to one subject's own facts from a date on:
+  - a rep is recomputed from its own facts, and every subject its stint then credited moves by
+    exactly as much as the rep moved (sums are linear), so nothing beside the branch is read —
+    for each period that lies within one stint of the rep (and its trailing year too);
+  - what cannot be split that way — a period across a rep's move, a team's own facts
+    (team-level spend), a move itself — is recomputed from the facts, for every subject, for
+    the periods from that date on. (Recomputing only some trees from the facts would leave the
+    stored snapshots inconsistent with the deltas other pending recomputes apply to them.)
+  - the company is its own facts (and every team's own) plus the sum of its reps' snapshots.
+  When the stored snapshots do not cover the branch (a first fact in a new month, a team without
+  rows yet), there is nothing to move: it recomputes everything instead — as it does when
+  FISCAL_YEAR_START_MONTH changed.
 
 Every recompute is idempotent, and the ones that write the same snapshots take turns.
 """
 
+import datetime as dt
 import logging
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from kpis import catalogue
+from kpis.periods import month_start
+from teams.history import Org
 from teams.models import Rep
 from teams.subjects import COMPANY, Scope, Subject
 from teams.tree import TeamTree
 
-from .attribution import Leaves
+from .attribution import Credit, Leaves
 from .evaluate import add_pairs, forecast_pair, rounded, summed_pairs
 from .fold import Periods, forecasts_up_the_tree, up_the_tree
-from .read import LOCAL, ZERO, MonthlyFacts, data_periods, latest_commits
+from .read import LOCAL, TRAILING_MONTHS, ZERO, MonthlyFacts, data_periods, latest_commits
 from .store import (
     analyze_snapshots,
-    children_pairs,
     delete_stale_snapshots,
+    reps_pairs,
     spans,
     stored_pairs,
     write_components,
@@ -46,15 +55,18 @@ FORECAST = "forecast_accuracy"
 
 
 @transaction.atomic
-def recompute_all(*, full: bool = False, progress=None) -> int:
+def recompute_all(*, full: bool = False, since: dt.date | None = None, progress=None) -> int:
     """Every rep, team and the company, in one pass and one transaction (recompute_kpis, bulk
     loads, the benchmark; the nightly Celery run fans out per top-level team instead).
 
     full: also rewrite unchanged rows (fresh computed_at) and drop stale snapshots (dropped anyway
-    when FISCAL_YEAR_START_MONTH changed: the old years are not periods any more)."""
+    when FISCAL_YEAR_START_MONTH changed: the old years are not periods any more).
+    since: only the periods ending on or after that day (after a move dated then)."""
     _take_turns(COMPANY_TURN, *TeamTree.load().roots())
     other_fiscal_year = spans()[2]  # asked before this run writes years of its own
-    written = _from_facts(None, force=full, progress=progress)
+    if other_fiscal_year:
+        since = None
+    written = _from_facts(None, since=since, force=full, progress=progress)
     if full or other_fiscal_year:  # the years of the old setting are not periods any more
         delete_stale_snapshots()
     analyze_snapshots()
@@ -69,28 +81,32 @@ def recompute_tree(*, root_team_id: int) -> int:
     return _from_facts([root_team_id])
 
 
-def _from_facts(roots: list[int] | None, *, force=False, progress=None) -> int:
-    """Every subject under `roots` (None: the whole company, the company itself included)."""
+def _from_facts(roots: list[int] | None, *, since=None, force=False, progress=None) -> int:
+    """Every subject under `roots` now (None: the whole company, the company itself included),
+    for the periods ending on or after `since` (None: all)."""
     tree = TeamTree.load()
+    credit = Credit()
     team_ids = set(tree.parent) if roots is None else tree.subtree_ids(roots)
-    rep_team = dict(Rep.objects.filter(team_id__in=team_ids).values_list("pk", "team_id"))
-    subjects = [Subject.rep(r) for r in rep_team] + [Subject.team(t) for t in team_ids]
+    reps = Rep.objects.filter(team_id__in=team_ids).values_list("pk", flat=True)
+    subjects = [Subject.rep(r) for r in reps] + [Subject.team(t) for t in team_ids]
     if roots is None:
         subjects.append(COMPANY)
-    # The whole company reads every fact, unfiltered (a rep always has a team).
-    leaves = Leaves() if roots is None else Leaves(frozenset(rep_team), frozenset(team_ids), company=False)
-    periods_by_kind = data_periods()
-    facts = Periods(MonthlyFacts(leaves))
-    forecasts = forecasts_up_the_tree(latest_commits(periods_by_kind, subjects), tree, rep_team)
+    # The whole company reads every fact, unfiltered; a subtree, whoever it ever credited.
+    leaves = Leaves() if roots is None else credit.leaves_under(team_ids)
+    periods_by_kind = data_periods(since)
+    firsts = [periods[0].first_month for periods in periods_by_kind.values() if periods]
+    from_month = None if since is None or not firsts else min(firsts)
+    facts = Periods(MonthlyFacts(leaves, from_month, credit))
+    forecasts = forecasts_up_the_tree(latest_commits(periods_by_kind, subjects), credit.org)
     today = timezone.localdate(timezone=LOCAL())
 
     def rows():
         for done, (kind, periods) in enumerate(periods_by_kind.items(), 1):
-            sums = up_the_tree(facts.fold(kind, periods), tree, rep_team, company=roots is None)
+            sums = up_the_tree(facts.fold(kind, periods), credit)
             for subject in subjects:
                 by_period = sums.get(subject, {})
                 for period in periods:
-                    comps = by_period.get(period.index, {})
+                    comps = dict(by_period.get(period.index, {}))
                     forecast = forecasts.get((subject, kind, period.index))
                     ended = period.end < today
                     comps["forecast_hit"], comps["forecast_base"] = forecast_pair(
@@ -108,97 +124,114 @@ def _from_facts(roots: list[int] | None, *, force=False, progress=None) -> int:
 
 @transaction.atomic
 def recompute_subject(subject: Subject, *, since=None) -> int:
-    """After `subject`'s own facts changed from `since` on (None: in any period): the subject,
-    then every team above it and the company."""
-    tree = TeamTree.load()
-    chain = _chain(subject, tree)
-    if chain is None:
+    """After `subject`'s own facts changed from `since` on (None: in any period): the subject and
+    everyone its facts credit."""
+    credit = Credit()
+    if subject.scope == Scope.COMPANY:
+        _take_turns(COMPANY_TURN)
+        return _company(since, credit)
+    if subject.scope == Scope.TEAM:
+        return recompute_all(since=since)
+    if subject.pk not in credit.org.memberships:
         log.info("%s is gone; nothing to recompute.", subject)
         return 0
-    _take_turns(COMPANY_TURN, *[s.pk for s in chain if s.scope == Scope.TEAM][-1:])  # its top-level team
+    tree = TeamTree.load()
+    teams = {s.pk for stint in credit.stints(subject) for s in stint.credits if s.scope == Scope.TEAM}
+    _take_turns(COMPANY_TURN, *{tree.ancestors(team)[-1] for team in teams if team in tree.parent})
     span, stored_span, other_fiscal_year = spans()
     if other_fiscal_year or _span_changed(span, stored_span):
         return recompute_all(full=True)
+    return _rep(subject, since, span, credit)
+
+
+def _rep(subject: Subject, since, span, credit: Credit) -> int:
+    """The rep from its own facts, and each subject above it moved by as much, period by period,
+    where one stint covers the period; the trees it was in, from the facts, where none does."""
     periods = data_periods(since, span=span)
-    forecasts = _chain_forecasts(chain, periods, tree)
     today = timezone.localdate(timezone=LOCAL())
-    ended = {(kind, p.start): p.end < today for kind, kind_periods in periods.items() for p in kind_periods}
-    new = _own_and_children(subject, periods, tree, forecasts, today)
-    above = chain[1:]
-    stored = stored_pairs(chain, periods)
+    stints = credit.stints(subject)
+    # (kind, start) → whom the rep's change moves: above the rep, everyone its stint credits, where
+    # one stint covers the period; where a move splits it, the company alone (the trees below
+    # are recomputed from the facts).
+    covering = {}
+    across = []
+    for kind, kind_periods in periods.items():
+        for p in kind_periods:
+            trailing_year = month_start(p.last_month - (TRAILING_MONTHS - 1))  # cltv's window
+            one = [st for st in stints if st.covers(min(p.start, trailing_year), p.end)]
+            covering[kind, p.start] = one[0].credits[1:] if one else (COMPANY,)
+            if not one:
+                across.append(p)
+    above = sorted({s for subjects in covering.values() for s in subjects} | {COMPANY})
+    forecasts = _forecasts([subject, *above], periods, credit.org)
+    new = _own(subject, periods, credit, forecasts, today)
+    stored = stored_pairs([subject, *above], periods)
     summed = [(key, pair) for key, pair in new.items() if key[0] != FORECAST]
-    if any((s, *key) not in stored for s in above for key, _ in summed):
+    if any((s, *key) not in stored for key, _ in summed for s in covering.get(key[1:], ())):
         return recompute_all(full=True)
     index = {(kind, p.start): p.index for kind, kind_periods in periods.items() for p in kind_periods}
+    ended = {(kind, p.start): p.end < today for kind, kind_periods in periods.items() for p in kind_periods}
     rows = [(subject, *key, pair) for key, pair in new.items()]
-    for s in above:
-        revenue = {}
-        for (metric, kind, start), (num, den) in summed:
-            old_num, old_den = stored.get(
-                (subject, metric, kind, start), (ZERO, None if den is None else ZERO)
-            )
+    moved = {}  # (subject above, kind, start) → revenue after the move
+    for (metric, kind, start), (num, den) in summed:
+        old_num, old_den = stored.get((subject, metric, kind, start), (ZERO, None if den is None else ZERO))
+        for s in covering.get((kind, start), ()):
             up_num, up_den = stored[s, metric, kind, start]
             pair = (up_num + rounded(num) - old_num, None if den is None else up_den + rounded(den) - old_den)
             rows.append((s, metric, kind, start, pair))
             if metric == "revenue_won":
-                revenue[kind, start] = pair[0]
-        for (kind, start), amount in revenue.items():
-            forecast = forecasts.get((s, kind, index[kind, start]))
-            pair = forecast_pair(amount, forecast, ended=ended[kind, start])
-            rows.append((s, FORECAST, kind, start, pair))
-    return write_pairs(rows)
+                moved[s, kind, start] = pair[0]
+    for (s, kind, start), amount in moved.items():
+        forecast = forecasts.get((s, kind, index[kind, start]))
+        rows.append((s, FORECAST, kind, start, forecast_pair(amount, forecast, ended=ended[kind, start])))
+    written = write_pairs(rows)
+    if across:  # everything, from the facts, for the periods a move splits (and those after)
+        written += recompute_all(since=min(p.start for p in across))
+    return written
 
 
-def _chain(subject: Subject, tree: TeamTree) -> list[Subject] | None:
-    """The subject, each team above it, and the company; None if the subject is gone."""
-    if subject.scope == Scope.REP:
-        team_id = Rep.objects.filter(pk=subject.pk).values_list("team_id", flat=True).first()
-        if team_id is None:
-            return None
-        teams = tree.ancestors(team_id)
-    elif subject.scope == Scope.TEAM:
-        if subject.pk not in tree.parent:
-            return None
-        teams = tree.ancestors(subject.pk)[1:]
-    else:
-        return [COMPANY]
-    return [subject, *[Subject.team(t) for t in teams], COMPANY]
-
-
-def _chain_forecasts(chain: list[Subject], periods_by_kind, tree: TeamTree) -> dict:
-    """The forecasts of the chain's subjects: their own commits, read for them alone; only when a
-    team or the company above lacks one are everyone's commits read, to add up its children's."""
-    own = latest_commits(periods_by_kind, chain)
+def _forecasts(subjects: list[Subject], periods_by_kind, org: Org) -> dict:
+    """The forecasts of these subjects: their own commits, read for them alone; only when a team
+    or the company lacks one are everyone's commits read, to add up its children's."""
+    own = latest_commits(periods_by_kind, subjects)
     complete = all(
         (subject, kind, period.index) in own
-        for subject in chain
+        for subject in subjects
         if subject.scope != Scope.REP
         for kind, periods in periods_by_kind.items()
         for period in periods
     )
     if complete:
         return own
-    rep_team = dict(Rep.objects.values_list("pk", "team_id"))
-    return forecasts_up_the_tree(latest_commits(periods_by_kind, None), tree, rep_team)
+    return forecasts_up_the_tree(latest_commits(periods_by_kind, None), org)
 
 
-def _own_and_children(subject: Subject, periods_by_kind, tree, forecasts, today) -> dict:
-    """{(metric, kind, start): pair} for every period: the subject's own facts (a team's or the
-    company's own leaf: team-level spend, facts of no one), plus its children's snapshots."""
+def _own(subject: Subject, periods_by_kind, credit: Credit, forecasts, today, children=None) -> dict:
+    """{(metric, kind, start): pair} for every period: the subject's own facts (the company's:
+    every fact of no rep), plus `children`'s summed snapshots if given."""
     firsts = [periods[0].first_month for periods in periods_by_kind.values() if periods]
-    own = Periods(MonthlyFacts(Leaves.of(subject), min(firsts) if firsts else None))
-    children = children_pairs(subject, periods_by_kind, tree) if subject.scope != Scope.REP else {}
+    leaves = Leaves(frozenset(), None, company=True) if subject == COMPANY else Leaves.of(subject)
+    own = Periods(MonthlyFacts(leaves, min(firsts) if firsts else None, credit))
     found = {}
     for kind, periods in periods_by_kind.items():
-        folded = own.fold(kind, periods).get(subject, {})
+        folded = up_the_tree(own.fold(kind, periods), credit).get(subject, {})
         for period in periods:
             pairs = summed_pairs(folded.get(period.index, {}))
-            add_pairs(pairs, children.get((kind, period.start), {}))
+            add_pairs(pairs, (children or {}).get((kind, period.start), {}))
             forecast = forecasts.get((subject, kind, period.index))
             pairs[FORECAST] = forecast_pair(pairs["revenue_won"][0], forecast, ended=period.end < today)
             for metric, pair in pairs.items():
                 found[metric, kind, period.start] = pair
     return found
+
+
+def _company(since, credit: Credit) -> int:
+    """The company: every fact of no rep (its own, and each team's own), plus its reps' figures."""
+    periods = data_periods(since)
+    today = timezone.localdate(timezone=LOCAL())
+    forecasts = _forecasts([COMPANY], periods, credit.org)
+    new = _own(COMPANY, periods, credit, forecasts, today, children=reps_pairs(periods))
+    return write_pairs([(COMPANY, *key, pair) for key, pair in new.items()])
 
 
 def _span_changed(span, stored) -> bool:

@@ -262,13 +262,10 @@ def stored_pairs(subjects, periods_by_kind) -> dict:
     return {(Subject(s, pk), m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
 
 
-def children_pairs(subject: Subject, periods_by_kind, tree: TeamTree) -> dict:
-    """{(kind, start): {metric: pair}} summed over the stored snapshots of the subject's
-    children: a team's reps and child teams, the company's top-level teams."""
-    parent = subject.pk if subject.scope == Scope.TEAM else None
-    children = Q(scope=Scope.TEAM, subject_id__in=[t for t, p in tree.parent.items() if p == parent])
-    if subject.scope == Scope.TEAM:
-        children |= Q(scope=Scope.REP, subject_id__in=Rep.objects.filter(team_id=subject.pk).values("pk"))
+def reps_pairs(periods_by_kind) -> dict:
+    """{(kind, start): {metric: pair}} summed over every rep's stored snapshots: with the facts
+    of no rep, the company's figures (whose reps were in which team does not matter to it)."""
+    children = Q(scope=Scope.REP)
     in_periods = Q()
     for kind, periods in periods_by_kind.items():
         if periods:

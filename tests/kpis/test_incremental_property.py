@@ -8,7 +8,8 @@ hooks run as in production, merged per transaction, and Celery runs the tasks ea
 each, the table (computed_at aside) is compared with what `recompute_all(full=True)` makes of it.
 
 Dates fall in about six months around an anchor: a fixed one in 2017, or today, so that facts
-after today (whose periods are not computed yet) are drawn too.
+after today (whose periods are not computed yet) are drawn too. Reps and teams move at drawn
+dates too (back-dated, as far as the rules of teams.history allow), before and after the start.
 
 Examples: 40 by default; HYPOTHESIS_PROFILE=salesperf-thorough runs 400, salesperf-quick 8.
 """
@@ -38,7 +39,7 @@ from kpis.models import (
     Stage,
 )
 from kpis.periods import Period
-from teams.models import Rep, Team, User
+from teams.models import Membership, Placement, Rep, Team, User
 from tests.factories import RepFactory, StageFactory, TeamFactory, UserFactory, lost_stage, won_stage
 
 hypothesis_settings.register_profile(
@@ -97,7 +98,7 @@ def wipe() -> None:
     with transaction.atomic(), signals.bulk_changes(recompute=False):
         for model in [KpiSnapshot, ForecastSubmission, NpsResponse, Activity, Opportunity, Lead]:
             model.objects.all().delete()
-        for model in [AcquisitionSpend, Customer, Rep, Stage]:
+        for model in [AcquisitionSpend, Customer, Membership, Placement, Rep, Stage]:
             model.objects.all().delete()
         Team.objects.update(parent=None)
         Team.objects.all().delete()
@@ -153,6 +154,18 @@ def save(obj, **changes):
     for name, value in changes.items():
         setattr(obj, name, value)
     obj.save()
+
+
+def move(obj, field: str, value, day: dt.date, *, month: bool = False):
+    """A dated move of a rep (team) or a team (parent) from `day`, or the nearest date the rules
+    allow: not before the current membership (placement) began, not after today."""
+    if obj is None:
+        return
+    history = obj.memberships if field == "team" else obj.placements
+    since = history.filter(until__isnull=True).values_list("since", flat=True).first()
+    day = min(max(day, since or day), timezone.localdate())
+    setattr(obj, field, value)
+    obj.save(effective=day.replace(day=1) if month else day)
 
 
 def delete(obj):
@@ -319,11 +332,12 @@ CHANGES = {
     "forecast amount": lambda w, i, amount: save(w.nth(ForecastSubmission, i), amount=amount),
     "forecast deleted": lambda w, i: delete(w.nth(ForecastSubmission, i)),
     # The organisation and the stages
-    "rep moved": lambda w, rep, team: save(w.rep(rep), team=w.team(team)),
-    "team moved": lambda w, team, parent: save(w.team(team), parent=w.team(parent)),
+    "rep moved": lambda w, rep, team, day: move(w.rep(rep), "team", w.team(team), day),
+    "team moved": lambda w, team, parent, day: move(w.team(team), "parent", w.team(parent), day, month=True),
     "open stage probability": lambda w, p: save(stage("open"), probability=p),
 }
 CREATIONS = [name for name in CHANGES if name.startswith("new ")]
+MOVES = ["rep moved", "team moved"]
 FAMILY = {
     name: family
     for family, names in {
@@ -416,8 +430,8 @@ def change_strategies(anchor: dt.date) -> dict:
         ),
         "forecast amount": (index, amount),
         "forecast deleted": (index,),
-        "rep moved": (rep, st.sampled_from(TEAMS)),
-        "team moved": (st.sampled_from(["east", "west"]), st.sampled_from(["region", "north", None])),
+        "rep moved": (rep, st.sampled_from(TEAMS), days),
+        "team moved": (st.sampled_from(["east", "west"]), st.sampled_from(["region", "north", None]), days),
         "open stage probability": (st.decimals(0, 1, places=2),),
     }
 
@@ -462,7 +476,7 @@ class Scenario:
 def scenarios(draw):
     anchor = draw(st.sampled_from([FIXED_ANCHOR, timezone.localdate()]))
     strategies = change_strategies(anchor)
-    start = draw(st.lists(changes(strategies, CREATIONS), min_size=12, max_size=30))
+    start = draw(st.lists(changes(strategies, [*CREATIONS, *MOVES]), min_size=12, max_size=30))
     committed = draw(st.lists(transactions(strategies), min_size=1, max_size=3))
     return Scenario(anchor, start, committed)
 
