@@ -111,6 +111,7 @@ class TeamMembershipInline(HistoryInline):
     model = Membership
     verbose_name_plural = "members over time"
     fields = ("rep", "since", "until", "recorded_at", "recorded_by")
+    ordering = (*HistoryInline.ordering, "rep__full_name")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("rep", "recorded_by")
