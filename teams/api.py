@@ -1,9 +1,11 @@
 """The team and rep endpoints, and the token endpoint (sign-in limits: teams.login).
 
 The viewsets build on salesperf.api's ScopedViewSet: each names its queryset, narrowed by the
-model's visible_to(user).
+model's visible_to(user). A rep or team carries its history (memberships, placements), prefetched
+so that a list costs the same queries for any number of rows.
 """
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -14,16 +16,16 @@ from rest_framework.throttling import AnonRateThrottle
 
 from salesperf.api import ScopedViewSet
 
-from . import login, tokens
+from . import login, tokens, visibility
 from .filtersets import RepFilterSet, TeamFilterSet
-from .models import Rep, Team
+from .models import Membership, Rep, Team
 from .serializers import RepSerializer, TeamSerializer
 
 
 class TeamViewSet(ScopedViewSet):
     """Teams you may see: a manager's subtrees, every team for an admin. Admins write."""
 
-    queryset = Team.objects.select_related("manager")
+    queryset = Team.objects.select_related("manager").prefetch_related("placements")
     serializer_class = TeamSerializer
     filterset_class = TeamFilterSet
     ordering_fields = ["name", "id"]
@@ -33,11 +35,18 @@ class TeamViewSet(ScopedViewSet):
 class RepViewSet(ScopedViewSet):
     """Reps you may see: yourself, and every rep of the teams you manage. Admins write."""
 
-    queryset = Rep.objects.select_related("team", "user")
+    queryset = Rep.objects.select_related("team", "user").prefetch_related(
+        Prefetch("memberships", queryset=Membership.objects.select_related("team"))
+    )
     serializer_class = RepSerializer
     filterset_class = RepFilterSet
     ordering_fields = ["full_name", "id"]
     ordering = ["full_name"]
+
+    def get_serializer_context(self):
+        # Which past teams' names the user may read (RepSerializer.memberships).
+        team_ids = visibility.visible_team_ids(self.request.user)
+        return {**super().get_serializer_context(), "team_ids": team_ids}
 
 
 @extend_schema_serializer(component_name="AuthToken")

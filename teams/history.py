@@ -87,13 +87,35 @@ def placement_follow(team: Team, effective: dt.date | None = None, by=None) -> N
     if current.parent_id == team.parent_id:
         return
     effective = effective or _month_start(_today())
-    if effective.day != 1:
-        raise ValidationError({"effective": "A team moves from the first day of a month."})
-    if errors := move_errors(open_since=current.since, effective=effective):
+    if errors := _placement_errors(team.pk, team.parent_id, current.since, effective):
         raise ValidationError(errors)
-    if team.parent_id is not None and Org.load().cycle_from(team.pk, team.parent_id, effective):
-        raise ValidationError({"parent": "A team cannot sit below itself, at any date."})
     _move(Placement, rows, current, effective, {"parent_id": team.parent_id}, by, team=team)
+
+
+def _placement_errors(team: int, parent: int | None, open_since: dt.date | None, effective: dt.date) -> dict:
+    if effective.day != 1:
+        return {"effective": "A team moves from the first day of a month."}
+    if errors := move_errors(open_since=open_since, effective=effective):
+        return errors
+    if parent is not None and Org.load().cycle_from(team, parent, effective):
+        return {"parent": "A team cannot sit below itself, at any date."}
+    return {}
+
+
+# Before saving: forms and the API report these on their own fields, before anything is written
+# (saving would raise the same as a ValidationError).
+
+
+def membership_errors(rep: Rep, effective: dt.date | None = None) -> dict:
+    """What is wrong with moving `rep` to another team from `effective` (default today)."""
+    since = Membership.objects.filter(rep=rep, until__isnull=True).values_list("since", flat=True).first()
+    return move_errors(open_since=since, effective=effective or _today())
+
+
+def placement_errors(team: Team, parent_id: int | None, effective: dt.date | None = None) -> dict:
+    """What is wrong with placing `team` under `parent_id` from `effective` (default this month)."""
+    since = Placement.objects.filter(team=team, until__isnull=True).values_list("since", flat=True).first()
+    return _placement_errors(team.pk, parent_id, since, effective or _month_start(_today()))
 
 
 def _move(model, rows, current, effective, value: dict, by, **owner) -> None:
