@@ -69,6 +69,7 @@ LEAD_CONVERSION = 0.3
 OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
 KINDS = tuple(Activity.Kind.values)  # plain strings: call, email, meeting
 KIND_WEIGHTS = {"typical": (45, 40, 15), "star": (35, 40, 25), "struggler": (55, 35, 10)}
+STAGE_ID, AMOUNT, CLOSED_ON = (COLUMNS[Opportunity].index(c) for c in ("stage_id", "amount", "closed_on"))
 # Working hours in TIME_ZONE, where activities are counted; meetings start on the half hour.
 HOURS, MINUTES, MEETING_MINUTES = range(8, 18), range(60), (0, 30)
 # NPS scores 0..10: most customers are happy, a few are not.
@@ -141,6 +142,16 @@ class RepFacts:
     won: list[float] = field(default_factory=list)
     new_customers: list[int] = field(default_factory=list)
     calls: list[int] = field(default_factory=list)
+
+
+def won_while(window: Window, facts: RepFacts, stages: dict[str, Stage], holds: Callable) -> list[float]:
+    """Revenue won per window month, as RepFacts.won, by the deals closed on the days `holds`
+    says: what a rep won while in one team."""
+    won, won_stage = [0.0] * window.months, stages["Won"].pk
+    for row in facts.opportunities:
+        if row[STAGE_ID] == won_stage and holds(row[CLOSED_ON]):
+            won[window.index(row[CLOSED_ON])] += float(row[AMOUNT])
+    return won
 
 
 class RepFactsBuilder:

@@ -14,6 +14,7 @@ from targets.models import Target
 from teams.models import Rep, Team, User
 from teams.subjects import Scope
 
+from .moves import Stint
 from .names import SPEND_CHANNELS
 from .shape import MONTHLY_GROWTH, RepProfile, Window, money
 
@@ -33,6 +34,7 @@ class RepStats:
     new_customers: list[int]
     calls: list[int]
     commits: list[float]
+    stints: list[tuple[Stint, list[float]]]  # the teams the rep was in, and what they won in each
 
     def typical_won(self, window: Window) -> float:
         """Mean revenue won over the rep's finished months (the current one is not over)."""
@@ -40,39 +42,74 @@ class RepStats:
         return sum(months) / len(months) if months else 0.0
 
 
+@dataclass(frozen=True)
+class Part:
+    """What of a rep's months a subject is credited with (DESIGN.md, "Who gets the credit"): the
+    `share` of each window month's days (1 while the rep is in it, 0 outside, a part of the month
+    of a move) and the revenue the rep won in it, to the cent."""
+
+    stats: RepStats
+    share: list[float]
+    won: list[float]
+
+    def at(self, i: int) -> float:
+        return self.share[min(i, len(self.share) - 1)]  # months after this one: as this one
+
+    def within(self, months: list[bool]) -> "Part":
+        """Only the given months of it (a team's part in a region it sat in then)."""
+        return Part(
+            self.stats,
+            [x if m else 0.0 for x, m in zip(self.share, months, strict=True)],
+            [x if m else 0.0 for x, m in zip(self.won, months, strict=True)],
+        )
+
+
 @dataclass
 class Planned:
-    """A rep, a team or the company as the demo plans for it: the reps it covers, who forecasts
-    for it and who sets its targets (the one subject type is teams.subjects.Subject)."""
+    """A rep, a team or the company as the demo plans for it: what it is credited with, who
+    forecasts for it and who sets its targets (the one subject type is teams.subjects.Subject)."""
 
     scope: str
     rep: Rep | None
     team: Team | None
-    members: list[RepStats]
+    members: list[Part]
     owner: User  # submits its forecasts
     boss: User  # sets its targets
 
 
-def subjects(*, regions, teams, stats_by_team: dict[int, list[RepStats]], admin: User) -> list[Planned]:
-    """Every rep, every team (regions included) and the company."""
+def team_parts(*, window: Window, teams, stats_by_team: dict[int, list[RepStats]]) -> dict[int, list[Part]]:
+    """Each team's parts: a rep's stint in it, with the days of each month and what they won then."""
+    found = {team.pk: [] for team in teams}
+    for team in teams:
+        for s in stats_by_team.get(team.pk, []):
+            for stint, won in s.stints:
+                share = [stint.share(window, i) for i in range(window.months)]
+                found[stint.team.pk].append(Part(s, share, won))
+    return found
+
+
+def subjects(
+    *, window: Window, regions, teams, stats_by_team, parts: dict[int, list[Part]], region_of, admin: User
+) -> list[Planned]:
+    """Every rep, every team (regions included) and the company. `region_of(team, day)`: the
+    region a team sat in on a day (a team moves from a month's first day)."""
     everyone = [s for team in teams for s in stats_by_team.get(team.pk, [])]
-    found = [Planned(Scope.REP, s.rep, None, [s], s.rep.user, s.rep.team.manager) for s in everyone]
-    found += [
-        Planned(Scope.TEAM, None, team, stats_by_team.get(team.pk, []), team.manager, team.parent.manager)
-        for team in teams
+    whole = [1.0] * window.months
+    found = [
+        Planned(Scope.REP, s.rep, None, [Part(s, whole, s.won)], s.rep.user, s.rep.team.manager)
+        for s in everyone
     ]
     found += [
-        Planned(
-            Scope.TEAM,
-            None,
-            region,
-            [s for team in teams if team.parent_id == region.pk for s in stats_by_team.get(team.pk, [])],
-            region.manager,
-            admin,
-        )
-        for region in regions
+        Planned(Scope.TEAM, None, team, parts[team.pk], team.manager, team.parent.manager) for team in teams
     ]
-    found.append(Planned(Scope.COMPANY, None, None, everyone, admin, admin))
+    for region in regions:
+        members = []
+        for team in teams:
+            under = [region_of(team, window.start(i)) == region for i in range(window.months)]
+            members += [p.within(under) for p in parts[team.pk]] if any(under) else []
+        members = [p for p in members if any(p.share)]
+        found.append(Planned(Scope.TEAM, None, region, members, region.manager, admin))
+    found.append(Planned(Scope.COMPANY, None, None, [Part(s, whole, s.won) for s in everyone], admin, admin))
     return found
 
 
@@ -136,7 +173,9 @@ def rollup_forecasts(*, rng, window: Window, tz, subjects: list[Planned]):
             for i in _period_starts(window, period_kind):
                 # Months after this one have no commit yet: the latest one stands in for them.
                 expected = sum(
-                    s.commits[min(k, window.current)] for s in subject.members for k in range(i, i + months)
+                    p.at(k) * p.stats.commits[min(k, window.current)]
+                    for p in subject.members
+                    for k in range(i, i + months)
                 )
                 commit = round_to(expected * rng.lognormvariate(0, 0.05), 100)
                 submitted = at(window.start(i) - rng.randint(1, 2) * DAY, rng, tz)
@@ -157,8 +196,9 @@ def rollup_forecasts(*, rng, window: Window, tz, subjects: list[Planned]):
     return rows
 
 
-def spend(*, rng, window: Window, teams: list[Team], stats_by_team: dict[int, list[RepStats]]):
-    """Monthly acquisition spend: two channels per team, travel for some reps, brand for the company."""
+def spend(*, rng, window: Window, teams: list[Team], parts: dict[int, list[Part]]):
+    """Monthly acquisition spend: two channels per team, travel for some reps, brand for the
+    company. A team spends on the customers its reps won while in it."""
     rows = []
 
     def spent_on(i):
@@ -168,9 +208,10 @@ def spend(*, rng, window: Window, teams: list[Team], stats_by_team: dict[int, li
     for i in range(window.months):
         company_budget = 0.0
         for team in teams:
-            members = stats_by_team.get(team.pk, [])
-            active = sum(1 for s in members if s.profile.ramp(i))
-            budget = sum(s.new_customers[i] for s in members) * rng.uniform(1200, 2000) + active * 250
+            members = [p for p in parts[team.pk] if p.share[i]]
+            active = sum(p.share[i] for p in members if p.stats.profile.ramp(i))
+            customers = sum(p.share[i] * p.stats.new_customers[i] for p in members)
+            budget = customers * rng.uniform(1200, 2000) + active * 250
             company_budget += budget
             share = rng.uniform(0.3, 0.7)
             for channel, part in zip(rng.sample(SPEND_CHANNELS, 2), (share, 1 - share), strict=True):
@@ -179,12 +220,12 @@ def spend(*, rng, window: Window, teams: list[Team], stats_by_team: dict[int, li
                         team=team, spent_on=spent_on(i), amount=money(budget * part), channel=channel
                     )
                 )
-            for s in members:
-                if s.profile.ramp(i) and rng.random() < 0.3:
-                    amount = rng.lognormvariate(0, 0.3) * 400 * s.profile.volume
+            for p in members:
+                if p.stats.profile.ramp(i) and rng.random() < 0.3:
+                    amount = rng.lognormvariate(0, 0.3) * 400 * p.stats.profile.volume * p.share[i]
                     rows.append(
                         AcquisitionSpend(
-                            rep=s.rep, spent_on=spent_on(i), amount=money(amount), channel="Travel"
+                            rep=p.stats.rep, spent_on=spent_on(i), amount=money(amount), channel="Travel"
                         )
                     )
         brand = company_budget * rng.uniform(0.08, 0.12)
@@ -202,7 +243,7 @@ def targets(*, rng, window: Window, tz, subjects: list[Planned]):
     reps = [subject for subject in subjects if subject.scope == Scope.REP]
     bases, calls = {}, {}
     for team in {subject.rep.team_id: subject.rep.team for subject in reps}.values():
-        members = [subject.members[0] for subject in reps if subject.rep.team_id == team.pk]
+        members = [subject.members[0].stats for subject in reps if subject.rep.team_id == team.pk]
         typical = {s.rep.pk: s.typical_won(window) for s in members}
         team_typical = sum(typical.values()) / len(typical)
         finished = [s.calls[i] for s in members for i in range(s.profile.hired, window.current)]
@@ -242,7 +283,10 @@ def targets(*, rng, window: Window, tz, subjects: list[Planned]):
         months = MONTHS_IN[period_kind]
         rows = []
         for i in _period_starts(window, period_kind):
-            total = sum(revenue(s, k) for s in subject.members for k in range(i, i + months))
+            # A part-month of a move makes a fraction: rounded, as a manager would.
+            total = round_to(
+                sum(revenue(p.stats, k) * p.at(k) for p in subject.members for k in range(i, i + months)), 500
+            )
             if not total:  # not hired yet
                 continue
             for metric, fixed in metrics:
@@ -257,7 +301,7 @@ def targets(*, rng, window: Window, tz, subjects: list[Planned]):
 def _grown_from_last_quarter(subject: Planned, window: Window, i: int):
     """A relative target: the previous quarter's revenue plus RELATIVE_UPLIFT percent, with the
     actual as its snapshot will hold it (a sum of amounts with two places)."""
-    actual = Decimal(f"{sum(s.won[k] for s in subject.members for k in range(i - 3, i)):.2f}")
+    actual = Decimal(f"{sum(p.won[k] for p in subject.members for k in range(i - 3, i)):.2f}")
     return actual * (1 + RELATIVE_UPLIFT / 100), {
         "baseline_start": window.start(i - 3),
         "uplift_pct": RELATIVE_UPLIFT,

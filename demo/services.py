@@ -24,7 +24,8 @@ from teams.models import Membership, Placement, Rep, Team, User
 
 from . import plans
 from .bulk_load import indexes_and_foreign_keys_rebuilt_after
-from .facts import COLUMNS, RepFactsBuilder, activity_weights, deal_weights
+from .facts import COLUMNS, RepFactsBuilder, activity_weights, deal_weights, won_while
+from .moves import Move, moves_plan, moves_record
 from .org import DEMO_USERNAMES, DemoLogin, org_create, stages_get_or_create
 from .shape import Window, allocate, rep_profiles, rng_for
 from .writer import BatchWriter, KeyPool, Progress, copy_supported, label
@@ -70,6 +71,7 @@ class DemoSize:
 class DemoResult:
     logins: list[DemoLogin]
     rows: dict[str, int]
+    moves: list[Move]
 
 
 class DemoDatabaseNotEmpty(Exception):
@@ -84,7 +86,8 @@ def demo_seed(
     *, size: DemoSize, seed: int, today: dt.date, flush: bool = False, progress: Progress = _quiet
 ) -> DemoResult:
     """Create teams, reps, demo logins and every kind of fact for the `size.months` months up to
-    the one containing `today`. The same seed, size and `today` always give the same data.
+    the one containing `today`, and a few dated moves of reps and a team in those months. The
+    same seed, size and `today` always give the same data.
 
     One transaction; COPY and bulk_create send no signals and the rest is paused, so nothing
     enqueues a recompute per row: the caller recomputes once, when this is done.
@@ -109,6 +112,13 @@ def _seed(*, size: DemoSize, seed: int, today: dt.date, progress: Progress, copy
     window = Window(today=today, months=size.months, fiscal_start=settings.FISCAL_YEAR_START_MONTH)
     tz = timezone.get_default_timezone()
     profiles = rep_profiles(rng_for(seed, "profiles"), size.reps, size.months)
+    moves = moves_plan(
+        rng=rng_for(seed, "moves"),
+        regions=org.regions,
+        teams=org.teams,
+        movable=[rep for r, (rep, p) in enumerate(zip(org.reps, profiles, strict=True)) if r and not p.hired],
+        window=window,
+    )
     noise = rng_for(seed, "volume")
     deal_counts = _split(size.opportunities, [deal_weights(window, p, noise) for p in profiles])
     activity_counts = _split(size.activities, [activity_weights(window, p, noise) for p in profiles])
@@ -145,25 +155,43 @@ def _seed(*, size: DemoSize, seed: int, today: dt.date, progress: Progress, copy
             rng=rng, window=window, tz=tz, rep=rep, profile=profile, won=facts.won
         )
         writer.add(ForecastSubmission, forecasts)
+        stints = moves.stints(rep)
+        won = [facts.won] if len(stints) == 1 else [won_while(window, facts, stages, s.holds) for s in stints]
         stats_by_team[rep.team_id].append(
-            plans.RepStats(rep, profile, facts.won, facts.new_customers, facts.calls, commits)
+            plans.RepStats(
+                rep,
+                profile,
+                facts.won,
+                facts.new_customers,
+                facts.calls,
+                commits,
+                list(zip(stints, won, strict=True)),
+            )
         )
 
     rng = rng_for(seed, "plans")
+    parts = plans.team_parts(window=window, teams=org.teams, stats_by_team=stats_by_team)
     subjects = plans.subjects(
-        regions=org.regions, teams=org.teams, stats_by_team=stats_by_team, admin=org.admin
+        window=window,
+        regions=org.regions,
+        teams=org.teams,
+        stats_by_team=stats_by_team,
+        parts=parts,
+        region_of=moves.region_of,
+        admin=org.admin,
     )
     writer.add(ForecastSubmission, plans.rollup_forecasts(rng=rng, window=window, tz=tz, subjects=subjects))
-    writer.add(
-        AcquisitionSpend, plans.spend(rng=rng, window=window, teams=org.teams, stats_by_team=stats_by_team)
-    )
+    writer.add(AcquisitionSpend, plans.spend(rng=rng, window=window, teams=org.teams, parts=parts))
     for rows in plans.targets(rng=rng, window=window, tz=tz, subjects=subjects):
         writer.add(Target, rows)
     writer.flush()
     rows = {label(model): writer.done[model] for model in WRITE_ORDER}
     for name, done in rows.items():
         progress(name, done, done)
-    return DemoResult(logins=org.logins, rows=rows)
+    # Planned before the facts (which don't depend on them), recorded after: a move only
+    # changes whom the facts are credited to, which the caller's recompute works out.
+    moves_record(moves)
+    return DemoResult(logins=org.logins, rows=rows, moves=list(moves))
 
 
 def _check_empty() -> None:

@@ -57,6 +57,8 @@ class Command(BaseCommand):
         except DemoDatabaseNotEmpty as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f} s.")
+        for move in result.moves:
+            self.stdout.write(str(move))
 
         call_command("recompute_kpis", stdout=self.stdout, stderr=self.stderr)
 
