@@ -10,12 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kpis.periods import Period, month_start
-from teams.models import Rep
 from teams.subjects import Scope, Subject
-from teams.tree import TeamTree
 
 from .engine import attribution as credit
-from .engine.attribution import Facts, Leaves
+from .engine.attribution import Credit, Facts, Leaves
 from .engine.read import TRAILING_MONTHS
 from .models import ForecastSubmission
 
@@ -146,8 +144,11 @@ def _wins_in_trailing_year(leaves: Leaves, period: Period):
 
 
 def _churned_from_base(leaves: Leaves, period: Period):
-    # churn's numerator: of the customers churned in the period, those acquired before it began.
-    return credit.CHURNED_CUSTOMERS.of(leaves, period=period).filter(acquired_on__lt=period.start)
+    # churn's numerator: of the customers churned in the period, those acquired before it began,
+    # credited (like the base) to whoever the owner's facts credited on its first day.
+    return credit.CHURNED_CUSTOMERS.of(leaves.on(period.start), period=period).filter(
+        acquired_on__lt=period.start
+    )
 
 
 # metric key → (what a row is, which facts, how they are listed)
@@ -181,14 +182,34 @@ BEHIND = {
 
 
 def covered(subject: Subject) -> Leaves:
-    """Every leaf a subject's figures cover: a rep itself; a team its reps and teams, all the way
-    down; the company everything, facts of no one included."""
+    """Every leaf a subject's figures cover: a rep itself; the company everything, facts of no one
+    included; a team every rep and team it was credited with, on the days it was (its stints:
+    kpis.engine.attribution.Credit), former members included."""
     if subject.scope == Scope.REP:
         return Leaves.of(subject)
-    if subject.scope == Scope.TEAM:
-        teams = TeamTree.load().subtree_ids([subject.pk])
-        return Leaves(Rep.objects.filter(team_id__in=teams).values("pk"), frozenset(teams), company=False)
-    return Leaves()
+    if subject.scope == Scope.COMPANY:
+        return Leaves()
+    credit = Credit()
+    always, dated = set(), []
+    for leaf in [*map(Subject.rep, credit.org.memberships), *map(Subject.team, credit.org.placements)]:
+        spans = []
+        for stint in credit.stints(leaf):
+            if subject not in stint.credits:
+                continue
+            if spans and spans[-1][1] == stint.since:  # consecutive stints: one span
+                spans[-1] = (spans[-1][0], stint.until)
+            else:
+                spans.append((stint.since, stint.until))
+        if spans == [(None, None)]:
+            always.add(leaf)
+        else:
+            dated += [(leaf, since, until) for since, until in spans]
+    return Leaves(
+        frozenset(leaf.pk for leaf in always if leaf.scope == Scope.REP),
+        frozenset(leaf.pk for leaf in always if leaf.scope == Scope.TEAM),
+        company=False,
+        dated=tuple(dated),
+    )
 
 
 def records_for(metric: str, period: Period, subject: Subject) -> Records:

@@ -34,6 +34,9 @@ class Leaves:
     rep_ids: frozenset | None = None
     team_ids: frozenset | None = None
     company: bool = True
+    # Leaves covered only on some days (a team's former or later members): (leaf, since, until),
+    # each day from `since` (None: the beginning) to the day before `until` (None: still).
+    dated: tuple = ()
 
     @classmethod
     def of(cls, subject: Subject) -> "Leaves":
@@ -43,6 +46,19 @@ class Leaves:
         if subject.scope == Scope.TEAM:
             return cls(frozenset(), frozenset([subject.pk]), company=False)
         return cls(frozenset(), frozenset(), company=True)
+
+    def on(self, day: dt.date) -> "Leaves":
+        """The leaves covered on `day` (for a stock read at a period's boundary)."""
+        if not self.dated:
+            return self
+        today = [
+            leaf
+            for leaf, since, until in self.dated
+            if (since or day) <= day and (until is None or day < until)
+        ]
+        reps = {leaf.pk for leaf in today if leaf.scope == Scope.REP}
+        teams = {leaf.pk for leaf in today if leaf.scope == Scope.TEAM}
+        return Leaves(frozenset(self.rep_ids) | reps, frozenset(self.team_ids) | teams, self.company)
 
     def q(self, rep_path: str, team_path: str | None = None) -> Q:
         def some(path, ids):
@@ -142,7 +158,25 @@ class Facts:
             dated &= Q(**{f"{self.date}__gte": self._instant(since)})
         if until is not None:
             dated &= Q(**{f"{self.date}__lt": self._instant(until + dt.timedelta(days=1))})
-        return self.model.objects.filter(leaves.q(self.rep, self.team), self.where, dated)
+        return self.model.objects.filter(
+            leaves.q(self.rep, self.team) | self._while(leaves), self.where, dated
+        )
+
+    def _while(self, leaves: Leaves) -> Q:
+        """The facts of the leaves covered on some days only, dated on those days."""
+        found = Q(pk__in=[])
+        for leaf, since, until in leaves.dated:
+            q = (
+                Q(**{self.rep: leaf.pk})
+                if leaf.scope == Scope.REP
+                else Q(**{self.rep: None, self.team: leaf.pk})
+            )
+            if since is not None:
+                q &= Q(**{f"{self.date}__gte": self._instant(since)})
+            if until is not None:
+                q &= Q(**{f"{self.date}__lt": self._instant(until)})
+            found |= q
+        return found
 
     def _instant(self, day: dt.date):
         if not self.timestamped:
@@ -175,5 +209,7 @@ def open_deals(leaves: Leaves, day: dt.date):
     """The pipeline at the end of `day`: deals opened by then and not closed by then — the stock
     kpis.engine.read builds from the same two families."""
     return Opportunity.objects.filter(
-        leaves.q(DEALS_OPENED.rep), Q(opened_on__lte=day), Q(closed_on__isnull=True) | Q(closed_on__gt=day)
+        leaves.on(day).q(DEALS_OPENED.rep),
+        Q(opened_on__lte=day),
+        Q(closed_on__isnull=True) | Q(closed_on__gt=day),
     )
