@@ -6,8 +6,11 @@ engine's aggregation (kpis.engine.attribution: which date, whom it credits), so 
 figure cannot disagree (tests/kpis/test_drill_matches_figures.py).
 """
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from django.db.models import OuterRef, Q, Subquery
 
 from kpis.periods import Period, month_start
 from teams.subjects import Scope, Subject
@@ -15,7 +18,7 @@ from teams.subjects import Scope, Subject
 from .engine import attribution as credit
 from .engine.attribution import Credit, Facts, Leaves
 from .engine.read import TRAILING_MONTHS
-from .models import ForecastSubmission
+from .models import ForecastSubmission, Opportunity
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,11 @@ class Records:
     queryset: object
     columns: list[Column]
     search: list[str]
+    # The records a viewer who may see the subject sees (DESIGN.md: a team's figures and the
+    # records behind them, its former members' included): all of them, but for the figures that
+    # follow a customer's owner, the deals whose own rep the subject was credited with on their
+    # close date — another team's deal from our customer stays theirs (counted, not listed).
+    theirs: Q = field(default_factory=lambda: Q(pk__isnull=False))
 
 
 DEALS = Layout(
@@ -143,6 +151,18 @@ def _wins_in_trailing_year(leaves: Leaves, period: Period):
     return credit.CUSTOMER_WINS.of(leaves, since=first, until=period.end)
 
 
+# A buyer is credited where its first purchase in the period was (kpis.engine.read.customer_wins).
+FIRST_WINS = Facts(Opportunity, "first_win", credit.CUSTOMER_WINS.rep)
+
+
+def _buyers(leaves: Leaves, period: Period):
+    # repeat_purchase_rate's buyers: the won deals of the period of the customers whose first
+    # purchase in it was credited to the leaves.
+    wins = credit.CUSTOMER_WINS.of(Leaves(), period=period)
+    first = wins.filter(customer=OuterRef("customer")).order_by("closed_on").values("closed_on")[:1]
+    return wins.annotate(first_win=Subquery(first)).filter(FIRST_WINS.credited(leaves))
+
+
 def _churned_from_base(leaves: Leaves, period: Period):
     # churn's numerator: of the customers churned in the period, those acquired before it began,
     # credited (like the base) to whoever the owner's facts credited on its first day.
@@ -175,7 +195,7 @@ BEHIND = {
     "cac": ("customers acquired", _in(credit.ACQUIRED_CUSTOMERS), CUSTOMERS),
     "churn_rate": ("customers of the active base churned", _churned_from_base, CHURNED),
     # Customer metrics follow the customer's owner, not the deal's rep.
-    "repeat_purchase_rate": ("won deals with a customer", _in(credit.CUSTOMER_WINS), DEALS),
+    "repeat_purchase_rate": ("won deals with a customer", _buyers, DEALS),
     "cltv": ("won deals with a customer in the 12 months to the period's end", _wins_in_trailing_year, DEALS),
     "nps": ("NPS responses", _in(credit.NPS_RESPONSES), NPS_RESPONSES),
 }
@@ -220,7 +240,15 @@ def records_for(metric: str, period: Period, subject: Subject) -> Records:
         )
         return _listed("forecasts for the period", qs, FORECASTS)
     kind, select, layout = BEHIND[metric]
-    return _listed(kind, select(covered(subject), period), layout)
+    leaves = covered(subject)
+    records = _listed(kind, select(leaves, period), layout)
+    if metric in BY_OWNER:
+        return dataclasses.replace(records, theirs=DEALS_BY_REP.credited(leaves))
+    return records
+
+
+BY_OWNER = {"repeat_purchase_rate", "cltv"}
+DEALS_BY_REP = Facts(Opportunity, "closed_on", "rep_id")
 
 
 def _listed(kind: str, qs, layout: Layout) -> Records:

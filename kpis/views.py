@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from salesperf import csv
 from teams.subjects import Scope, subject_name
+from teams.visibility import is_admin
 
 from . import catalogue
 from .crm_import import FILES, ImportFailed, import_crm
@@ -59,13 +60,18 @@ def drill(request):
         for field in records.search:
             match |= Q(**{f"{field}__icontains": q})
         qs = qs.filter(match)
-    # A figure may count records the viewer may not see (a deal another team won from a customer
-    # the viewer's rep owns): they are counted in the figure, never listed.
-    shown = qs.visible_to(request.user)
+    # The viewer may see the subject, so the records behind its figure — a team's former members'
+    # included — but a figure may count records that are another's (a deal another team won
+    # from a customer the viewer's rep owns): counted in the figure, never listed, unless the
+    # viewer may see them anyway.
+    if is_admin(request.user):
+        shown = qs
+    else:
+        shown = qs.filter(records.theirs | Q(pk__in=qs.visible_to(request.user).values("pk")))
     if request.GET.get("format") == "csv":
         return _csv(shown, records, f"{metric.key}-{subject.scope}-{subject.pk}-{period.label}.csv")
     page = Paginator(shown, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
-    hidden = 0 if shown.query.where == qs.query.where else qs.count() - page.paginator.count
+    hidden = 0 if shown is qs else qs.count() - page.paginator.count
     snapshot = (
         KpiSnapshot.objects.visible_to(request.user)
         .filter(

@@ -15,6 +15,7 @@ import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, Q
 from django.utils import timezone
 
@@ -131,7 +132,11 @@ class Facts:
 
     @property
     def timestamped(self) -> bool:
-        return self.model._meta.get_field(self.date).get_internal_type() == "DateTimeField"
+        try:
+            field = self.model._meta.get_field(self.date)
+        except FieldDoesNotExist:  # a date annotated on the queryset (kpis.drill)
+            return False
+        return field.get_internal_type() == "DateTimeField"
 
     def leaf(self, row: dict) -> Subject:
         """The leaf a grouped row (with the `rep` and `team` paths as keys) is credited to."""
@@ -158,19 +163,22 @@ class Facts:
             dated &= Q(**{f"{self.date}__gte": self._instant(since)})
         if until is not None:
             dated &= Q(**{f"{self.date}__lt": self._instant(until + dt.timedelta(days=1))})
-        return self.model.objects.filter(
-            leaves.q(self.rep, self.team) | self._while(leaves), self.where, dated
-        )
+        return self.model.objects.filter(self.credited(leaves), self.where, dated)
+
+    def credited(self, leaves: Leaves) -> Q:
+        """The facts credited to `leaves`, whatever their date."""
+        return leaves.q(self.rep, self.team) | self._while(leaves)
 
     def _while(self, leaves: Leaves) -> Q:
         """The facts of the leaves covered on some days only, dated on those days."""
         found = Q(pk__in=[])
         for leaf, since, until in leaves.dated:
-            q = (
-                Q(**{self.rep: leaf.pk})
-                if leaf.scope == Scope.REP
-                else Q(**{self.rep: None, self.team: leaf.pk})
-            )
+            if leaf.scope == Scope.REP:
+                q = Q(**{self.rep: leaf.pk})
+            elif self.team:
+                q = Q(**{self.rep: None, self.team: leaf.pk})
+            else:
+                continue  # a team's own facts are of families with a team path only
             if since is not None:
                 q &= Q(**{f"{self.date}__gte": self._instant(since)})
             if until is not None:
