@@ -21,7 +21,7 @@ RETRY = {
 @shared_task(name="kpis.fan_out_recompute", soft_time_limit=25 * 60, time_limit=30 * 60, **RETRY)
 def fan_out_recompute():
     """Nightly (and after a bulk load): one task per top-level team, so that workers share the
-    work; the company after each, from the top-level teams' snapshots."""
+    work; the company after each, from its reps' snapshots."""
     engine.delete_stale_snapshots()
     for root in TeamTree.load().roots():
         recompute_tree.delay(root)
