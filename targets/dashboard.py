@@ -20,6 +20,8 @@ from kpis.models import KpiSnapshot
 from kpis.periods import Period
 from kpis.selectors import NO_FIGURE, Figure, data_as_of
 from kpis.templatetags.kpis_tags import drill_href, drill_hrefs, figure, format_value, percent
+from teams import visibility
+from teams.history import Org
 from teams.models import Rep, Team
 from teams.subjects import COMPANY, Scope, Subject, subject_name
 from teams.tree import TeamTree
@@ -49,16 +51,30 @@ class Cell(NamedTuple):
     href: str = ""  # its drill-down, if any
 
 
+@dataclass(frozen=True)
+class Stay:
+    """A rep's time in a team (or a team under it, as the tree stood each day) around a period."""
+
+    team_id: int  # the rep's team on their last day in it within the period
+    joined: dt.date | None  # when they joined, if during the period
+    left: dt.date | None  # the first day they were no longer in it, if they have left since
+    moved_to: int | None  # their team from `left` on
+    partial: bool  # in it on some days of the period only: its figures count only those
+
+
 @dataclass
 class RepLine:
     rep: Rep
     values: dict  # metric → value this period
     target: PlanValue | None  # own, or the sum of the rep's month targets
     progress: Progress | None
-    href: str  # the rep's scorecard for the period
+    href: str  # the rep's scorecard for the period; "" for a rep the viewer may no longer see
     target_cell: Cell
     attainment_cell: Cell
     cells: list[Cell]  # values, in KEY_METRICS order
+    team_name: str = ""  # the team the rep was in (in the period, on a team's dashboard)
+    stay: Stay | None = None  # on a team's dashboard
+    moved_to: str = ""  # the name of the team they left for, if the viewer may see it
 
     @property
     def status(self) -> str:
@@ -87,16 +103,26 @@ def dashboard(
     targets = Target.objects.visible_to(user, tree)
     metrics = [catalogue.get(k) for k in KEY_METRICS]
 
-    reps = Rep.objects.visible_to(user, tree).select_related("team").order_by("full_name")
     if team is None:
-        reps, rep_snapshots = list(reps), snapshots  # every rep: no list of ids to send
+        reps = list(Rep.objects.visible_to(user, tree).select_related("team").order_by("full_name"))
+        rep_snapshots, rep_team, stays, seen = snapshots, {r.pk: r.team_id for r in reps}, {}, None
     else:
-        reps = list(reps.filter(team_id__in=team_ids))
-        rep_snapshots = snapshots.filter(subject_id__in=[r.pk for r in reps])
-    plan = load_plan(
-        targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team={r.pk: r.team_id for r in reps}
-    )
-    lines = _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots)
+        stays = period_members(Org.load(), team.pk, period)
+        # Its current members too: their targets add up to the team's (targets.plan), whatever the period.
+        found = Rep.objects.filter(Q(pk__in=list(stays)) | Q(team_id__in=team_ids)).select_related("team")
+        found = list(found.order_by("full_name"))
+        reps = [r for r in found if r.pk in stays]
+        rep_team = {r.pk: r.team_id for r in found if r.team_id in team_ids}
+        seen = set(Rep.objects.visible_to(user, tree).filter(pk__in=list(stays)).values_list("pk", flat=True))
+        # The viewer sees the team, so its figures of the period and the records behind them,
+        # former members' included (DESIGN.md, "Who gets the credit"): the figures of the reps it
+        # was credited with, for this period only. Everything else of a rep they may no longer see
+        # (scorecard, drill-downs, targets) stays behind Rep/KpiSnapshot/Target.visible_to.
+        rep_snapshots = KpiSnapshot.objects.filter(scope=Scope.REP, subject_id__in=list(stays))
+    plan = load_plan(targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team=rep_team)
+    lines = _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots, seen)
+    if team is not None:
+        _mark_stays(lines, stays, visibility.visible_team_ids(user, tree))
     board = catalogue.get(leader if leader in KEY_METRICS else "revenue_won")
     sign = -1 if board.higher_is_better else 1
     leaders = sorted(
@@ -119,9 +145,7 @@ def dashboard(
     )
     # The trend's target marks: its own target, or the sum of its months' or reps' (a team's
     # month is usually only its reps' month targets).
-    trend_plan = load_plan(
-        targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team={r.pk: r.team_id for r in reps}
-    )
+    trend_plan = load_plan(targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team=rep_team)
     trend_targets = [getattr(trend_plan.of(subject, "revenue_won", p), "value", None) for p in trend]
     planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
     own_target = plan_progress(plan, [(subject, "revenue_won", period)], today, snapshots=snapshots).get(
@@ -180,9 +204,10 @@ def _figures(rows, *key) -> dict:
     return {tuple(k): Figure(value, state, n) for *k, value, state, n in found}
 
 
-def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots) -> list[RepLine]:
+def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots, seen) -> list[RepLine]:
     """Every rep's key figures this period (from `rep_snapshots`) and their revenue target:
-    their own, or the sum of their month targets (the plan says which)."""
+    their own, or the sum of their month targets (the plan says which). `seen`: the reps the
+    viewer may see now (None: all), the only ones linked to their scorecard and drill-downs."""
     values = _figures(
         rep_snapshots.filter(
             scope=Scope.REP, metric__in=KEY_METRICS, period_kind=period.kind, period_start=period.start
@@ -193,7 +218,8 @@ def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots) -> 
     rep_ids = [r.pk for r in reps]
     wanted = [(Subject.rep(pk), "revenue_won", period) for pk in rep_ids]
     planned = plan_progress(plan, wanted, today, snapshots=snapshots)
-    hrefs = drill_hrefs(Scope.REP, rep_ids, KEY_METRICS, period)
+    linked = set(rep_ids) if seen is None else seen
+    hrefs = drill_hrefs(Scope.REP, [pk for pk in rep_ids if pk in linked], KEY_METRICS, period)
     lines = []
     for r in reps:
         target, state = planned.get((Subject.rep(r.pk), "revenue_won", period), (None, None))
@@ -208,13 +234,66 @@ def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots) -> 
                 values={m: values.get((r.pk, m), NO_FIGURE).value for m in KEY_METRICS},
                 target=target,
                 progress=state,
-                href=f"{reverse('targets:scorecard', args=[r.pk])}?period={period}",
+                href=f"{reverse('targets:scorecard', args=[r.pk])}?period={period}" if r.pk in linked else "",
                 target_cell=_cell(target_value, target_text),
                 attainment_cell=_cell(attainment, percent(attainment)),
                 cells=_metric_cells(metrics, values, hrefs, r.pk, period),
+                team_name=r.team.name,
             )
         )
     return lines
+
+
+def period_members(org: Org, team: int, period: Period) -> dict[int, Stay]:
+    """The reps credited to `team` on some day of `period` (in it, or in a team under it as the
+    tree stood that day), and their stay in it: {rep id: Stay}. No query: `org` is loaded."""
+    subject = Subject.team(team)
+    # The teams ever under it: only their members' stints need reading.
+    under = {team} | {
+        t for t in org.placements if any(subject in s.credits for s in org.stints(Subject.team(t)))
+    }
+    first, last = period.start, period.end
+    found = {}
+    for rep, (_, _, teams) in org.memberships.items():
+        if under.isdisjoint(teams):
+            continue
+        spans = []  # (since, until) of the days the rep was credited to `team`
+        for stint in org.stints(Subject.rep(rep)):
+            if subject not in stint.credits:
+                continue
+            if spans and spans[-1][1] == stint.since:
+                spans[-1] = (spans[-1][0], stint.until)
+            else:
+                spans.append((stint.since, stint.until))
+        within = [(s, u) for s, u in spans if (s is None or s <= last) and (u is None or u > first)]
+        if not within:
+            continue
+        since, until = within[0][0], within[-1][1]
+        joined = since if since is not None and since > first else None
+        left = spans[-1][1]  # None while they are still in it
+        last_day = last if until is None or until > last else until - dt.timedelta(days=1)
+        found[rep] = Stay(
+            team_id=org.team_of(rep, last_day),
+            joined=joined,
+            left=left,
+            moved_to=None if left is None else org.team_of(rep, left),
+            partial=bool(joined) or (until is not None and until <= last) or len(within) > 1,
+        )
+    return found
+
+
+def _mark_stays(lines: list[RepLine], stays: dict[int, Stay], visible_team_ids: set[int]) -> None:
+    """Name each line's team as it was in the period, and the team a rep left for, if the viewer
+    may see it."""
+    wanted = {s.team_id for s in stays.values()} | {
+        s.moved_to for s in stays.values() if s.moved_to in visible_team_ids
+    }
+    names = dict(Team.objects.filter(pk__in=wanted).values_list("pk", "name"))
+    for line in lines:
+        stay = stays[line.rep.pk]
+        line.stay = stay
+        line.team_name = names.get(stay.team_id, "")
+        line.moved_to = names.get(stay.moved_to, "") if stay.moved_to in visible_team_ids else ""
 
 
 def _child_rows(child_ids, metrics, period, snapshots) -> list[tuple[Team, list[Cell]]]:
@@ -257,7 +336,8 @@ def _metric_cells(metrics, values: dict, hrefs: dict, pk: int, period: Period) -
     cells = []
     for m in metrics:
         f = values.get((pk, m.key), NO_FIGURE)
-        cells.append(_cell(f.value, figure(f.value, f.state, m.key, f.numerator, period), hrefs[pk, m.key]))
+        href = hrefs.get((pk, m.key), "")
+        cells.append(_cell(f.value, figure(f.value, f.state, m.key, f.numerator, period), href))
     return cells
 
 
