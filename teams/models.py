@@ -93,17 +93,12 @@ class Rep(models.Model):
         membership_follow(self, effective, by)
 
 
-def today() -> dt.date:
-    return timezone.localdate()
+class Dated(models.Model):
+    """A row of history: valid from `since` (None: from the beginning) until the day before
+    `until` (None: still), recorded when and by whom. An owner's rows tile time: no overlap, no
+    gap (PostgreSQL says so with an exclusion constraint and a deferred trigger, migration
+    teams 0002; teams.history, their one writer, on any database)."""
 
-
-class Membership(models.Model):
-    """A rep in a team from `since` (None: from the beginning) until the day before `until`
-    (None: still). A rep's memberships tile time: no overlap, no gap (PostgreSQL says so with
-    an exclusion constraint and a deferred trigger; teams.history writes them on any database)."""
-
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="memberships")
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="memberships")
     since = models.DateField(null=True, blank=True)
     until = models.DateField(null=True, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -112,61 +107,60 @@ class Membership(models.Model):
     )
 
     class Meta:
-        ordering = ["rep", models.F("since").asc(nulls_first=True)]
-        constraints = [
+        abstract = True
+
+    @staticmethod
+    def tiling(owner: str, name: str) -> list:
+        """The constraints every database keeps: one first row and one open row per owner."""
+        return [
             models.CheckConstraint(
-                condition=models.Q(since__lt=models.F("until")), name="membership_since_before_until"
+                condition=models.Q(since__lt=models.F("until")), name=f"{name}_since_before_until"
             ),
             models.UniqueConstraint(
-                fields=["rep"], condition=models.Q(until__isnull=True), name="membership_one_open"
+                fields=[owner], condition=models.Q(until__isnull=True), name=f"{name}_one_open"
             ),
             models.UniqueConstraint(
-                fields=["rep"], condition=models.Q(since__isnull=True), name="membership_one_first"
+                fields=[owner], condition=models.Q(since__isnull=True), name=f"{name}_one_first"
             ),
         ]
 
+    def span(self) -> str:
+        if self.since is None and self.until is None:
+            return "always"
+        if self.since is None:
+            return f"until {self.until - dt.timedelta(days=1)}"
+        return f"from {self.since}" + (f" to {self.until - dt.timedelta(days=1)}" if self.until else "")
+
+
+class Membership(Dated):
+    """A rep in a team, for a span of days."""
+
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="memberships")
+
+    class Meta:
+        ordering = ["rep", models.F("since").asc(nulls_first=True)]
+        constraints = Dated.tiling("rep", "membership")
+
     def __str__(self):
-        return f"{self.rep} in {self.team} {span(self.since, self.until)}"
+        return f"{self.rep} in {self.team} {self.span()}"
 
 
-class Placement(models.Model):
-    """A team under `parent` (None: top level) from `since` (the first day of a month; None: from
-    the beginning) until the day before `until` (None: still). A team's placements tile time like
-    a rep's memberships, and no date has a cycle."""
+class Placement(Dated):
+    """A team under `parent` (None: top level), from the first day of a month; no date has a
+    cycle."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="placements")
     parent = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    since = models.DateField(null=True, blank=True)
-    until = models.DateField(null=True, blank=True)
-    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
-    recorded_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
-    )
 
     class Meta:
         ordering = ["team", models.F("since").asc(nulls_first=True)]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(since__lt=models.F("until")), name="placement_since_before_until"
-            ),
+            *Dated.tiling("team", "placement"),
             models.CheckConstraint(
                 condition=~models.Q(parent=models.F("team")), name="placement_not_own_parent"
-            ),
-            models.UniqueConstraint(
-                fields=["team"], condition=models.Q(until__isnull=True), name="placement_one_open"
-            ),
-            models.UniqueConstraint(
-                fields=["team"], condition=models.Q(since__isnull=True), name="placement_one_first"
             ),
         ]
 
     def __str__(self):
-        return f"{self.team} under {self.parent or 'the company'} {span(self.since, self.until)}"
-
-
-def span(since, until) -> str:
-    if since is None and until is None:
-        return "always"
-    if since is None:
-        return f"until {until - dt.timedelta(days=1)}"
-    return f"from {since}" + (f" to {until - dt.timedelta(days=1)}" if until else "")
+        return f"{self.team} under {self.parent or 'the company'} {self.span()}"
