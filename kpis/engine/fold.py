@@ -63,15 +63,23 @@ def up_the_tree(folded: Table, credit: Credit) -> dict[Subject, dict[int, dict]]
     """{subject: {period index: components}}: what each stint of a leaf was credited, added into
     everyone it credits then — the rep, its team and each team above it then, the company — so
     a team's figure is the sum of what its members were credited while they were its members.
-    A rep with one stint shares its dict with the table (it is added into others, never into)."""
+
+    Stints that credit the same teams are summed first, then added into each of them once. A rep
+    with one stint shares its dict with the table (it is added into others, never into)."""
     sums: dict = defaultdict(dict)
+    by_chain: dict = defaultdict(dict)  # the subjects above a leaf → what they are credited
     for key, by_period in folded.items():
-        leaf = key[0]
-        for subject in credit.credits(key):
-            if subject == leaf and leaf.scope == Scope.REP and credit.single(leaf):
-                sums[subject] = by_period
+        leaf, above = key[0], credit.credits(key)
+        if leaf.scope == Scope.REP:
+            if credit.single(leaf):
+                sums[leaf] = by_period
             else:
-                _add_periods(sums[subject], by_period)
+                _add_periods(sums[leaf], by_period)
+            above = above[1:]
+        _add_periods(by_chain[above], by_period)
+    for above, by_period in by_chain.items():
+        for subject in above:
+            _add_periods(sums[subject], by_period)
     return sums
 
 
