@@ -19,7 +19,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from teams.models import Membership, Placement
-from teams.subjects import COMPANY, Subject
+from teams.subjects import COMPANY, Scope, Subject
 
 from . import tasks
 from .models import (
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 _state = threading.local()
 Touch = tuple[Subject, dt.date | None]  # (subject, earliest date affected; None: any)
 ALL = None
+# A team's own facts or a move recompute every subject from the facts (kpis.engine.recompute),
+# whichever the team: a transaction's team changes are sent as one, from the earliest date.
+ANY_TEAM = Subject(Scope.TEAM, 0)
 
 
 @contextmanager
@@ -136,6 +139,8 @@ def _send(touches: list[Touch], batch) -> None:
     if _state.unreachable:
         return  # the broker refused this transaction's first send: don't wait on it for every row
     for key, since in touches:
+        if key.scope == Scope.TEAM:  # any team's change recomputes all from its date: send it once
+            key = ANY_TEAM
         if key in _state.sent and _earliest(_state.sent[key], since) == _state.sent[key]:
             continue  # already sent from this date or earlier
         _state.sent[key] = since if key not in _state.sent else _earliest(_state.sent[key], since)
