@@ -11,7 +11,7 @@ the visibility rule; they change only together with the rows, here:
   for the engine, "the stints of a rep or team" — the spans in which everything it is credited
   to stays the same.
 
-Rules (written down in docs/architecture.md): a move is dated at the latest today — the
+Rules (docs/architecture.md, "History"): a move is dated at the latest today — the
 organisation of the future is not recorded ahead — and not before EARLIEST; it starts after the
 current membership does (an earlier date would rewrite later moves: correct those first), and on
 the same day it corrects the current one. A team is placed from the first day of a month, and no
