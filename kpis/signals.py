@@ -114,7 +114,12 @@ def touched(obj) -> list[Touch]:
         case NpsResponse():
             return [(_owner(obj.customer_id), _earliest(obj.responded_on))]
         case AcquisitionSpend():
-            return [(_leaf(obj.rep_id, obj.team_id), _earliest(obj.spent_on))]
+            out = [(_leaf(obj.rep_id, obj.team_id), _earliest(obj.spent_on))]
+            # Whether any rep has spend decides if CAC applies to every rep (kpis.engine.evaluate):
+            # the first rep-level row, or the last one gone, changes every rep's CAC, in every period.
+            if obj.rep_id and AcquisitionSpend.objects.filter(rep__isnull=False)[:2].count() < 2:
+                out.append((ANY_TEAM, ALL))
+            return out
         case ForecastSubmission():
             return [(Subject(obj.scope, obj.rep_id or obj.team_id or 0), _earliest(obj.period_start))]
         case Membership() | Placement():  # a dated move: what the team is credited, from that day on

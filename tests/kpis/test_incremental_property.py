@@ -536,3 +536,40 @@ def test_the_only_fact_moved_from_after_today_into_next_year_leaves_what_a_full_
     incremental = snapshot_table()
     engine.recompute_all(full=True)
     assert differences(incremental, snapshot_table()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_last_rep_level_spend_deleted_makes_every_reps_cac_not_applicable_as_in_full():
+    """What hypothesis found: whether any rep has spend decides, for every rep and period, if CAC
+    applies; deleting carol's only spend must change bob's CAC too, not only carol's branch."""
+    world = start(
+        Scenario(
+            FIXED_ANCHOR,
+            [
+                ("new spend", "carol", dt.date(2017, 3, 10), Decimal("5.00")),
+                ("new customer", "bob", dt.date(2016, 12, 23), None),
+                # Facts before and after it: the span of months stays, so no full recompute.
+                ("new lead", "alice", dt.date(2016, 11, 18), None),
+                ("new activity", "alice", "call", dt.datetime(2017, 5, 3, tzinfo=dt.UTC)),
+            ],
+            [],
+        )
+    )
+    bob = world.ids["bob"][1]
+    assert (
+        KpiSnapshot.objects.get(
+            scope="rep", subject_id=bob, metric="cac", period_kind="month", period_start=dt.date(2016, 12, 1)
+        ).state
+        == "final"
+    )
+    with transaction.atomic():
+        apply(world, ("spend deleted", 0))
+    incremental = snapshot_table()
+    engine.recompute_all(full=True)
+    assert differences(incremental, snapshot_table()) == []
+    assert (
+        KpiSnapshot.objects.get(
+            scope="rep", subject_id=bob, metric="cac", period_kind="month", period_start=dt.date(2016, 12, 1)
+        ).state
+        == "not_applicable"
+    )
