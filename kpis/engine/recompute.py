@@ -127,20 +127,22 @@ def recompute_subject(subject: Subject, *, since=None) -> int:
     """After `subject`'s own facts changed from `since` on (None: in any period): the subject and
     everyone its facts credit."""
     credit = Credit()
-    if subject.scope == Scope.COMPANY:
-        _take_turns(COMPANY_TURN)
-        return _company(since, credit)
-    if subject.scope == Scope.TEAM:
-        return recompute_all(since=since)
-    if subject.pk not in credit.org.memberships:
-        log.info("%s is gone; nothing to recompute.", subject)
-        return 0
-    tree = TeamTree.load()
-    teams = {s.pk for stint in credit.stints(subject) for s in stint.credits if s.scope == Scope.TEAM}
-    _take_turns(COMPANY_TURN, *{tree.ancestors(team)[-1] for team in teams if team in tree.parent})
+    if subject.scope == Scope.REP:
+        if subject.pk not in credit.org.memberships:
+            log.info("%s is gone; nothing to recompute.", subject)
+            return 0
+        tree = TeamTree.load()
+        teams = {s.pk for stint in credit.stints(subject) for s in stint.credits if s.scope == Scope.TEAM}
+        _take_turns(COMPANY_TURN, *{tree.ancestors(team)[-1] for team in teams if team in tree.parent})
+    else:  # the company alone, or (a team) everything
+        _take_turns(COMPANY_TURN, *([] if subject.scope == Scope.COMPANY else TeamTree.load().roots()))
     span, stored_span, other_fiscal_year = spans()
     if other_fiscal_year or _span_changed(span, stored_span):
         return recompute_all(full=True)
+    if subject.scope == Scope.COMPANY:
+        return _company(since, credit)
+    if subject.scope == Scope.TEAM:
+        return recompute_all(since=since)
     return _rep(subject, since, span, credit)
 
 

@@ -573,3 +573,22 @@ def test_the_last_rep_level_spend_deleted_makes_every_reps_cac_not_applicable_as
         ).state
         == "not_applicable"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_teams_first_fact_months_after_the_last_fills_the_months_between_as_in_full():
+    """What hypothesis found: team-level spend four months after the last fact widens the span of
+    months; January to March must get their rows, as a full recompute gives them."""
+    world = start(
+        Scenario(
+            FIXED_ANCHOR, [("new activity", "alice", "call", dt.datetime(2016, 11, 18, tzinfo=dt.UTC))], []
+        )
+    )
+    with transaction.atomic():
+        apply(world, ("new spend", "north", dt.date(2017, 4, 16), Decimal("11.32")))
+    incremental = snapshot_table()
+    engine.recompute_all(full=True)
+    assert differences(incremental, snapshot_table()) == []
+    assert KpiSnapshot.objects.filter(
+        scope="company", period_kind="month", period_start=dt.date(2017, 2, 1)
+    ).exists()
