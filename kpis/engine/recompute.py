@@ -97,7 +97,8 @@ def _from_facts(roots: list[int] | None, *, since=None, force=False, progress=No
     firsts = [periods[0].first_month for periods in periods_by_kind.values() if periods]
     from_month = None if since is None or not firsts else min(firsts)
     facts = Periods(MonthlyFacts(leaves, from_month, credit))
-    forecasts = forecasts_up_the_tree(latest_commits(periods_by_kind, subjects), credit.org)
+    # Everyone's commits: a team's roll-up adds the children it had then, maybe in another tree now.
+    forecasts = forecasts_up_the_tree(latest_commits(periods_by_kind, None), credit.org)
     today = timezone.localdate(timezone=LOCAL())
 
     def rows():
