@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from django.db.models import OuterRef, Q, Subquery
 
 from kpis.periods import Period, month_start
+from teams.history import Org
 from teams.subjects import Scope, Subject
 
 from .engine import attribution as credit
-from .engine.attribution import Credit, Facts, Leaves
+from .engine.attribution import Facts, Leaves
 from .engine.read import TRAILING_MONTHS
 from .models import ForecastSubmission, Opportunity
 
@@ -204,22 +205,15 @@ BEHIND = {
 def covered(subject: Subject) -> Leaves:
     """Every leaf a subject's figures cover: a rep itself; the company everything, facts of no one
     included; a team every rep and team it was credited with, on the days it was (its stints:
-    kpis.engine.attribution.Credit), former members included."""
+    teams.history.Org), former members included."""
     if subject.scope == Scope.REP:
         return Leaves.of(subject)
     if subject.scope == Scope.COMPANY:
         return Leaves()
-    credit = Credit()
+    org = Org.load()
     always, dated = set(), []
-    for leaf in [*map(Subject.rep, credit.org.memberships), *map(Subject.team, credit.org.placements)]:
-        spans = []
-        for stint in credit.stints(leaf):
-            if subject not in stint.credits:
-                continue
-            if spans and spans[-1][1] == stint.since:  # consecutive stints: one span
-                spans[-1] = (spans[-1][0], stint.until)
-            else:
-                spans.append((stint.since, stint.until))
+    for leaf in [*map(Subject.rep, org.memberships), *map(Subject.team, org.placements)]:
+        spans = org.credited_spans(leaf, subject)
         if spans == [(None, None)]:
             always.add(leaf)
         else:

@@ -257,14 +257,7 @@ def period_members(org: Org, team: int, period: Period) -> dict[int, Stay]:
     for rep, (_, _, teams) in org.memberships.items():
         if under.isdisjoint(teams):
             continue
-        spans = []  # (since, until) of the days the rep was credited to `team`
-        for stint in org.stints(Subject.rep(rep)):
-            if subject not in stint.credits:
-                continue
-            if spans and spans[-1][1] == stint.since:
-                spans[-1] = (spans[-1][0], stint.until)
-            else:
-                spans.append((stint.since, stint.until))
+        spans = org.credited_spans(Subject.rep(rep), subject)
         within = [(s, u) for s, u in spans if (s is None or s <= last) and (u is None or u > first)]
         if not within:
             continue

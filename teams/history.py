@@ -249,6 +249,18 @@ class Org:
                 found.append(Stint(since, until, credits))
         return found
 
+    def credited_spans(self, leaf: Subject, subject: Subject) -> list[tuple[dt.date | None, dt.date | None]]:
+        """The spans of days (since, until) in which `leaf` credited `subject`, oldest first."""
+        spans: list = []
+        for stint in self.stints(leaf):
+            if subject not in stint.credits:
+                continue
+            if spans and spans[-1][1] == stint.since:  # consecutive stints: one span
+                spans[-1] = (spans[-1][0], stint.until)
+            else:
+                spans.append((stint.since, stint.until))
+        return spans
+
     def daily(self) -> set[int]:
         """Reps with a move inside a month: their facts are credited by day, not by month."""
         return {
