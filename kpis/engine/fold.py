@@ -97,19 +97,29 @@ def forecasts_up_the_tree(own: dict, org: Org) -> dict:
     """{(subject, kind, period index): forecast}: each subject's own commit, and for a team or
     the company that made none, the sum of its children's (theirs or, again, their children's) —
     the children it had on the period's first day; absent where nobody below committed either."""
-    found = dict(own)
+    found, shapes = dict(own), {}
     for kind, index in sorted({(kind, index) for _, kind, index in own}):
-        tree, rep_team = org.tree_at(Period(kind, index, settings.FISCAL_YEAR_START_MONTH).start)
-        children: dict[Subject, list[Subject]] = defaultdict(list)
-        for rep, team in rep_team.items():
-            children[Subject(Scope.TEAM, team)].append(Subject(Scope.REP, rep))
-        for team, parent in tree.parent.items():
-            above = Subject(Scope.TEAM, parent) if parent is not None else COMPANY
-            children[above].append(Subject(Scope.TEAM, team))
-        deepest_first = sorted(tree.parent, key=lambda t: -len(tree.ancestors(t)))
-        for subject in [*(Subject(Scope.TEAM, t) for t in deepest_first), COMPANY]:
+        start = Period(kind, index, settings.FISCAL_YEAR_START_MONTH).start
+        if start not in shapes:  # a month, its quarter and its year may start on the same day
+            shapes[start] = _children_on(org, start)
+        children, order = shapes[start]
+        for subject in order:
             if (subject, kind, index) not in found:
                 below = [found[c, kind, index] for c in children[subject] if (c, kind, index) in found]
                 if below:
                     found[subject, kind, index] = sum(below, ZERO)
     return found
+
+
+def _children_on(org: Org, day) -> tuple[dict, list]:
+    """Each team's and the company's children on `day`, and the teams deepest first, then the
+    company: the order a roll-up adds them in."""
+    tree, rep_team = org.tree_at(day)
+    children: dict[Subject, list[Subject]] = defaultdict(list)
+    for rep, team in rep_team.items():
+        children[Subject(Scope.TEAM, team)].append(Subject(Scope.REP, rep))
+    for team, parent in tree.parent.items():
+        above = Subject(Scope.TEAM, parent) if parent is not None else COMPANY
+        children[above].append(Subject(Scope.TEAM, team))
+    deepest_first = sorted(tree.parent, key=lambda t: -len(tree.ancestors(t)))
+    return children, [*(Subject(Scope.TEAM, t) for t in deepest_first), COMPANY]
