@@ -60,6 +60,12 @@ class CustomerQuerySet(VisibleQuerySet):
     rep_lookup = "owner_id"
 
 
+class ThroughOpportunity(VisibleQuerySet):
+    """A deal's history is seen by whoever sees the deal (its current owner's)."""
+
+    rep_lookup = "opportunity__rep_id"
+
+
 class NpsResponseQuerySet(VisibleQuerySet):
     """A response is seen through its customer's owner."""
 
@@ -193,6 +199,9 @@ class Opportunity(DatesInRange, models.Model):
     closed_on = models.DateField(
         null=True, blank=True, help_text="Won or lost on: set exactly when the stage is won or lost."
     )
+    expected_close_on = models.DateField(
+        null=True, blank=True, help_text="The day the rep expects to close it (open deals)."
+    )
     recorded_on = models.DateField(
         default=today, editable=False, help_text="The day salesperf first recorded the deal."
     )
@@ -245,6 +254,44 @@ class Opportunity(DatesInRange, models.Model):
         if self.stage_id and self.stage.outcome != Stage.Outcome.OPEN and self.closed_on is None:
             outcome = self.stage.get_outcome_display()
             raise ValidationError({"closed_on": f"A {outcome} deal needs its close date."})
+
+
+class OpportunityState(models.Model):
+    """An opportunity as it stood from `since` until `until`: its history, one row per change of
+    stage, amount, dates or owner, however it was written. The database writes these rows (a
+    trigger on the opportunity table, kpis.deal_history), so admin, API, imports and bulk loads
+    all leave the same trace; loaders that know a deal's past may replace its first rows
+    (deal_history.states_load)."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="states")
+    since = models.DateTimeField(null=True, blank=True, help_text="Empty: since the deal was opened.")
+    until = models.DateTimeField(null=True, blank=True, help_text="Empty: still.")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField()
+    closed_on = models.DateField(null=True, blank=True)
+    expected_close_on = models.DateField(null=True, blank=True)
+    rep = models.ForeignKey(Rep, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ThroughOpportunity.as_manager()
+
+    class Meta:
+        ordering = ["opportunity", F("since").asc(nulls_first=True), "recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity"], condition=Q(until__isnull=True), name="opportunity_one_current_state"
+            ),
+            models.CheckConstraint(
+                condition=Q(since__isnull=True) | Q(until__isnull=True) | Q(until__gte=F("since")),
+                name="opportunity_state_until_after_since",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.opportunity_id}: {self.stage_id} {self.amount} from {self.since or 'its opening'}"
 
 
 class Activity(DatesInRange, models.Model):

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from kpis.models import Opportunity
 from kpis.periods import Period
@@ -30,9 +30,8 @@ def test_a_won_deal_without_a_close_date_is_refused_by_validation(org, deal, sta
     assert "closed_on" in refused.value.message_dict
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
 def test_the_database_refuses_a_close_date_that_does_not_follow_the_stage(org, deal, stages):
-    """Bulk writes bypass save(): PostgreSQL still says no."""
+    """Bulk writes bypass save(): the database still says no (PostgreSQL and SQLite alike)."""
     open_deal = deal(org.alice, "open", "100", "2017-01-02")
     won_deal = deal(org.alice, "won", "100", "2017-01-02", "2017-01-10")
     with pytest.raises(IntegrityError), transaction.atomic():
