@@ -30,8 +30,10 @@ from .models import OpportunityState
 _actor: contextvars.ContextVar[int | None] = contextvars.ContextVar("salesperf_actor", default=None)
 TRACKED = ("stage_id", "amount", "closed_on", "expected_close_on", "rep_id")
 _COLUMNS = ", ".join(TRACKED)
+_NEW_ROW = ", ".join(f"n.{c}" for c in TRACKED)
+_OLD_ROW = ", ".join(f"o.{c}" for c in TRACKED)
 _CHANGED = f"""SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id
-    WHERE ({", ".join(f"n.{c}" for c in TRACKED)}) IS DISTINCT FROM ({", ".join(f"o.{c}" for c in TRACKED)})"""
+    WHERE ({_NEW_ROW}) IS DISTINCT FROM ({_OLD_ROW})"""
 
 POSTGRESQL = f"""
 CREATE OR REPLACE FUNCTION kpis_opportunity_record_states() RETURNS trigger AS $$
@@ -119,10 +121,13 @@ def register_sqlite_actor(sender, connection, **kwargs):
         connection.connection.create_function("salesperf_actor", 0, _actor.get, deterministic=False)
 
 
+_WRITES_DEALS = ('INSERT INTO "KPIS_OPPORTUNITY" ', 'UPDATE "KPIS_OPPORTUNITY" ')
+
+
 def _tell_postgresql(execute, sql, params, many, context):
     """Before a statement that writes opportunities, the session's actor is the current one (set
     every time: a rolled-back savepoint takes a setting back with it)."""
-    if sql.lstrip()[:32].upper().startswith(('INSERT INTO "KPIS_OPPORTUNITY" ', 'UPDATE "KPIS_OPPORTUNITY" ')):
+    if sql.lstrip()[:32].upper().startswith(_WRITES_DEALS):
         actor = _actor.get()
         context["cursor"].execute("SELECT set_config('salesperf.actor', %s, false)", [str(actor or "")])
         context["connection"].salesperf_actor_set = True

@@ -74,7 +74,8 @@ def test_a_change_is_recorded_as_made_by_the_user_it_was_made_for(org, deal):
         made.save()
     made.amount = D("130")  # a command or a worker: nobody
     made.save()
-    by = list(OpportunityState.objects.filter(opportunity=made).order_by("id").values_list("recorded_by", flat=True))
+    states = OpportunityState.objects.filter(opportunity=made).order_by("id")
+    by = list(states.values_list("recorded_by", flat=True))
     assert by == [None, editor.pk, None]
 
 
