@@ -74,8 +74,23 @@ DEALS = Layout(
     ("-closed_on", "-pk"),
     ("customer", "rep", "stage"),
 )
-OPEN_DEALS = Layout(DEALS.columns, DEALS.search, ("-amount", "-pk"), DEALS.related)
-NEW_DEALS = Layout(DEALS.columns, DEALS.search, ("-opened_on", "-pk"), DEALS.related)
+# A deal as it stood (an OpportunityState): the pipeline's drill-downs list the amounts and stages
+# they add up, which may have changed since.
+STATES = Layout(
+    [
+        Column("Deal", lambda state: str(state.opportunity)),
+        Column("Customer", "opportunity.customer.name"),
+        Column("Rep", "opportunity.rep.full_name"),
+        Column("Stage", "stage.name"),
+        Column("Amount", "amount"),
+        Column("Created", "opportunity.created_on"),
+        Column("Closed", "closed_on"),
+    ],
+    [f"opportunity__{path}" for path in DEALS.search],
+    ("-amount", "-pk"),
+    ("opportunity__customer", "opportunity__rep", "stage"),
+)
+NEW_STATES = Layout(STATES.columns, STATES.search, ("-opportunity__opened_on", "-pk"), STATES.related)
 LEADS = Layout(
     [
         Column("Lead", "name"),
@@ -143,7 +158,7 @@ def _in(facts: Facts, **where):
 
 
 def _open_at_end(leaves: Leaves, period: Period):
-    return credit.open_deals(leaves, period.end)
+    return credit.open_states(leaves, period.end)
 
 
 def _wins_in_trailing_year(leaves: Leaves, period: Period):
@@ -184,9 +199,9 @@ BEHIND = {
         _in(credit.CLOSED_DEALS, stage__outcome__in=[credit.WON, credit.LOST]),
         DEALS,
     ),
-    "pipeline_value": ("deals open at the period's end", _open_at_end, OPEN_DEALS),
-    "weighted_pipeline_value": ("deals open at the period's end", _open_at_end, OPEN_DEALS),
-    "pipeline_created": ("deals created", _in(credit.DEALS_OPENED), NEW_DEALS),
+    "pipeline_value": ("deals open at the period's end, as they stood", _open_at_end, STATES),
+    "weighted_pipeline_value": ("deals open at the period's end, as they stood", _open_at_end, STATES),
+    "pipeline_created": ("deals created, as first recorded", _in(credit.FIRST_STATES), NEW_STATES),
     "leads_generated": ("leads created", _in(credit.LEADS), LEADS),
     "lead_conversion_rate": ("leads created", _in(credit.LEADS), LEADS),
     "calls_made": ("calls", _in(credit.ACTIVITIES, kind="call"), ACTIVITIES),

@@ -13,13 +13,24 @@ a re-org never moves what was credited before it.
 
 import bisect
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model, Q
+from django.db.models import Case, DateField, F, Model, Q, Subquery, When
+from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 
-from kpis.models import AcquisitionSpend, Activity, Customer, Lead, NpsResponse, Opportunity, Stage
+from kpis.models import (
+    AcquisitionSpend,
+    Activity,
+    Customer,
+    Lead,
+    NpsResponse,
+    Opportunity,
+    OpportunityState,
+    Stage,
+)
 from kpis.periods import Period
 from teams.history import Org, Stint
 from teams.subjects import COMPANY, Scope, Subject
@@ -129,6 +140,8 @@ class Facts:
     rep: str
     team: str | None = None
     where: Q = field(default_factory=Q)
+    # Computed columns the date (and `where`) may name: {name: expression}, built per query.
+    annotate: Callable[[], dict] | None = None
 
     @property
     def timestamped(self) -> bool:
@@ -163,7 +176,8 @@ class Facts:
             dated &= Q(**{f"{self.date}__gte": self._instant(since)})
         if until is not None:
             dated &= Q(**{f"{self.date}__lt": self._instant(until + dt.timedelta(days=1))})
-        return self.model.objects.filter(self.credited(leaves), self.where, dated)
+        rows = self.model.objects.annotate(**self.annotate()) if self.annotate else self.model.objects
+        return rows.filter(self.credited(leaves), self.where, dated)
 
     def credited(self, leaves: Leaves) -> Q:
         """The facts credited to `leaves`, whatever their date."""
@@ -196,7 +210,7 @@ CLOSED_DEALS = Facts(Opportunity, "closed_on", "rep_id", where=Q(closed_on__isnu
 WON_DEALS = Facts(Opportunity, "closed_on", "rep_id", where=Q(closed_on__isnull=False, stage__outcome=WON))
 LOST_DEALS = Facts(Opportunity, "closed_on", "rep_id", where=Q(closed_on__isnull=False, stage__outcome=LOST))
 # A deal enters the pipeline on its created date, or where that is unknown on the day it was first
-# recorded (Opportunity.opened_on).
+# recorded (Opportunity.opened_on): the first and last day with a deal (read.data_range).
 DEALS_OPENED = Facts(Opportunity, "opened_on", "rep_id")
 # Existing-customer revenue and repeat buyers follow the customer's owner, not the deal's rep.
 CUSTOMER_WINS = Facts(
@@ -213,11 +227,56 @@ ACQUIRED_CUSTOMERS = Facts(Customer, "acquired_on", "owner_id", where=Q(acquired
 CHURNED_CUSTOMERS = Facts(Customer, "churned_on", "owner_id", where=Q(churned_on__isnull=False))
 
 
-def open_deals(leaves: Leaves, day: dt.date):
-    """The pipeline at the end of `day`: deals opened by then and not closed by then — the stock
-    kpis.engine.read builds from the same two families."""
-    return Opportunity.objects.filter(
-        leaves.on(day).q(DEALS_OPENED.rep),
-        Q(opened_on__lte=day),
-        Q(closed_on__isnull=True) | Q(closed_on__gt=day),
-    )
+# --- the pipeline as it stood: the deals' history (kpis.deal_history) ---------------------------
+
+
+def _state_spans() -> dict:
+    """The days a state of a deal counts in the pipeline: from the day it took effect (the
+    deal's opening for its first state, and never before it) to the day the next one did — or,
+    for a state already won or lost (a deal first recorded closed), to its close date: it was
+    open until then. A state that spans no day (two changes in one day) counts nowhere."""
+    opened, zone = F("opportunity__opened_on"), timezone.get_default_timezone()
+    took_effect = Greatest(opened, Coalesce(TruncDate("since", tzinfo=zone), opened))
+    superseded = TruncDate("until", tzinfo=zone)
+    closed = ~Q(stage__outcome=Stage.Outcome.OPEN)
+    return {
+        "entered_on": took_effect,
+        "left_on": Case(
+            When(closed & Q(until__isnull=True), then=F("closed_on")),
+            When(closed, then=Least(superseded, F("closed_on"))),
+            default=superseded,
+            output_field=DateField(),
+        ),
+        # The stage's probability; for a state already closed, the first open stage's (what the
+        # deal was in before is unknown, and its outcome's would be hindsight).
+        "probability": Case(
+            When(closed, then=Subquery(FIRST_OPEN_STAGE.values("probability")[:1])),
+            default=F("stage__probability"),
+        ),
+    }
+
+
+FIRST_OPEN_STAGE = Stage.objects.filter(outcome=Stage.Outcome.OPEN).order_by("order", "name")
+_SPANS_A_DAY = Q(left_on__isnull=True) | Q(left_on__gt=F("entered_on"))
+# A deal's states credited to its current owner (DESIGN.md: an owner change is a correction), by
+# the day each entered and left the pipeline: a pipeline stock is entries less exits.
+PIPELINE_ENTRIES = Facts(
+    OpportunityState, "entered_on", "opportunity__rep_id", where=_SPANS_A_DAY, annotate=_state_spans
+)
+PIPELINE_EXITS = Facts(
+    OpportunityState,
+    "left_on",
+    "opportunity__rep_id",
+    where=_SPANS_A_DAY & Q(left_on__isnull=False),
+    annotate=_state_spans,
+)
+# pipeline_created: each deal's first state (its amount first recorded), by its opening day.
+FIRST_STATES = Facts(
+    OpportunityState, "opportunity__opened_on", "opportunity__rep_id", where=Q(since__isnull=True)
+)
+
+
+def open_states(leaves: Leaves, day: dt.date):
+    """The pipeline at the end of `day`, as it stood then: the state each deal open then was in —
+    the rows kpis.engine.read's pipeline stock adds up."""
+    return PIPELINE_ENTRIES.of(leaves.on(day), until=day).filter(Q(left_on__isnull=True) | Q(left_on__gt=day))

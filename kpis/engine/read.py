@@ -120,11 +120,12 @@ def _since(rows, from_month):
 
 # --- flows: summed per leaf and month; a quarter or year is the sum of its months ------------
 
+# What a deal's state adds to the pipeline, and to the weighted pipeline (attribution._state_spans).
 PIPELINE_SUMS = {
     "amount_sum": Sum("amount"),
     "weighted_sum": Sum(
         ExpressionWrapper(
-            F("amount") * F("stage__probability"), output_field=DecimalField(max_digits=24, decimal_places=5)
+            F("amount") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=5)
         )
     ),
 }
@@ -144,24 +145,22 @@ ACTIVITY_FLOWS = {
 }
 
 
-def closed_deals(leaves: Leaves, credit: Credit) -> list[dict]:
-    """Per rep and close month: the deal flows, and what left the pipeline (all history: the
-    pipeline stock needs it)."""
+def closed_deals(leaves: Leaves, from_month, credit: Credit, into):
+    """Per rep and close month: the deal flows."""
     dated_win = _WON & Q(created_on__isnull=False)
     cycle = ExpressionWrapper(F("closed_on") - F("created_on"), output_field=DurationField())
     rows = _grouped(
         attributed.CLOSED_DEALS,
         leaves,
-        None,
+        from_month,
         credit,
         **DEAL_FLOWS,
         cycle=Sum(cycle, filter=dated_win),
         cycle_count=Count("pk", filter=dated_win),
-        **PIPELINE_SUMS,
     )
     for row in rows:
         row["cycle_days"] = row["cycle"].days if row["cycle"] is not None else None
-    return rows
+    _add(into, rows, ["won_amount", "won_count", "lost_count", "cycle_days", "cycle_count"])
 
 
 def activities(leaves, from_month, credit, into):
@@ -209,7 +208,12 @@ def spend(leaves, from_month, credit, into):
     _add(into, _grouped(attributed.SPEND, leaves, from_month, credit, spend=Sum("amount")), ["spend"])
 
 
-FLOWS = [activities, leads, nps, spend]
+def pipeline_created(leaves, from_month, credit, into):
+    rows = _grouped(attributed.FIRST_STATES, leaves, from_month, credit, created_amount=Sum("amount"))
+    _add(into, rows, ["created_amount"])
+
+
+FLOWS = [closed_deals, pipeline_created, activities, leads, nps, spend]
 
 
 class PerKind:
@@ -328,24 +332,20 @@ class MonthlyFacts:
         self.per_kind = PerKind()
         for flow in FLOWS:
             flow(leaves, from_month, credit, self.flows)
-        closed = closed_deals(leaves, credit)
-        deal_flows = ["won_amount", "won_count", "lost_count", "cycle_days", "cycle_count"]
-        _add(self.flows, _since(closed, from_month), deal_flows)
         acquired = _grouped(attributed.ACQUIRED_CUSTOMERS, leaves, None, credit, new_customers=Count("pk"))
         _add(self.flows, _since(acquired, from_month), ["new_customers"])
         churned = churned_customers(leaves, credit, self.per_kind)
         window_start = None if from_month is None else from_month - (TRAILING_MONTHS - 1)
         customer_revenue: Table = table()
         customer_wins(leaves, window_start, credit, self.per_kind, customer_revenue)
-        opened = _grouped(attributed.DEALS_OPENED, leaves, None, credit, **PIPELINE_SUMS)
-        for row in opened:
-            row["created_amount"] = row["amount_sum"]
-        _add(self.flows, _since(opened, from_month), ["created_amount"])
+        # The pipeline as it stood: what the deals' states added and took away, month by month.
+        entered = _grouped(attributed.PIPELINE_ENTRIES, leaves, None, credit, **PIPELINE_SUMS)
+        left = _grouped(attributed.PIPELINE_EXITS, leaves, None, credit, **PIPELINE_SUMS)
         # A stock's level is the leaf's; it is credited to the stint at the period's boundary
         # (kpis.engine.fold).
         self.stocks = {
-            "pipeline": _stock(opened, closed, "amount_sum", "amount_sum"),
-            "weighted_pipeline": _stock(opened, closed, "weighted_sum", "weighted_sum"),
+            "pipeline": _stock(entered, left, "amount_sum", "amount_sum"),
+            "weighted_pipeline": _stock(entered, left, "weighted_sum", "weighted_sum"),
             # Every churned customer has an acquisition date (a database constraint).
             "active_at_start": _stock(acquired, churned, "new_customers", "churned"),
         }

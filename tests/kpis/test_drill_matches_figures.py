@@ -37,7 +37,7 @@ CHECKS = {
     "sales_cycle_days": ("numerator", lambda rs: Decimal(sum((r.closed_on - r.created_on).days for r in rs))),
     "pipeline_value": ("numerator", amount),
     "pipeline_created": ("numerator", amount),
-    "weighted_pipeline_value": ("numerator", lambda rs: sum((r.amount * r.stage.probability for r in rs), 0)),
+    "weighted_pipeline_value": ("numerator", lambda rs: sum((r.amount * r.probability for r in rs), 0)),
     "leads_generated": ("numerator", count),
     "lead_conversion_rate": ("denominator", count),
     "calls_made": ("numerator", count),
