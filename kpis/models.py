@@ -280,6 +280,8 @@ class OpportunityState(models.Model):
 
     class Meta:
         ordering = ["opportunity", F("since").asc(nulls_first=True), "recorded_at"]
+        # The last day with a change (kpis.engine.read.data_range) without a full scan.
+        indexes = [models.Index(fields=["since"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["opportunity"], condition=Q(until__isnull=True), name="opportunity_one_current_state"

@@ -270,6 +270,9 @@ PIPELINE_EXITS = Facts(
     where=_SPANS_A_DAY & Q(left_on__isnull=False),
     annotate=_state_spans,
 )
+# A deal's later states, by the day they took effect: a change is a fact of its day (the span of
+# periods worth computing reaches it).
+DEAL_CHANGES = Facts(OpportunityState, "since", "opportunity__rep_id", where=Q(since__isnull=False))
 # pipeline_created: each deal's first state (its amount first recorded), by its opening day.
 FIRST_STATES = Facts(
     OpportunityState, "opportunity__opened_on", "opportunity__rep_id", where=Q(since__isnull=True)

@@ -395,6 +395,7 @@ def _stock(rows_in, rows_out, name_in: str, name_out: str, *, by_stint: bool = F
 
 SPANNING = [
     attributed.DEALS_OPENED,
+    attributed.DEAL_CHANGES,
     attributed.CLOSED_DEALS,
     attributed.LEADS,
     attributed.ACTIVITIES,

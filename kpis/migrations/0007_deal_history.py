@@ -46,6 +46,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['opportunity', models.OrderBy(models.F('since'), nulls_first=True), 'recorded_at'],
+                'indexes': [models.Index(fields=['since'], name='kpis_opport_since_02262b_idx')],
                 'constraints': [models.UniqueConstraint(condition=models.Q(('until__isnull', True)), fields=('opportunity',), name='opportunity_one_current_state'), models.CheckConstraint(condition=models.Q(('since__isnull', True), ('until__isnull', True), ('until__gte', models.F('since')), _connector='OR'), name='opportunity_state_until_after_since')],
             },
         ),

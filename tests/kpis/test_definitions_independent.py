@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from kpis.models import Customer, ForecastSubmission, KpiSnapshot, Lead, Opportunity
+from kpis.models import Customer, ForecastSubmission, KpiSnapshot, Lead, Opportunity, OpportunityState, Stage
 from kpis.periods import Period, month_index, month_start
 from teams.models import Membership, Placement
 
@@ -26,6 +26,7 @@ CHANGED = [
     "lead_conversion_rate",
     "forecast_accuracy",
     "pipeline_value",
+    "weighted_pipeline_value",
     "pipeline_created",
 ]
 
@@ -56,6 +57,7 @@ class Rows:
                 "recorded_on",
             )
         )
+        self.states = self._states()
         self.customers = list(Customer.objects.values("pk", "owner_id", "acquired_on", "churned_on"))
         self.leads = list(Lead.objects.values("rep_id", "created_on", "converted_on"))
         self.commits = list(
@@ -67,6 +69,40 @@ class Rows:
         self.placements = list(Placement.objects.values_list("team_id", "parent_id", "since", "until"))
         self.rep_team = {rep: team for rep, team, _, until in self.memberships if until is None}
         self.parent = {team: parent for team, parent, _, until in self.placements if until is None}
+
+    @staticmethod
+    def _states():
+        """The deals' history, each state with the days it was in the pipeline (DESIGN.md: as it
+        stood; docs/metrics.md), credited to the deal's current owner."""
+        zone = timezone.get_default_timezone()
+        first_open = Stage.objects.filter(outcome="open").order_by("order", "name").first().probability
+        deals = {
+            d["pk"]: d
+            for d in Opportunity.objects.values("pk", "rep_id", "created_on", "closed_on", "recorded_on")
+        }
+        states = []
+        for s in OpportunityState.objects.values(
+            "opportunity_id", "since", "until", "amount", "closed_on", "stage__outcome", "stage__probability"
+        ):
+            deal = deals[s["opportunity_id"]]
+            day_opened = opened(deal)
+            entered = max(day_opened, timezone.localdate(s["since"], zone)) if s["since"] else day_opened
+            left = timezone.localdate(s["until"], zone) if s["until"] else None
+            closed = s["stage__outcome"] != "open"
+            if closed:  # open until its close date: in what stage, nobody knows
+                left = s["closed_on"] if left is None else min(left, s["closed_on"])
+            states.append(
+                {
+                    "rep_id": deal["rep_id"],
+                    "first": s["since"] is None,
+                    "opened": day_opened,
+                    "entered": entered,
+                    "left": left,
+                    "amount": s["amount"],
+                    "probability": first_open if closed else s["stage__probability"],
+                }
+            )
+        return states
 
     def team_of(self, rep, day):
         return next(t for r, t, since, until in self.memberships if r == rep and held(since, until, day))
@@ -152,19 +188,21 @@ def pair(metric, rows: Rows, period: Period, subject):
             if lead["converted_on"] and lead["converted_on"] <= lead["created_on"] + window
         ]
         return Decimal(len(converted)), Decimal(len(leads))
-    deals = rows.deals
-    if metric == "pipeline_value":  # where the rep was at the period's end
+    if metric in ("pipeline_value", "weighted_pipeline_value"):  # as they stood at the period's end
         open_at_end = [
-            d
-            for d in deals
-            if opened(d) <= end
-            and (d["closed_on"] is None or d["closed_on"] > end)
-            and credited(d["rep_id"], end)
+            s
+            for s in rows.states
+            if s["entered"] <= end and (s["left"] is None or end < s["left"]) and credited(s["rep_id"], end)
         ]
-        return sum((d["amount"] for d in open_at_end), ZERO), None
-    if metric == "pipeline_created":
+        weight = (lambda s: s["probability"]) if metric == "weighted_pipeline_value" else (lambda s: 1)
+        return sum((s["amount"] * weight(s) for s in open_at_end), ZERO), None
+    if metric == "pipeline_created":  # the amount first recorded
         return sum(
-            (d["amount"] for d in deals if start <= opened(d) <= end and credited(d["rep_id"], opened(d))),
+            (
+                s["amount"]
+                for s in rows.states
+                if s["first"] and start <= s["opened"] <= end and credited(s["rep_id"], s["opened"])
+            ),
             ZERO,
         ), None
     if metric == "forecast_accuracy":
