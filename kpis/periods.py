@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 
 KINDS = ("month", "quarter", "year")
 LENGTH = {"month": 1, "quarter": 3, "year": 12}
@@ -135,3 +136,16 @@ def periods_between(kind: str, first: dt.date, last: dt.date, start_month: int |
     a = Period.containing(kind, first, start_month)
     b = Period.containing(kind, last, start_month)
     return [Period(kind, i, a.start_month) for i in range(a.index, b.index + 1)]
+
+
+def period_starts(kind="period_kind", start="period_start", start_month: int | None = None) -> Q:
+    """Rows keyed by (kind, first day) whose day begins a period under FISCAL_YEAR_START_MONTH:
+    after the setting changed, the old quarters and years begin on days that begin none."""
+    m = start_month or settings.FISCAL_YEAR_START_MONTH
+    quarters = sorted((m - 1 + 3 * k) % 12 + 1 for k in range(4))
+    first = {f"{start}__day": 1}
+    return (
+        Q(**{kind: "month"}, **first)
+        | Q(**{kind: "quarter", f"{start}__month__in": quarters}, **first)
+        | Q(**{kind: "year", f"{start}__month": m}, **first)
+    )

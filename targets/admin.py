@@ -43,6 +43,23 @@ class TargetForm(forms.ModelForm):
         return data
 
 
+class StaleFilter(admin.SimpleListFilter):
+    """Targets of periods an earlier FISCAL_YEAR_START_MONTH made: untracked until re-set."""
+
+    title = "period under the fiscal year setting"
+    parameter_name = "stale"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "not a period now"), ("no", "a period now")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.stale()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.stale().values("pk"))
+        return queryset
+
+
 @admin.register(Target)
 class TargetAdmin(SimpleHistoryAdmin):
     form = TargetForm
@@ -58,7 +75,7 @@ class TargetAdmin(SimpleHistoryAdmin):
         "created_by",
         "updated_at",
     )
-    list_filter = ("scope", "period_kind", "last_status", "rep__team", "period_start")
+    list_filter = ("scope", "period_kind", StaleFilter, "last_status", "rep__team", "period_start")
     list_select_related = ("rep", "team", "created_by")
     search_fields = ("metric", "rep__full_name", "team__name")
     ordering = ("-period_start", "metric")
@@ -73,6 +90,9 @@ class TargetAdmin(SimpleHistoryAdmin):
     def shown_value(self, obj):
         """As the pages show it (USD 20,000, 30.0%), not the column's 20000.000000."""
         return kpi(obj.value, obj.metric) if obj.metric in catalogue.BY_KEY else obj.value
+
+    def get_queryset(self, request):
+        return Target.every.get_queryset()  # the stale ones too: an admin re-sets or deletes them
 
     def save_model(self, request, obj, form, change):
         if not change and obj.created_by_id is None:

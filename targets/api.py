@@ -57,6 +57,10 @@ class TargetViewSet(ScopedViewSet):
     ordering_fields = ["period_start", "metric", "value", "updated_at", "id"]
     ordering = ["period_start", "metric", "id"]
 
+    def get_queryset(self):
+        # Not the class's queryset, built at import: which periods exist follows the setting.
+        return Target.objects.select_related("rep", "team").visible_to(self.request.user)
+
     def perform_destroy(self, target):
         target_delete(user=self.request.user, target=target)
 

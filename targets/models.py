@@ -5,10 +5,30 @@ from simple_history.models import HistoricalRecords
 
 from kpis.fields import PeriodKind
 from kpis.models import SubjectQuerySet, subject_constraints
-from kpis.periods import Period
+from kpis.periods import Period, period_starts
 from teams.models import Rep, Team
 from teams.querysets import VisibleQuerySet
 from teams.subjects import Scope, Subject
+
+
+class TargetQuerySet(SubjectQuerySet):
+    def stale(self):
+        """Targets of periods FISCAL_YEAR_START_MONTH no longer makes (it was changed since)."""
+        return self.exclude(self._tracked())
+
+    @staticmethod
+    def _tracked() -> Q:
+        baseline = Q(baseline_start__isnull=True) | period_starts(start="baseline_start")
+        return period_starts() & baseline
+
+
+class TrackedTargets(models.Manager.from_queryset(TargetQuerySet)):
+    """Pages, API, exports and alerts see only targets of periods that exist under the current
+    fiscal year setting; the others are reported (targets list, recompute_kpis) and kept for an
+    admin to re-set or delete (`Target.every`), never a crash."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(TargetQuerySet._tracked())
 
 
 class Target(models.Model):
@@ -60,7 +80,8 @@ class Target(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = SubjectQuerySet.as_manager()
+    objects = TrackedTargets()
+    every = TargetQuerySet.as_manager()  # the stale ones too: the admin's
     history = HistoricalRecords(excluded_fields=["last_status", "updated_at"])
 
     class Meta:
@@ -92,11 +113,19 @@ class Target(models.Model):
     def __str__(self):
         from kpis.templatetags.kpis_tags import kpi  # formatting, not a dependency of the model
 
-        return f"{self.metric} {self.period.label}: {kpi(self.value, self.metric)}"
+        return f"{self.metric} {self.period_label}: {kpi(self.value, self.metric)}"
 
     @property
     def period(self) -> Period:
         return Period.from_start(self.period_kind, self.period_start)
+
+    @property
+    def period_label(self) -> str:
+        """The period's label, or for a stale target (Target.every) what it was keyed to."""
+        try:
+            return self.period.label
+        except ValueError:
+            return f"{self.get_period_kind_display()} from {self.period_start:%Y-%m-%d} (not a period now)"
 
     @property
     def subject(self) -> Subject:

@@ -97,6 +97,8 @@ def target_list(request):
             "period_label": label,
             "can_edit": visibility.is_manager(request.user),
             "data_as_of": data_as_of(snapshots.filter(period_start__in={t.period_start for t in page})),
+            # Targets of quarters or years an earlier FISCAL_YEAR_START_MONTH made: not tracked.
+            "stale": Target.every.visible_to(request.user).stale().count(),
             "nav": "targets",
         },
     )
