@@ -19,6 +19,7 @@ from .models import (
     Activity,
     Customer,
     ForecastSubmission,
+    Job,
     KpiSnapshot,
     Lead,
     NpsResponse,
@@ -243,6 +244,54 @@ class KpiSnapshotAdmin(admin.ModelAdmin):
         if obj.metric not in catalogue.BY_KEY:
             return obj.value
         return figure(obj.value, obj.state, obj.metric, obj.numerator)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Background jobs (kpis.jobs): the record of every import started from a page, kept."""
+
+    list_display = (
+        "__str__",
+        "kind",
+        "state",
+        "created_by",
+        "created_at",
+        "finished_at",
+        "file_names",
+        "refused",
+    )
+    list_filter = ("kind", "state")
+    search_fields = ("created_by__username", "files__name")
+    list_select_related = ("created_by",)
+    ordering = ("-created_at",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "kind",
+        "options",
+        "state",
+        "created_by",
+        "started_at",
+        "finished_at",
+        "result",
+        "errors",
+    )
+
+    @admin.display(description="rows refused")
+    def refused(self, obj):
+        return len(obj.errors)
+
+    @admin.display(description="files")
+    def file_names(self, obj):
+        return obj.file_names
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("files")
 
     def has_add_permission(self, request):
         return False

@@ -465,3 +465,50 @@ class KpiSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.scope}:{self.subject_id} {self.metric} {self.period_kind} {self.period_start}"
+
+
+class Job(models.Model):
+    """Long work started from a page (an import), run by a Celery worker: who started it, on
+    what, how far it got, what went wrong, what it did (kpis.jobs). Kept after it ends."""
+
+    class Kind(models.TextChoices):
+        CRM_IMPORT = "crm_import", "CRM import"
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    options = models.JSONField(default=dict, blank=True, help_text="What the job was asked to do.")
+    state = models.CharField(max_length=9, choices=State.choices, default=State.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text="Rows refused, or why it failed.")
+    result = models.JSONField(default=dict, blank=True, help_text="What it did: counts, changes.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} ({self.state})"
+
+    @property
+    def file_names(self) -> str:
+        return ", ".join(f.name for f in self.files.all())
+
+
+class JobFile(models.Model):
+    """An uploaded file a job reads, kept in the database so that any worker can read it."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=200)
+    content = models.BinaryField()
+
+    def __str__(self):
+        return self.name

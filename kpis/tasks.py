@@ -41,3 +41,13 @@ def recompute_subject(scope: str, subject_id: int, since: str | None = None):
     """After a change to the facts of one rep, team or the company, from `since` (ISO date) on."""
     day = dt.date.fromisoformat(since) if since else None
     engine.recompute_subject(Subject(scope, subject_id), since=day)
+
+
+# No automatic retry: a job that failed says why on its page, and an admin starts it again. A
+# worker lost mid-job redelivers it (acks_late), and the job runs again from the start.
+@shared_task(name="kpis.run_job", acks_late=True, soft_time_limit=25 * 60, time_limit=30 * 60)
+def run_job(job_id: int):
+    """A background job started from a page (kpis.jobs)."""
+    from .jobs import job_run  # imports import_crm, which imports the signals, which import us
+
+    job_run(job_id)

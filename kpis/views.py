@@ -6,27 +6,26 @@ dashboard) live in targets.views.
 """
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from salesperf import csv
 from teams.subjects import Scope, subject_name
 from teams.visibility import is_admin
 
 from . import catalogue
-from .crm_import import FILES, ImportFailed, import_crm
+from .crm_import import FILES
 from .drill import records_for
 from .forms import CrmImportForm
-from .models import KpiSnapshot
+from .jobs import job_progress, job_rerun, job_start
+from .models import Job, KpiSnapshot
 from .pages import (
     get_subject_for_user,
     int_or_none,
@@ -193,31 +192,54 @@ def _recompute_status() -> dict | None:
 
 @login_required
 def crm_import(request):
-    """Admins upload the CRM layout's four CSV files: a preview reports every row it would skip
-    (file:line: reason) and saves nothing; the real import is one transaction."""
+    """Admins upload the CRM layout's four CSV files; a background job imports them (a preview
+    checks every row and saves nothing) and its page follows it."""
     require_admin(request.user)
     form = CrmImportForm(request.POST or None, request.FILES or None)
-    report = error = None
     if request.method == "POST" and form.is_valid():
-        preview = form.cleaned_data["preview"]
-        with tempfile.TemporaryDirectory() as folder:
-            for name in FILES:
-                with open(Path(folder) / name, "wb") as out:
-                    for chunk in form.cleaned_data[name].chunks():
-                        out.write(chunk)
-            try:
-                with transaction.atomic():
-                    # A preview shows what the files change in the existing org; the import then
-                    # applies those changes only if the admin ticked them (their digest).
-                    confirm_org = True if preview else request.POST.get("confirm_org", "")
-                    report = import_crm(
-                        folder, recompute=not preview, progress=lambda *_: None, confirm_org=confirm_org
-                    )
-                    transaction.set_rollback(preview)
-            except ImportFailed as e:
-                error = str(e).replace(folder + "/", "")
-        if report and not preview:
-            messages.success(request, "Imported; the KPI snapshots are being recomputed.")
+        files = {name: form.cleaned_data[name].read() for name in FILES}
+        job = job_start(
+            kind=Job.Kind.CRM_IMPORT,
+            user=request.user,
+            files=files,
+            options={"preview": form.cleaned_data["preview"]},
+        )
+        return redirect("kpis:job", pk=job.pk)
+    return render(request, "kpis/crm_import.html", {"form": form, "nav": "import"})
+
+
+def _get_job_for_admin(user, pk: int) -> Job:
+    require_admin(user)
+    job = Job.objects.filter(pk=pk).select_related("created_by").first()
+    if job is None:
+        raise Http404("No such job.")
+    return job
+
+
+@login_required
+def job(request, pk: int):
+    """A job's page: its progress while it runs (polled by static/js/app.js), then its result; a
+    finished preview offers to import the same files."""
+    job = _get_job_for_admin(request.user, pk)
     return render(
-        request, "kpis/crm_import.html", {"form": form, "report": report, "error": error, "nav": "import"}
+        request,
+        "kpis/job.html",
+        {"job": job, "status": job_progress(job), "files": job.file_names, "nav": "import"},
     )
+
+
+@login_required
+def job_status(request, pk: int):
+    return JsonResponse(job_progress(_get_job_for_admin(request.user, pk)))
+
+
+@login_required
+@require_POST
+def job_import(request, pk: int):
+    """Import the files a finished preview checked, with the org changes the admin ticked."""
+    job = _get_job_for_admin(request.user, pk)
+    if not (job.state == Job.State.SUCCEEDED and job.result.get("preview")):
+        return HttpResponseBadRequest("Only a finished preview can be imported.")
+    options = {"preview": False, "confirm_org": request.POST.get("confirm_org", "")}
+    again = job_rerun(job=job, user=request.user, options=options)
+    return redirect("kpis:job", pk=again.pk)

@@ -16,6 +16,7 @@ from kpis.models import (
     Activity,
     Customer,
     ForecastSubmission,
+    Job,
     KpiSnapshot,
     Lead,
     NpsResponse,
@@ -57,6 +58,7 @@ MAKERS = {
     ForecastSubmission: lambda label: ForecastFactory(rep=RepFactory(full_name=label)),
     KpiSnapshot: lambda label: KpiSnapshotFactory(metric=label),
     Target: lambda label: TargetFactory(rep=RepFactory(full_name=label)),
+    Job: lambda label: Job.objects.create(kind=Job.Kind.CRM_IMPORT, created_by=UserFactory(username=label)),
 }
 MODELS = pytest.mark.parametrize("model", list(MAKERS), ids=lambda model: model.__name__)
 
@@ -106,10 +108,10 @@ def test_search_finds_only_the_matching_row(superuser_client, model, rows):
 
 
 @MODELS
-def test_add_page_loads_except_for_computed_snapshots_and_forecast_history(superuser_client, model):
+def test_add_page_loads_except_for_computed_snapshots_forecast_history_and_jobs(superuser_client, model):
     response = superuser_client.get(url(model, "add"))
 
-    assert response.status_code == (403 if model in (KpiSnapshot, ForecastSubmission) else 200)
+    assert response.status_code == (403 if model in (KpiSnapshot, ForecastSubmission, Job) else 200)
 
 
 @MODELS

@@ -60,4 +60,29 @@
     };
     poll();
   }
+
+  // A background job's page: poll its status, show how far it got and the rows refused so far;
+  // reload when it ends (the page then shows the result).
+  var job = document.getElementById("job-progress");
+  if (job && job.getAttribute("data-finished") === "0") {
+    var follow = function () {
+      fetch(job.getAttribute("data-status-url"), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (s) {
+          if (s.finished) { window.location.reload(); return; }
+          job.querySelector(".state").textContent = s.state;
+          job.querySelector(".step").textContent = s.step;
+          var bar = job.querySelector("progress");
+          if (s.total) { bar.max = s.total; bar.value = s.done; }
+          job.querySelector(".count").textContent = s.total ? s.done + " of " + s.total : "";
+          var list = job.querySelector(".live-errors");
+          list.textContent = "";
+          s.errors.forEach(function (line) {
+            var li = document.createElement("li"); li.textContent = line; list.appendChild(li);
+          });
+          setTimeout(follow, 1000);
+        });
+    };
+    follow();
+  }
 })();

@@ -19,6 +19,7 @@ from kpis.models import (
     Activity,
     Customer,
     ForecastSubmission,
+    Job,
     Lead,
     NpsResponse,
     Opportunity,
@@ -91,11 +92,13 @@ def world(org):
     """The org with every rep's and team's distinctive facts, snapshots computed.
 
     world.markers[subject] lists the strings that only those who may see `subject` may read;
-    world.targets[subject] is that subject's revenue target for PERIOD."""
+    world.targets[subject] is that subject's revenue target for PERIOD; world.job a finished
+    preview of a CRM import (an admin's)."""
     with signals.bulk_changes(recompute=False):
         markers, targets = _plant(org)
     engine.recompute_all()
-    return SimpleNamespace(org=org, markers=markers, targets=targets)
+    job = Job.objects.create(kind=Job.Kind.CRM_IMPORT, state=Job.State.SUCCEEDED, result={"preview": True})
+    return SimpleNamespace(org=org, markers=markers, targets=targets, job=job)
 
 
 def _plant(org):

@@ -7,6 +7,7 @@ that exists (a first import of new people, a re-import of the same files) needs 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import TestCase
 
 from kpis.crm_import import OrgChangesUnconfirmed, import_crm
 from kpis.models import Opportunity
@@ -102,27 +103,44 @@ def test_the_command_says_what_it_would_change_and_takes_a_confirmation(org, tmp
     assert Rep.objects.get(full_name="Bob").team.name == "Nora Newboss"
 
 
-def upload(client, preview, **extra):
+def upload(client, preview):
+    """Upload, let the background job run (eagerly, once the request commits), open its page."""
     data = {
         name: SimpleUploadedFile(name, text.encode())
         for name, text in files("Bob", "Nora Newboss", "Central").items()
     }
-    return client.post("/ops/import/crm/", {**data, **({"preview": "on"} if preview else {}), **extra})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        started = client.post("/ops/import/crm/", {**data, **({"preview": "on"} if preview else {})})
+    return client.get(started.url)
+
+
+def import_previewed(client, job, **confirm):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        started = client.post(f"/ops/jobs/{job.pk}/import/", confirm)
+    return client.get(started.url)
 
 
 def test_the_upload_page_previews_org_changes_and_imports_them_only_when_confirmed(org, client):
     client.force_login(org.admin)
 
-    preview = upload(client, preview=True).content.decode()
+    previewed = upload(client, preview=True)
+    preview = previewed.content.decode()
     assert "Bob" in preview and "would move" in preview
     digest = preview.split('name="confirm_org" value="')[1].split('"')[0]
 
-    unconfirmed = upload(client, preview=False).content.decode()
+    unconfirmed = import_previewed(client, previewed.context["job"]).content.decode()
     assert "Nothing was imported" in unconfirmed
     assert Rep.objects.get(full_name="Bob").team == org.east
 
-    upload(client, preview=False, confirm_org=digest)
+    import_previewed(client, previewed.context["job"], confirm_org=digest)
     assert Rep.objects.get(full_name="Bob").team.name == "Nora Newboss"
+
+
+def test_an_import_without_preview_does_not_change_the_org_unconfirmed(org, client):
+    client.force_login(org.admin)
+    refused = upload(client, preview=False)
+    assert refused.context["job"].state == "failed" and "Nothing was imported" in refused.content.decode()
+    assert Rep.objects.get(full_name="Bob").team == org.east
 
 
 def two_agents(tmp_path, first: str, second: str):

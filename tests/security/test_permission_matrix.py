@@ -275,6 +275,15 @@ MATRIX: dict[str, Callable] = {
     ),
     "recompute status": one("kpis:recompute_status", allowed=ADMINS, refused=403),
     "CRM import": one("kpis:crm_import", allowed=ADMINS, refused=403),
+    # A background job's page, its status, and importing a finished preview's files.
+    "job": lambda w: [
+        Case(name, {"pk": w.job.pk}, allowed=ADMINS, refused=403, **case)
+        for name, case in [
+            ("kpis:job", {}),
+            ("kpis:job_status", {}),
+            ("kpis:job_import", {"method": "post", "ok": 302}),
+        ]
+    ],
     # The API and its documentation (the schema holds no data: public).
     "api root": one("api:api-root"),
     "api token": one("api:token", method="post", public=True, ok=400),  # no credentials: a 400

@@ -2,8 +2,9 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 
-from kpis.models import Opportunity
+from kpis.models import Job, Opportunity
 from teams.models import Rep
 
 URL = "/ops/import/crm/"
@@ -20,10 +21,13 @@ FILES = {
 
 
 def upload(client, preview):
+    """Upload, let the background job run (eagerly, once the request commits), open its page."""
     data = {name: SimpleUploadedFile(name, text.encode()) for name, text in FILES.items()}
     if preview:
         data["preview"] = "on"
-    return client.post(URL, data)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        started = client.post(URL, data)
+    return client.get(started.url)
 
 
 @pytest.mark.django_db
@@ -39,11 +43,11 @@ def test_a_preview_lists_the_rows_it_would_skip_and_saves_nothing(org, client):
 
 
 @pytest.mark.django_db
-def test_the_import_saves_every_row_it_can_take(org, client, django_capture_on_commit_callbacks):
+def test_the_import_saves_every_row_it_can_take(org, client):
     client.force_login(org.admin)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = upload(client, preview=False)
+    response = upload(client, preview=False)
     assert response.status_code == 200
+    assert b"Imported; the KPI snapshots are being recomputed" in response.content
     deal = Opportunity.objects.get()
     assert (deal.external_id, deal.amount, deal.rep.full_name) == ("A1", 4821, "Anna Snelling")
 
@@ -54,3 +58,52 @@ def test_only_admins_may_import(org, client, who):
     user = org.east_manager if who == "east_manager" else org.alice.user
     client.force_login(user)
     assert client.get(URL).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_import_is_a_job_whose_record_stays(org, client):
+    """Who started it, on which files, what it did and which rows it refused."""
+    client.force_login(org.admin)
+    page = upload(client, preview=False)
+    job = Job.objects.get()
+    assert page.request["PATH_INFO"] == f"/ops/jobs/{job.pk}/"
+    assert (job.kind, job.state, job.created_by) == ("crm_import", "succeeded", org.admin)
+    assert job.file_names == "sales_teams.csv, products.csv, accounts.csv, sales_pipeline.csv"
+    assert job.result["counts"]["opportunities"] == 1
+    assert job.errors == ["sales_pipeline.csv:3: sales_agent 'Nobody' is not in sales_teams.csv"]
+    assert client.get(f"/ops/jobs/{job.pk}/status/").json()["finished"] is True
+
+
+@pytest.mark.django_db
+def test_a_preview_offers_to_import_the_same_files(org, client):
+    client.force_login(org.admin)
+    preview = upload(client, preview=True).context["job"]
+    assert not Opportunity.objects.exists()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        started = client.post(f"/ops/jobs/{preview.pk}/import/")
+    imported = client.get(started.url).context["job"]
+    assert imported.pk != preview.pk and imported.state == "succeeded"
+    assert Opportunity.objects.get().external_id == "A1"
+    # An import is not previewed again: only a finished preview offers it.
+    assert client.post(f"/ops/jobs/{imported.pk}/import/").status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_queued_job_says_so_and_its_page_follows_it(org, client):
+    """With a broker the job waits for a worker: the page shows it queued, and polls."""
+    client.force_login(org.admin)
+    data = {name: SimpleUploadedFile(name, text.encode()) for name, text in FILES.items()}
+    client.post(URL, data)  # its on-commit send never runs here: the job stays queued
+    job = Job.objects.get()
+    page = client.get(f"/ops/jobs/{job.pk}/").content.decode()
+    assert 'data-finished="0"' in page and "queued" in page
+    assert client.get(f"/ops/jobs/{job.pk}/status/").json()["state"] == "queued"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["east_manager", "alice"])
+def test_only_admins_see_jobs(org, client, who):
+    job = Job.objects.create(kind="crm_import", created_by=org.admin)
+    client.force_login(org.east_manager if who == "east_manager" else org.alice.user)
+    assert client.get(f"/ops/jobs/{job.pk}/").status_code == 403
+    assert client.get(f"/ops/jobs/{job.pk}/status/").status_code == 403

@@ -1,0 +1,134 @@
+"""Background jobs: long work started from a page (an import) runs on a Celery worker, and the
+page follows it — the step it is at, rows done of all, the rows refused as they come, then the
+result. The `Job` row is the record (who, when, files, counts, errors), kept after it ends; the
+uploaded files are in the database, so a worker on another machine reads them, and the job
+survives the web process that started it going away.
+
+While a job runs its import is one open transaction, invisible to other connections: progress
+goes through the cache (Redis when configured), the record is written when the job ends. With no
+broker (eager mode) the job runs inside the request that starts it, and the page shows it done.
+"""
+
+import logging
+import tempfile
+from pathlib import Path
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from .crm_import import ImportFailed, import_crm
+from .models import Job, JobFile
+
+log = logging.getLogger(__name__)
+PROGRESS_SECONDS = 24 * 60 * 60
+INTERNAL_ERROR = "Internal error: see the worker's log."
+SHOWN_ERRORS = 200  # a page shows the first ones while the job runs; the record keeps them all
+
+
+class JobFailed(Exception):
+    """The job could not do its work at all (a file or column missing, a change not confirmed)."""
+
+
+@transaction.atomic
+def job_start(*, kind: str, user, files: dict[str, bytes], options: dict | None = None) -> Job:
+    """Record a job and its files; a worker runs it once this transaction commits."""
+    from .tasks import run_job
+
+    job = Job.objects.create(kind=kind, created_by=user, options=options or {})
+    JobFile.objects.bulk_create([JobFile(job=job, name=name, content=data) for name, data in files.items()])
+    transaction.on_commit(lambda: run_job.delay(job.pk))
+    return job
+
+
+def job_rerun(*, job: Job, user, options: dict) -> Job:
+    """The same files again, with other options (a previewed import, now for real)."""
+    return job_start(
+        kind=job.kind, user=user, files={f.name: bytes(f.content) for f in job.files.all()}, options=options
+    )
+
+
+class Progress:
+    """What a running job reports: `progress(step, done, total)`, `progress.refused(line)`."""
+
+    def __init__(self, job_id: int):
+        self.key, self.state = progress_key(job_id), {"step": "", "done": 0, "total": None, "errors": []}
+
+    def __call__(self, step: str, done: int = 0, total: int | None = None) -> None:
+        self.state.update(step=step, done=done, total=total)
+        cache.set(self.key, self.state, PROGRESS_SECONDS)
+
+    def refused(self, line: str) -> None:
+        if len(self.state["errors"]) < SHOWN_ERRORS:
+            self.state["errors"].append(line)
+            cache.set(self.key, self.state, PROGRESS_SECONDS)
+
+
+def progress_key(job_id: int) -> str:
+    return f"kpis:job:{job_id}:progress"
+
+
+def job_progress(job: Job) -> dict:
+    """A job's state for its page: the record, and while it runs, how far it got."""
+    running = cache.get(progress_key(job.pk)) if job.state == Job.State.RUNNING else None
+    running = running or {"step": "", "done": 0, "total": None, "errors": []}
+    finished = job.state in (Job.State.SUCCEEDED, Job.State.FAILED)
+    return {
+        "state": job.state,
+        "step": running["step"],
+        "done": running["done"],
+        "total": running["total"],
+        "errors": job.errors if finished else running["errors"],
+        "result": job.result,
+        "finished": finished,
+    }
+
+
+def job_run(job_id: int) -> None:
+    """Run a job (the task's body). A duplicate delivery of a finished job does nothing; one of a
+    job a dead worker left running runs it again (imports are idempotent)."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.state in (Job.State.SUCCEEDED, Job.State.FAILED):
+        log.info("Job %s is gone or finished; nothing to run.", job_id)
+        return
+    Job.objects.filter(pk=job_id).update(state=Job.State.RUNNING, started_at=timezone.now())
+    job.state = Job.State.RUNNING
+    progress = Progress(job_id)
+    ended = Job.objects.filter(pk=job_id)
+    try:
+        result, errors = RUNNERS[job.kind](job, progress)
+    except JobFailed as e:
+        ended.update(state=Job.State.FAILED, finished_at=timezone.now(), errors=[str(e)])
+    except Exception:
+        ended.update(state=Job.State.FAILED, finished_at=timezone.now(), errors=[INTERNAL_ERROR])
+        raise
+    else:
+        ended.update(state=Job.State.SUCCEEDED, finished_at=timezone.now(), result=result, errors=errors)
+    finally:
+        cache.delete(progress.key)
+
+
+def _crm_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
+    """import_crm on the job's four files; a preview rolls everything back."""
+    preview = bool(job.options.get("preview"))
+    # A preview shows what the files change in the existing org; the import applies those
+    # changes only if the admin ticked them (their digest).
+    confirm_org = True if preview else job.options.get("confirm_org", "")
+    with tempfile.TemporaryDirectory() as folder:
+        for f in job.files.all():
+            (Path(folder) / Path(f.name).name).write_bytes(bytes(f.content))
+        try:
+            with transaction.atomic():
+                report = import_crm(folder, recompute=not preview, progress=progress, confirm_org=confirm_org)
+                transaction.set_rollback(preview)
+        except ImportFailed as e:
+            raise JobFailed(str(e).replace(folder + "/", "")) from e
+    return {
+        "preview": preview,
+        "counts": report.counts,
+        "org_changes": report.org_changes,
+        "org_digest": report.org_digest,
+    }, report.skipped
+
+
+RUNNERS = {Job.Kind.CRM_IMPORT: _crm_import}

@@ -1,0 +1,34 @@
+"""A CRM upload from the admin's page runs as a background job on a real worker: the request
+returns at once, the job's page follows it, and the record stays (issues 18 and 19)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from kpis.models import Job, Opportunity
+from tests.services import wait_for
+from tests.web.test_crm_import import FILES
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_upload_returns_at_once_and_the_worker_imports_it(celery_worker, client, org):
+    client.force_login(org.admin)
+    data = {name: SimpleUploadedFile(name, text.encode()) for name, text in FILES.items()}
+
+    started = client.post("/ops/import/crm/", data)
+
+    job = Job.objects.get()
+    assert started.status_code == 302 and started.url == f"/ops/jobs/{job.pk}/"
+    wait_for(
+        lambda: Job.objects.filter(pk=job.pk, state__in=["succeeded", "failed"]).exists(),
+        timeout=60,
+        message=f"job {job.pk} to finish on the worker",
+    )
+    job.refresh_from_db()
+    assert job.state == "succeeded", job.errors
+    assert job.errors == ["sales_pipeline.csv:3: sales_agent 'Nobody' is not in sales_teams.csv"]
+    assert Opportunity.objects.get().external_id == "A1"
+    status = client.get(f"/ops/jobs/{job.pk}/status/").json()
+    assert status["finished"] and status["result"]["counts"]["opportunities"] == 1
+    page = client.get(f"/ops/jobs/{job.pk}/").content.decode()
+    assert "Imported; the KPI snapshots are being recomputed" in page
