@@ -7,6 +7,7 @@ data (`Linear`), so that Python (one subject) and SQL (every subject at once, kp
 the one definition.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -56,6 +57,9 @@ class Metric:
     denominator: Linear | None = None
     # Computed per subject from its own figures (forecast_accuracy), not summed from below.
     own_only: bool = False
+    # A value that is not numerator / denominator but a product of the subject's own figures of
+    # the period (sales_velocity): computed from its pairs; the numerator still sums.
+    derived: Callable[[dict], Decimal | None] | None = None
 
     @property
     def is_ratio(self) -> bool:
@@ -66,6 +70,27 @@ class Metric:
         """A flow: a quarter is the sum of its months and a team the sum of its reps, so a
         target for it can be split (and paced); other metrics' targets apply as they are."""
         return self.key in SUMMABLE
+
+
+def velocity(pairs: dict[str, tuple]) -> Decimal | None:
+    """sales_velocity = open deals at the start × win rate × average deal value / sales cycle
+    = open × revenue × cycle count / ((won + lost) × cycle days); undefined where a factor is
+    (no deal won, no won deal with both dates) or the cycle is 0 days."""
+    open_deals, revenue = pairs["sales_velocity"][0], pairs["revenue_won"][0]
+    won, closed = pairs["win_rate"]
+    cycle_days, cycle_count = pairs["sales_cycle_days"]
+    if not (won and cycle_count and cycle_days):
+        return None
+    return open_deals * revenue * cycle_count / (closed * cycle_days)
+
+
+def value_of(numerator: Decimal, denominator: Decimal | None) -> Decimal | None:
+    """A plain figure is its numerator; a ratio over 0 is undefined (None), never 0."""
+    if denominator is None:
+        return numerator
+    if denominator == 0:
+        return None
+    return numerator / denominator
 
 
 METRICS = [
@@ -129,6 +154,16 @@ METRICS = [
         True,
         "Σ amount of opportunities created in the period (undated ones: on the day first recorded).",
         c("created_amount"),
+    ),
+    Metric(
+        "sales_velocity",
+        "Sales velocity (per day)",
+        "money",
+        True,
+        "Money per day: opportunities open at the period's start × win rate × average deal value / "
+        "sales cycle, all of the subject's own period (the stored numerator is the open deals).",
+        c("open_at_start"),
+        derived=velocity,
     ),
     Metric("leads_generated", "Leads", "count", True, "Leads created in the period.", c("leads")),
     Metric(
@@ -234,6 +269,7 @@ UNDEFINED_BECAUSE = {
     "nps": "no response",
     "repeat_purchase_rate": "no customer bought",
     "forecast_accuracy": "no commit forecast made before the period, or nothing committed and nothing won",
+    "sales_velocity": "no deal won in the period with both dates, or a sales cycle of 0 days",
 }
 BY_KEY = {m.key: m for m in METRICS}
 COMPONENTS = sorted(
@@ -249,15 +285,19 @@ def get(key: str) -> Metric:
         raise KeyError(f"Unknown metric '{key}'. Known: {', '.join(KEYS)}.") from None
 
 
-def pairs(comps: Components, metrics=METRICS) -> dict[str, tuple[Decimal, Decimal | None]]:
-    """{metric: (numerator, denominator)} from a subject's components for one period."""
-    return {m.key: (m.numerator(comps), m.denominator(comps) if m.is_ratio else None) for m in metrics}
+def pairs(comps: Components, metrics=METRICS) -> dict[str, tuple]:
+    """{metric: (numerator, denominator)} from a subject's components for one period — and for a
+    derived metric (numerator, None, value)."""
+    found = {m.key: (m.numerator(comps), m.denominator(comps) if m.is_ratio else None) for m in metrics}
+    return derive(found)
 
 
-def value_of(numerator: Decimal, denominator: Decimal | None) -> Decimal | None:
-    """A plain figure is its numerator; a ratio over 0 is undefined (None), never 0."""
-    if denominator is None:
-        return numerator
-    if denominator == 0:
-        return None
-    return numerator / denominator
+DERIVED = [m for m in METRICS if m.derived]
+
+
+def derive(pairs: dict[str, tuple]) -> dict[str, tuple]:
+    """(Re)compute the derived metrics' values from the period's other pairs, in place."""
+    for m in DERIVED:
+        if m.key in pairs:
+            pairs[m.key] = (pairs[m.key][0], None, m.derived(pairs))
+    return pairs

@@ -7,6 +7,7 @@ figure cannot disagree (tests/kpis/test_drill_matches_figures.py).
 """
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -161,6 +162,11 @@ def _open_at_end(leaves: Leaves, period: Period):
     return credit.open_states(leaves, period.end)
 
 
+def _open_at_start(leaves: Leaves, period: Period):
+    # sales_velocity's numerator: the deals open when the period began (the day before's end).
+    return credit.open_states(leaves, period.start - dt.timedelta(days=1), credited_on=period.start)
+
+
 def _wins_in_trailing_year(leaves: Leaves, period: Period):
     # cltv's numerator: revenue from customers over the 12 months ending with the period.
     first = month_start(period.last_month - TRAILING_MONTHS + 1)
@@ -201,6 +207,7 @@ BEHIND = {
     ),
     "pipeline_value": ("deals open at the period's end, as they stood", _open_at_end, STATES),
     "weighted_pipeline_value": ("deals open at the period's end, as they stood", _open_at_end, STATES),
+    "sales_velocity": ("deals open at the period's start, as they stood", _open_at_start, STATES),
     "pipeline_created": ("deals created, as first recorded", _in(credit.FIRST_STATES), NEW_STATES),
     "leads_generated": ("leads created", _in(credit.LEADS), LEADS),
     "lead_conversion_rate": ("leads created", _in(credit.LEADS), LEADS),

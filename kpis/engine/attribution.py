@@ -279,7 +279,9 @@ FIRST_STATES = Facts(
 )
 
 
-def open_states(leaves: Leaves, day: dt.date):
+def open_states(leaves: Leaves, day: dt.date, *, credited_on: dt.date | None = None):
     """The pipeline at the end of `day`, as it stood then: the state each deal open then was in —
-    the rows kpis.engine.read's pipeline stock adds up."""
-    return PIPELINE_ENTRIES.of(leaves.on(day), until=day).filter(Q(left_on__isnull=True) | Q(left_on__gt=day))
+    the rows kpis.engine.read's pipeline stock adds up — of the leaves credited on `day` (or on
+    `credited_on`: the deals open at a period's start go to the stint of its first day)."""
+    on = leaves.on(credited_on or day)
+    return PIPELINE_ENTRIES.of(on, until=day).filter(Q(left_on__isnull=True) | Q(left_on__gt=day))

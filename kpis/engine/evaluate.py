@@ -19,7 +19,8 @@ from teams.subjects import Scope
 
 from .read import ZERO
 
-Pair = tuple[Decimal, Decimal | None]
+# (numerator, denominator); a derived metric's (numerator, None, value) — kpis.catalogue.derive
+Pair = tuple
 SUMMED = [m for m in catalogue.METRICS if not m.own_only]
 SIX = Decimal("0.000001")
 
@@ -47,9 +48,11 @@ def rounded(value: Decimal | None) -> Decimal | None:
 
 
 def add_pairs(into: dict[str, Pair], pairs: dict[str, Pair]) -> None:
-    for key, (num, den) in pairs.items():
-        old_num, old_den = into.get(key, (ZERO, None))
+    """Sum `pairs` into `into`; the derived metrics are derived again from the sums."""
+    for key, (num, den, *_) in pairs.items():
+        old_num, old_den, *_ = into.get(key, (ZERO, None))
         into[key] = (old_num + num, None if den is None else (old_den or ZERO) + den)
+    catalogue.derive(into)
 
 
 # --- the state of a figure ----------------------------------------------------------------------
@@ -77,25 +80,29 @@ class Circumstances:
         return self.today <= period_end + dt.timedelta(days=self.lead_window_days)
 
 
-def state_of(metric: str, scope: str, denominator, period_end: dt.date, now: Circumstances) -> FigureState:
+def state_of(
+    metric: str, scope: str, denominator, period_end: dt.date, now: Circumstances, *, defined: bool = True
+) -> FigureState:
     """Not applicable: CAC for a rep where spend is recorded for teams only. Undefined: a ratio
-    over 0. Provisional: lead conversion while a lead's window may still be open. Else final.
-    STATE_SQL below says the same for the bulk write."""
+    over 0, or a derived value that is not `defined`. Provisional: lead conversion while a lead's
+    window may still be open. Else final. STATE_SQL below says the same for the bulk write."""
     if metric == "cac" and scope == Scope.REP and not now.rep_spend:
         return FigureState.NOT_APPLICABLE
-    if denominator is not None and denominator == 0:
+    if (denominator is not None and denominator == 0) or not defined:
         return FigureState.UNDEFINED
     if metric == "lead_conversion_rate" and now.lead_window_open(period_end):
         return FigureState.PROVISIONAL
     return FigureState.FINAL
 
 
+DERIVED = ", ".join(f"'{m.key}'" for m in catalogue.DERIVED)
 # state_of in SQL, over a row `s` of the component stage (with its period's lead_window_open) and
 # a metric row `m`; %(rep_spend)s is Circumstances.rep_spend.
 STATE_SQL = f"""
     CASE WHEN m.metric = 'cac' AND s.scope = '{Scope.REP.value}' AND NOT %(rep_spend)s
               THEN '{FigureState.NOT_APPLICABLE.value}'
-         WHEN m.den = 0 THEN '{FigureState.UNDEFINED.value}'
+         WHEN m.den = 0 OR (m.metric IN ({DERIVED}) AND m.derived IS NULL)
+              THEN '{FigureState.UNDEFINED.value}'
          WHEN m.metric = 'lead_conversion_rate' AND s.lead_window_open THEN '{FigureState.PROVISIONAL.value}'
          ELSE '{FigureState.FINAL.value}' END
 """

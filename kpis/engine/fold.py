@@ -18,9 +18,9 @@ from teams.subjects import COMPANY, Scope, Subject
 from .attribution import Credit
 from .read import TRAILING_MONTHS, ZERO, MonthlyFacts, Table, table
 
-# Which boundary of a period each stock is read at: the pipeline open at its end, the customers
-# active at its start (the level after the month before it).
-STOCK_AT_END = {"pipeline": True, "weighted_pipeline": True, "active_at_start": False}
+# Which boundary of a period each stock is read at: the pipeline open at its end; the customers
+# active, and the deals open (sales velocity), at its start (the level after the month before).
+STOCK_AT_END = {"pipeline": True, "weighted_pipeline": True, "active_at_start": False, "open_at_start": False}
 
 
 class Periods:

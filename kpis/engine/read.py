@@ -120,9 +120,11 @@ def _since(rows, from_month):
 
 # --- flows: summed per leaf and month; a quarter or year is the sum of its months ------------
 
-# What a deal's state adds to the pipeline, and to the weighted pipeline (attribution._state_spans).
+# What a deal's state adds to the pipeline, to the weighted pipeline and to the open deals
+# (attribution._state_spans).
 PIPELINE_SUMS = {
     "amount_sum": Sum("amount"),
+    "deal_count": Count("pk"),
     "weighted_sum": Sum(
         ExpressionWrapper(
             F("amount") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=5)
@@ -346,6 +348,7 @@ class MonthlyFacts:
         self.stocks = {
             "pipeline": _stock(entered, left, "amount_sum", "amount_sum"),
             "weighted_pipeline": _stock(entered, left, "weighted_sum", "weighted_sum"),
+            "open_at_start": _stock(entered, left, "deal_count", "deal_count"),
             # Every churned customer has an acquisition date (a database constraint).
             "active_at_start": _stock(acquired, churned, "new_customers", "churned"),
         }

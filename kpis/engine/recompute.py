@@ -21,6 +21,7 @@ Every recompute is idempotent, and the ones that write the same snapshots take t
 
 import datetime as dt
 import logging
+from collections import defaultdict
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -175,18 +176,18 @@ def _rep(subject: Subject, since, span, credit: Credit) -> int:
     index = {(kind, p.start): p.index for kind, kind_periods in periods.items() for p in kind_periods}
     ended = {(kind, p.start): p.end < today for kind, kind_periods in periods.items() for p in kind_periods}
     rows = [(subject, *key, pair) for key, pair in new.items()]
-    moved = {}  # (subject above, kind, start) → revenue after the move
-    for (metric, kind, start), (num, den) in summed:
+    moved = defaultdict(dict)  # (subject above, kind, start) → {metric: pair} after the move
+    for (metric, kind, start), (num, den, *_) in summed:
         old_num, old_den = stored.get((subject, metric, kind, start), (ZERO, None if den is None else ZERO))
         for s in covering.get((kind, start), ()):
             up_num, up_den = stored[s, metric, kind, start]
             pair = (up_num + rounded(num) - old_num, None if den is None else up_den + rounded(den) - old_den)
-            rows.append((s, metric, kind, start, pair))
-            if metric == "revenue_won":
-                moved[s, kind, start] = pair[0]
-    for (s, kind, start), amount in moved.items():
+            moved[s, kind, start][metric] = pair
+    for (s, kind, start), pairs in moved.items():
+        catalogue.derive(pairs)  # sales velocity: from the figures just moved
         forecast = forecasts.get((s, kind, index[kind, start]))
-        rows.append((s, FORECAST, kind, start, forecast_pair(amount, forecast, ended=ended[kind, start])))
+        pairs[FORECAST] = forecast_pair(pairs["revenue_won"][0], forecast, ended=ended[kind, start])
+        rows += [(s, metric, kind, start, pair) for metric, pair in pairs.items()]
     written = write_pairs(rows)
     if across:  # everything, from the facts, for the periods a move splits (and those after)
         written += recompute_all(since=min(p.start for p in across))

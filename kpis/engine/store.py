@@ -97,12 +97,14 @@ class _Ends(dict):
 
 def _prepared(rows: SnapshotRows, now: Circumstances):
     """Snapshot table rows: figures rounded to the column's places, their state, and the value
-    from them (none for a figure that does not apply)."""
+    from them — or, for a derived metric, the value it came with (none for a figure that does
+    not apply)."""
     ends = _Ends()
-    for (scope, pk), metric, kind, start, (num, den) in rows:
+    for (scope, pk), metric, kind, start, (num, den, *derived) in rows:
         num, den = rounded(num), rounded(den)
-        state = state_of(metric, scope, den, ends[kind, start], now)
-        value = None if state == FigureState.NOT_APPLICABLE else rounded(catalogue.value_of(num, den))
+        value = derived[0] if derived else catalogue.value_of(num, den)
+        state = state_of(metric, scope, den, ends[kind, start], now, defined=value is not None)
+        value = None if state == FigureState.NOT_APPLICABLE else rounded(value)
         yield str(scope), pk, metric, kind, start, num, den, value, str(state)
 
 
@@ -134,8 +136,8 @@ UPSERT = f"""
     ON CONFLICT (scope, subject_id, metric, period_kind, period_start) DO UPDATE SET
         numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator,
         value = EXCLUDED.value, state = EXCLUDED.state, computed_at = EXCLUDED.computed_at
-    WHERE %(force)s OR ({SNAPSHOT}.numerator, {SNAPSHOT}.denominator, {SNAPSHOT}.state)
-        IS DISTINCT FROM (EXCLUDED.numerator, EXCLUDED.denominator, EXCLUDED.state)
+    WHERE %(force)s OR ({SNAPSHOT}.numerator, {SNAPSHOT}.denominator, {SNAPSHOT}.value, {SNAPSHOT}.state)
+        IS DISTINCT FROM (EXCLUDED.numerator, EXCLUDED.denominator, EXCLUDED.value, EXCLUDED.state)
 """
 
 
@@ -156,19 +158,34 @@ def _metrics_sql() -> tuple[str, dict]:
                 terms.append(f"s.{name} * %(scale{len(params) - 1})s")
         return f"({' + '.join(terms)})::{FIGURE}"
 
-    metrics = ",\n".join(f"('{m.key}', {sql(m.numerator)}, {sql(m.denominator)})" for m in catalogue.METRICS)
+    metrics = ",\n".join(
+        f"('{m.key}', {sql(m.numerator)}, {sql(m.denominator)}, {DERIVED_SQL.get(m.key, 'NULL::numeric')})"
+        for m in catalogue.METRICS
+    )
+    derived = ", ".join(f"'{m.key}'" for m in catalogue.DERIVED)
     select = f"""
         SELECT scope, subject_id, metric, period_kind, period_start, num, den,
             CASE WHEN state = '{FigureState.NOT_APPLICABLE.value}' THEN NULL
+                 WHEN metric IN ({derived}) THEN derived
                  WHEN den IS NULL THEN num WHEN den <> 0 THEN num / den END,
             state
         FROM (
             SELECT s.scope, s.subject_id, m.metric, s.period_kind, s.period_start, m.num, m.den,
-                {STATE_SQL} AS state
-            FROM {COMPONENT_STAGE} AS s CROSS JOIN LATERAL (VALUES {metrics}) AS m (metric, num, den)
+                m.derived, {STATE_SQL} AS state
+            FROM {COMPONENT_STAGE} AS s
+            CROSS JOIN LATERAL (VALUES {metrics}) AS m (metric, num, den, derived)
         ) AS evaluated
     """
     return select, params
+
+
+# catalogue.velocity over the stage's components; the dividend's 20 places keep the quotient's
+# digits well past the column's 6 before it is rounded (as Python's 28 digits do).
+DERIVED_SQL = {
+    "sales_velocity": """CASE WHEN s.won_count > 0 AND s.cycle_count > 0 AND s.cycle_days > 0 THEN
+        s.open_at_start * s.won_amount * s.cycle_count * 1.00000000000000000000
+        / ((s.won_count + s.lost_count) * s.cycle_days) END""",
+}
 
 
 def analyze_snapshots() -> None:
@@ -226,7 +243,7 @@ def _upsert_portable(rows, *, force: bool) -> int:
             computed_at=now,
         )
         for scope, pk, metric, kind, start, num, den, value, state in rows
-        if existing.get((scope, pk, metric, kind, start)) != (num, den, state)
+        if existing.get((scope, pk, metric, kind, start)) != (num, den, value, state)
     ]
     if changed:
         KpiSnapshot.objects.bulk_create(
@@ -239,15 +256,16 @@ def _upsert_portable(rows, *, force: bool) -> int:
     return len(changed)
 
 
+KEY_FIELDS = ["scope", "subject_id", "metric", "period_kind", "period_start"]
+
+
 def _existing(rows) -> dict:
     kinds = {row[3] for row in rows}
     starts = {row[4] for row in rows}
     found = KpiSnapshot.objects.filter(
         subjects_q({(row[0], row[1]) for row in rows}), period_kind__in=kinds, period_start__in=starts
-    ).values_list(
-        "scope", "subject_id", "metric", "period_kind", "period_start", "numerator", "denominator", "state"
-    )
-    return {(s, pk, m, k, start): (num, den, state) for s, pk, m, k, start, num, den, state in found}
+    ).values_list(*KEY_FIELDS, "numerator", "denominator", "value", "state")
+    return {(s, pk, m, k, start): tuple(figures) for s, pk, m, k, start, *figures in found}
 
 
 # --- reads of what is stored: the incremental recompute's starting point ----------------------

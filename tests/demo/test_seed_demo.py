@@ -19,6 +19,8 @@ from kpis.models import (
     Activity,
     Customer,
     ForecastSubmission,
+    Job,
+    JobFile,
     KpiSnapshot,
     Lead,
     NpsResponse,
@@ -32,7 +34,8 @@ from tests.factories import RepFactory, UserFactory
 # Computed from the rest, by recompute_kpis and by the daily alert check.
 # Computed from the seed (snapshots, alerts), or rows only once a user changes a default
 # (alert settings: no row means every alert on).
-DERIVED = {KpiSnapshot, Notification, AlertSettings}
+# Written by the app as it runs, not data a demo seeds: snapshots, alerts, background jobs.
+DERIVED = {KpiSnapshot, Notification, AlertSettings, Job, JobFile}
 SMALL = ["--reps", "6", "--opportunities", "300", "--activities", "600", "--months", "6"]
 
 

@@ -37,6 +37,7 @@ CHECKS = {
     "sales_cycle_days": ("numerator", lambda rs: Decimal(sum((r.closed_on - r.created_on).days for r in rs))),
     "pipeline_value": ("numerator", amount),
     "pipeline_created": ("numerator", amount),
+    "sales_velocity": ("numerator", count),
     "weighted_pipeline_value": ("numerator", lambda rs: sum((r.amount * r.probability for r in rs), 0)),
     "leads_generated": ("numerator", count),
     "lead_conversion_rate": ("denominator", count),
