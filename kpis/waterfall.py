@@ -41,6 +41,19 @@ MOVEMENTS = (
     ("lost", "Lost", -1),
 )
 KEYS = ("opening", *(key for key, _, _ in MOVEMENTS), "closing")
+# What each bar holds, as its deal table says.
+MEANING = {
+    "opening": "Deals in the pipeline due by the period's end when it began.",
+    "created": "Deals created in the period, at the amount they entered with.",
+    "pulled_in": "Deals created before the period whose expected close moved into it, or that were "
+    "reopened, at the amount they entered with.",
+    "increased": "Deals whose amount grew while in the pipeline: by how much.",
+    "decreased": "Deals whose amount shrank while in the pipeline: by how much.",
+    "pushed_out": "Deals whose expected close moved past the period's end, at the amount they left with.",
+    "won": "Deals won, at the amount they had in the pipeline (the amount won may differ).",
+    "lost": "Deals lost, at the amount they had in the pipeline.",
+    "closing": "Deals in the pipeline due by the period's end at its close.",
+}
 CLOSED = {Stage.Outcome.WON: "won", Stage.Outcome.LOST: "lost"}
 
 
