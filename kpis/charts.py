@@ -242,11 +242,16 @@ def waterfall_chart(
         top, sign = i * row, {"up": "+", "down": "−"}.get(kind, "")
         parts.append(
             format_html(
-                '<a href="{}"><rect x="{}" y="{}" width="{}" height="{}" fill="{}">'
-                "<title>{}: {}{}</title></rect>"
-                '<text x="{}" y="{}" text-anchor="end">{}</text></a>'
-                '<text x="{}" y="{}" text-anchor="end">{}{}</text>',
+                # The whole row is the link (a transparent rect takes the clicks): a bar may be a
+                # sliver, and a finger on a phone is not.
+                '<a href="{}"><rect x="0" y="{}" width="{}" height="{}" fill="transparent"/>'
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}{}</title></rect>'
+                '<text x="{}" y="{}" text-anchor="end">{}</text>'
+                '<text x="{}" y="{}" text-anchor="end">{}{}</text></a>',
                 href,
+                top,
+                width,
+                row,
                 _n(x(start)),
                 top + 7,
                 _n(max(x(end) - x(start), 2)),  # an empty movement: a sliver, still to click
