@@ -17,6 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from django.db.models import Q
 
@@ -101,15 +102,17 @@ def pipeline_waterfall(*, subject: Subject, period: Period, today: dt.date) -> W
     """The waterfall of `subject`'s pipeline due by the end of `period` (running: up to today)."""
     if period.start > today:
         raise NotBegun(f"{period} has not begun: its waterfall starts on {period.start:%Y-%m-%d}.")
-    opening_day = period.start - dt.timedelta(days=1)
+    opening_day = period.start - ONE
     closing_day = min(period.end, today)
+    end = day_start(closing_day + ONE)
     moved: dict[str, list[Deal]] = {key: [] for key in KEYS}
-    for states in _states_by_deal(subject, opening_day, closing_day).values():
-        for key, amount in _movements(states, period, opening_day, closing_day):
+    for states in _states_by_deal(subject, opening_day, closing_day, end).values():
+        for key, amount in _movements(states, period, opening_day, closing_day, end):
             first = states[0]
             moved[key].append(
                 Deal(
                     first["opportunity_id"],
+                    # named as Opportunity.__str__ names it
                     first["opportunity__name"]
                     or first["opportunity__external_id"]
                     or f"Opportunity {first['opportunity_id']}",
@@ -120,7 +123,8 @@ def pipeline_waterfall(*, subject: Subject, period: Period, today: dt.date) -> W
             )
 
     def bar(key, label, sign):
-        deals = sorted(moved[key], key=lambda d: (-d.amount, d.name, d.id))
+        # Largest first; a stable sort keeps equal amounts in the query's order (by deal id).
+        deals = sorted(moved[key], key=attrgetter("amount"), reverse=True)
         return Bar(key, label, sign, sum((d.amount for d in deals), ZERO), deals)
 
     return Waterfall(
@@ -134,17 +138,16 @@ def pipeline_waterfall(*, subject: Subject, period: Period, today: dt.date) -> W
     )
 
 
-def _states_by_deal(subject: Subject, opening_day: dt.date, closing_day: dt.date) -> dict[int, list[dict]]:
+def _states_by_deal(subject: Subject, opening_day: dt.date, closing_day: dt.date, end: dt.datetime) -> dict:
     """The states of the subject's deals that count in the pipeline on some day from the opening
-    day to the closing day, and of those deals the state they were in at the closing day's end
-    (won or lost: a closed state counts on no day). One query, whatever the number of deals."""
+    day to the closing day, and of those deals the state they were in at its `end` (won or lost:
+    a closed state counts on no day), by deal. One query, whatever the number of deals."""
     leaves = covered(subject).on(closing_day)
     counted = (
         PIPELINE_ENTRIES.where
         & Q(entered_on__lte=closing_day)
         & (Q(left_on__isnull=True) | Q(left_on__gt=opening_day))
     )
-    end = day_start(closing_day + ONE)
     at_end = (Q(since__isnull=True) | Q(since__lt=end)) & (Q(until__isnull=True) | Q(until__gte=end))
     credited = PIPELINE_ENTRIES.credited(leaves)
     spans = PIPELINE_ENTRIES.annotate
@@ -175,7 +178,7 @@ def _states_by_deal(subject: Subject, opening_day: dt.date, closing_day: dt.date
     return by_deal
 
 
-def _movements(states: list[dict], period: Period, opening_day: dt.date, closing_day: dt.date):
+def _movements(states: list[dict], period: Period, opening_day: dt.date, closing_day: dt.date, end):
     """(bar key, amount) for one deal: its opening and closing amounts and what moved between.
 
     It entered if it was out at the opening and in on some later day — created if it opened in
@@ -198,7 +201,7 @@ def _movements(states: list[dict], period: Period, opening_day: dt.date, closing
         out.append(("created" if opened >= period.start else "pulled_in", entered))
     if not at_closing:
         left = seen[-1]["amount"]
-        out.append((_why_left(states, closing_day), left))
+        out.append((_why_left(states, end), left))
     change = a1 - a0 - entered + left
     if change:
         out.append(("increased" if change > 0 else "decreased", abs(change)))
@@ -226,8 +229,7 @@ def _between(state, first: dt.date, last: dt.date) -> bool:
     return state["entered_on"] <= last and (state["left_on"] is None or state["left_on"] > first)
 
 
-def _why_left(states: list[dict], closing_day: dt.date) -> str:
-    end = day_start(closing_day + ONE)
+def _why_left(states: list[dict], end: dt.datetime) -> str:
     last = next(
         (
             s

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from kpis.drill import covered
 from kpis.engine.attribution import open_states
@@ -156,7 +157,7 @@ def test_the_waterfall_balances_to_the_cent_for_every_subject_of_the_demo_data(d
     call_command("seed_demo", "--reps", "6", "--opportunities", "400", "--activities", "0", "--months", "8")
     subjects = [Subject.rep(pk) for pk in Rep.objects.values_list("pk", flat=True)]
     subjects += [Subject.team(pk) for pk in Team.objects.values_list("pk", flat=True)] + [COMPANY]
-    today = dt.date.today()
+    today = timezone.localdate()
     this_quarter = Period.containing("quarter", today)
     periods = [this_quarter, this_quarter.shifted(-1), Period.containing("month", today).shifted(-2)]
     periods += [Period.containing("year", today)]

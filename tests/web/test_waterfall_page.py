@@ -4,6 +4,7 @@ see which subject, its defaults, bad input, and a constant number of queries.
 Figures: tests/waterfall_deals.py's hand-worked 2025-Q4 (East: opening 22,000, closing 20,000)."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kpis.charts import waterfall_chart
 from kpis.models import Opportunity
 from kpis.periods import Period
 from tests.factories import RepFactory, StageFactory, TeamFactory, UserFactory
@@ -180,3 +182,29 @@ def test_the_page_runs_as_many_queries_for_50_reps_as_for_5(client):
         fall = response.context["fall"]
         assert len(fall.opening.deals) == 2 * size and len(fall.bar("increased").deals) == size
     assert counts[:2] == counts[2:], counts
+
+
+def test_the_chart_floats_each_movement_from_the_running_total():
+    # Opening 100, +50, −30, closing 120: on a 0–150 axis (ticks of 50) over x = 150…556, a unit
+    # of money is 406 / 150 user units. The +50 bar runs 100 → 150, the −30 one 120 → 150.
+    svg = str(
+        waterfall_chart(
+            [
+                ("Opening", Decimal(100), "total", "#o"),
+                ("Created", Decimal(50), "up", "#c"),
+                ("Lost", Decimal(30), "down", "#l"),
+                ("Closing", Decimal(120), "total", "#e"),
+            ],
+            label="Waterfall",
+            fmt=str,
+        )
+    )
+    bars = re.findall(r'<rect x="([\d.]+)" y="\d+" width="([\d.]+)" height="22" fill="(#\w+)"', svg)
+    unit = 406 / 150
+    expected = [(0, 100, "#475569"), (100, 50, "#15803d"), (120, 30, "#b91c1c"), (0, 120, "#475569")]
+    for (x, width, fill), (start, amount, colour) in zip(bars, expected, strict=True):
+        assert float(x) == pytest.approx(150 + start * unit, abs=0.1)
+        assert float(width) == pytest.approx(amount * unit, abs=0.1)
+        assert fill == colour
+    assert "<title>Lost: −30</title>" in svg and 'href="#l"' in svg
+    assert "<desc>Opening 100; Created 50; Lost 30; Closing 120</desc>" in svg
