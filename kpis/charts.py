@@ -192,3 +192,96 @@ def bar_chart(
         plot,
         mark_safe("".join(parts)),  # every part came from format_html
     )
+
+
+WATERFALL_FILL = {"total": "#475569", "up": "#15803d", "down": "#b91c1c"}
+
+
+def waterfall_chart(
+    steps: list[tuple[str, Decimal, str, str]], *, label: str, fmt, unit: str = "", width: int = 640
+) -> SafeString:
+    """A waterfall, one row per step (name, amount, kind, link): a `total` bar stands on 0, an
+    `up` one floats from the running total to it plus the amount, a `down` one back by it. Rows,
+    not columns: on a phone each name keeps a line of its own and nothing is left unlabelled.
+    The money axis runs along the bottom; each row ends with its amount (compact)."""
+    levels, level = [], Decimal(0)
+    for _, amount, kind, _ in steps:
+        if kind == "total":
+            low, level = Decimal(0), amount
+            levels.append((low, amount))
+        elif kind == "up":
+            levels.append((level, level + amount))
+            level += amount
+        else:
+            levels.append((level - amount, level))
+            level -= amount
+    ticks = nice_ticks([high for _, high in levels] + [low for low, _ in levels])
+    names, values, row, axis = 150, 84, 36, 34
+    plot_right = width - values
+    height = row * len(steps) + axis
+    low, high = float(ticks[0]), float(ticks[-1])
+
+    def x(v):
+        return names + (float(v) - low) / ((high - low) or 1) * (plot_right - names)
+
+    parts = []
+    for t in ticks:
+        parts.append(
+            format_html(
+                '<line class="grid" x1="{}" x2="{}" y1="0" y2="{}"/>'
+                '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
+                _n(x(t)),
+                _n(x(t)),
+                row * len(steps),
+                _n(x(t)),
+                height - 8,
+                compact(t),
+            )
+        )
+    for i, ((name, amount, kind, href), (start, end)) in enumerate(zip(steps, levels, strict=True)):
+        top, sign = i * row, {"up": "+", "down": "−"}.get(kind, "")
+        parts.append(
+            format_html(
+                # The whole row is the link (a transparent rect takes the clicks): a bar may be a
+                # sliver, and a finger on a phone is not.
+                '<a href="{}"><rect x="0" y="{}" width="{}" height="{}" fill="transparent"/>'
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}{}</title></rect>'
+                '<text x="{}" y="{}" text-anchor="end">{}</text>'
+                '<text x="{}" y="{}" text-anchor="end">{}{}</text></a>',
+                href,
+                top,
+                width,
+                row,
+                _n(x(start)),
+                top + 7,
+                _n(max(x(end) - x(start), 2)),  # an empty movement: a sliver, still to click
+                row - 14,
+                WATERFALL_FILL[kind],
+                name,
+                sign,
+                fmt(amount),
+                names - 8,
+                top + row / 2 + 5,
+                name,
+                width,
+                top + row / 2 + 5,
+                sign,
+                compact(amount),
+            )
+        )
+    summary = "; ".join(f"{name} {fmt(amount)}" for name, amount, _, _ in steps)
+    unit_label = format_html('<text class="unit" x="0" y="{}">{}</text>', height - 8, unit) if unit else ""
+    return format_html(
+        '<svg class="chart waterfall" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+        '<title>{}</title><desc>{}</desc>{}<line class="axis" x1="{}" x2="{}" y1="0" y2="{}"/>{}</svg>',
+        width,
+        height,
+        label,
+        label,
+        summary,
+        unit_label,
+        names,
+        names,
+        row * len(steps),
+        mark_safe("".join(parts)),  # every part came from format_html
+    )

@@ -1,4 +1,5 @@
-"""Pages about KPIs alone: the drill-down to the records behind a figure, and the admin's recompute.
+"""Pages about KPIs alone: the drill-down to the records behind a figure, the pipeline waterfall,
+and the admin's recompute.
 
 They read KpiSnapshot and the facts, never computing a KPI. Who may see what, and which period a
 page shows, come from kpis.pages. The pages that show KPIs against targets (home, scorecard,
@@ -7,6 +8,7 @@ dashboard) live in targets.views.
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -17,24 +19,33 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from salesperf import csv
-from teams.subjects import Scope, subject_name
+from teams import visibility
+from teams.models import Rep
+from teams.subjects import COMPANY, Scope, Subject, subject_name
+from teams.tree import TeamTree
 from teams.visibility import is_admin
 
 from . import catalogue
+from .charts import waterfall_chart
 from .crm_import import FILES
 from .drill import records_for
+from .fields import PeriodKind
 from .forms import CrmImportForm
 from .jobs import job_progress, job_rerun, job_start
 from .models import Job, KpiSnapshot
 from .pages import (
     get_subject_for_user,
+    get_team_for_user,
     int_or_none,
     login_required,
     period_from,
     period_switch,
     require_admin,
 )
+from .periods import Period
 from .selectors import AsOf
+from .templatetags.kpis_tags import format_money
+from .waterfall import KEYS, MEANING, NotBegun, pipeline_waterfall
 
 DRILL_PAGE_SIZE = 50
 
@@ -243,3 +254,101 @@ def job_import(request, pk: int):
     options = {"preview": False, "confirm_org": request.POST.get("confirm_org", "")}
     again = job_rerun(job=job, user=request.user, options=options)
     return redirect("kpis:job", pk=again.pk)
+
+
+# --- the pipeline waterfall
+
+WATERFALL_PAGE_SIZE = 50
+
+
+@login_required
+def waterfall(request):
+    """A subject's pipeline waterfall for a period (kpis.waterfall), and the deals of one bar
+    (?show=<bar>). Without a subject: the user's own (a rep themself, a manager their top team,
+    an admin the company); without a period: the current quarter."""
+    today = timezone.localdate()
+    try:
+        subject = _waterfall_subject(request)
+        label = request.GET.get("period", "").strip()
+        period = Period.parse(label) if label else Period.containing(PeriodKind.QUARTER, today)
+    except ValueError as e:
+        return render(request, "kpis/waterfall.html", {"error": str(e), "nav": "dashboard"}, status=400)
+    context = {
+        "subject": subject,
+        "name": subject_name(subject),
+        "period": period,
+        "previous": period.shifted(-1),
+        "next": period.shifted(1),
+        "switch": period_switch(period),
+        "nav": "scorecard" if subject.scope == Scope.REP else "dashboard",
+    }
+    try:
+        fall = pipeline_waterfall(subject=subject, period=period, today=today)
+    except NotBegun as e:
+        return render(request, "kpis/waterfall.html", {**context, "not_begun": str(e)})
+    shown = fall.bar(_shown_bar(request.GET.get("show"), fall))
+    hrefs = {bar.key: _bar_href(request, bar.key) for bar in fall.bars}
+    steps = [
+        (bar.label, bar.amount, {1: "up", -1: "down"}.get(bar.sign, "total"), hrefs[bar.key])
+        for bar in fall.bars
+    ]
+    page = Paginator(shown.deals, WATERFALL_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "kpis/waterfall.html",
+        {
+            **context,
+            "fall": fall,
+            "running": fall.closing_day < period.end,
+            "legend": [(bar, hrefs[bar.key]) for bar in fall.bars],
+            "chart": waterfall_chart(
+                steps,
+                label=f"Pipeline waterfall, {context['name']}, {period}",
+                fmt=format_money,
+                unit=settings.CURRENCY,
+            ),
+            "shown": shown,
+            "meaning": MEANING[shown.key],
+            "page": page,
+            "admin_links": is_admin(request.user),
+        },
+    )
+
+
+def _waterfall_subject(request) -> Subject:
+    scope = request.GET.get("scope", "")
+    if not scope:
+        return _own_subject(request.user)
+    if scope not in Scope.values:
+        raise ValueError(f"'{scope}' is not a scope: use rep, team or company.")
+    subject_id = int_or_none(request.GET.get("subject")) if scope != Scope.COMPANY else 0
+    if subject_id is None:
+        raise ValueError(f"Name the {scope} by its id (subject=).")
+    return get_subject_for_user(request.user, scope, subject_id)
+
+
+def _own_subject(user) -> Subject:
+    if visibility.can_see_company(user):
+        return COMPANY
+    tree = TeamTree.load()
+    if visibility.top_team_ids(user, tree):
+        return Subject.team(get_team_for_user(user, None, tree).pk)
+    rep_id = Rep.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    if rep_id is None:
+        raise Http404("You are neither a rep nor a team manager.")
+    return Subject.rep(rep_id)
+
+
+def _shown_bar(asked: str | None, fall) -> str:
+    """The bar asked for; else the first movement with deals (what a manager came to see), else
+    the opening."""
+    if asked in KEYS:
+        return asked
+    return next((bar.key for bar in fall.movements if bar.deals), "opening")
+
+
+def _bar_href(request, key: str) -> str:
+    params = request.GET.copy()
+    params["show"] = key
+    params.pop("page", None)
+    return f"?{params.urlencode()}#deals"

@@ -245,6 +245,11 @@ MATRIX: dict[str, Callable] = {
     "scorecard": cases_for("targets:scorecard", scorecards),
     "dashboard": team_pages("targets:dashboard", f"period={PERIOD}"),
     "drill-down": drills,
+    # The pipeline waterfall: without a subject each role's own (rep: themself, manager: their team).
+    "pipeline waterfall": together(
+        one("kpis:waterfall", query=f"period={PERIOD}"),
+        cases_for("kpis:waterfall", lambda w: [({}, q, s) for _, q, s in api_scorecards(w)]),
+    ),
     "targets list": one("targets:list", lists="reps"),
     "new target": one("targets:new", allowed=MANAGERS, refused=403),
     "edit target": target_pages("targets:edit"),
@@ -288,6 +293,7 @@ MATRIX: dict[str, Callable] = {
     "api root": one("api:api-root"),
     "api token": one("api:token", method="post", public=True, ok=400),  # no credentials: a 400
     "api scorecard": cases_for("api:scorecard", api_scorecards),
+    "api pipeline waterfall": cases_for("api:pipeline_waterfall", api_scorecards),
     "api teams": api("team", lambda w: [(w.org.east, "east"), (w.org.west, "west")], lists="teams"),
     "api reps": api("rep", lambda w: [(w.org.alice, "alice"), (w.org.carol, "carol")], lists="reps"),
     "api customers": api("customer", reps_rows(lambda rep: rep.customers.get()), lists="reps"),
