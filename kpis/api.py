@@ -9,10 +9,13 @@ salesperf.api.ScopedViewSet), its filters (kpis.filtersets) and who may write it
 Forecast submissions are targets.api's (written by targets.services.forecast_submit).
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from salesperf.api import ScopedReadOnlyViewSet, ScopedViewSet, is_signed_in
 from teams import visibility
@@ -28,6 +31,7 @@ from .filtersets import (
     SpendFilterSet,
     StageFilterSet,
 )
+from .funnel import stage_funnel
 from .models import (
     AcquisitionSpend,
     Activity,
@@ -38,9 +42,12 @@ from .models import (
     Opportunity,
     Stage,
 )
+from .pages import get_subject_for_user
 from .serializers import (
     ActivitySerializer,
     CustomerSerializer,
+    FunnelQuerySerializer,
+    FunnelSerializer,
     LeadSerializer,
     MetricSerializer,
     NpsResponseSerializer,
@@ -159,3 +166,33 @@ class MetricViewSet(viewsets.ViewSet):
         if key not in catalogue.BY_KEY:
             raise NotFound(f"No metric '{key}'.")
         return Response(MetricSerializer(catalogue.BY_KEY[key]).data)
+
+
+NOT_VISIBLE = "No such subject among those you may see."
+
+
+class FunnelView(APIView):
+    """The stage funnel of one subject's deals opened in one period (kpis.funnel): each stage
+    reached, conversion from step to step, median days in stage, and the deals whose expected
+    close date slipped; with the subject's stored win rate, average deal value and sales cycle.
+    A subject you may not see is a 404, like one that does not exist."""
+
+    @extend_schema(
+        parameters=[FunnelQuerySerializer],
+        responses={200: FunnelSerializer, 404: OpenApiResponse(description=NOT_VISIBLE)},
+    )
+    def get(self, request):
+        query = FunnelQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scope, pk, period = (query.validated_data[k] for k in ("scope", "subject", "period"))
+        try:
+            subject = get_subject_for_user(request.user, scope, pk)
+        except Http404:
+            raise NotFound(NOT_VISIBLE) from None
+        funnel = stage_funnel(
+            subject=subject,
+            period=period,
+            today=timezone.localdate(),
+            snapshots=KpiSnapshot.objects.visible_to(request.user),
+        )
+        return Response(FunnelSerializer(funnel).data)

@@ -4,11 +4,14 @@ Every related id a write names must be one the writer may see (`VisibleRelatedFi
 related model's `visible_to`), and every write is validated by the model's `full_clean`.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from teams import visibility
+from teams.filtersets import MAX_ID
 from teams.models import Rep, Team
 from teams.serializers import ModelCleanSerializer, VisibleRelatedField
+from teams.subjects import Scope
 
 from .models import (
     AcquisitionSpend,
@@ -198,3 +201,88 @@ class MetricSerializer(serializers.Serializer):
     unit = serializers.ChoiceField(choices=["money", "count", "ratio", "days", "score"])
     higher_is_better = serializers.BooleanField()
     definition = serializers.CharField()
+
+
+# --- the stage funnel (/api/v1/pipeline/funnel/, kpis.funnel)
+
+
+class FunnelQuerySerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=Scope.choices)
+    subject = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="The rep's or team's id; not for the company.",
+    )
+    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
+
+    def validate_period(self, value) -> Period:
+        try:
+            return Period.parse(value)
+        except ValueError as e:
+            raise serializers.ValidationError(str(e)) from None
+
+    def validate(self, attrs):
+        if attrs["scope"] == Scope.COMPANY:
+            attrs["subject"] = 0
+        elif attrs.get("subject") is None:
+            raise serializers.ValidationError({"subject": [f"Name the {attrs['scope']} by its id."]})
+        return attrs
+
+
+def six_places(**kwargs):
+    return serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True, **kwargs)
+
+
+class FunnelStepSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    stage_id = serializers.IntegerField(allow_null=True, help_text="Empty for the last step, won.")
+    reached = serializers.IntegerField(help_text="Deals that reached this stage or a later one.")
+    conversion = six_places(
+        help_text="reached / the step before's, as a fraction; empty for the first step and over 0."
+    )
+
+
+class StageTimeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    stage_id = serializers.IntegerField()
+    median_days = six_places(help_text="Empty when no deal has left the stage.")
+    deals = serializers.IntegerField(help_text="The deals that left the stage: what the median is over.")
+
+
+class SlipSerializer(serializers.Serializer):
+    opportunity_id = serializers.IntegerField()
+    deal = serializers.CharField()
+    rep = serializers.CharField(allow_null=True)
+    times = serializers.IntegerField(help_text="How many times its expected close date moved later.")
+    first_expected_close = serializers.DateField(source="first")
+    latest_expected_close = serializers.DateField(source="latest")
+
+
+class StoredFigureSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    value = six_places(help_text="Empty unless final or provisional.")
+    state = serializers.CharField(allow_null=True, help_text="Empty: no snapshot computed yet.")
+
+
+class FunnelSerializer(serializers.Serializer):
+    """A kpis.funnel.Funnel."""
+
+    scope = serializers.CharField(source="subject.scope")
+    subject = serializers.IntegerField(source="subject.pk")
+    period = serializers.CharField(source="period.label")
+    opened = serializers.IntegerField(help_text="The cohort: deals of the subject opened in the period.")
+    steps = FunnelStepSerializer(many=True)
+    days_in_stage = StageTimeSerializer(many=True)
+    slipped_deals = serializers.SerializerMethodField()
+    slips = serializers.IntegerField(help_text="Every move of the cohort's expected close dates later.")
+    slipped = SlipSerializer(many=True)
+    figures = serializers.SerializerMethodField(help_text="The stored snapshots of a few KPIs, beside.")
+
+    def get_slipped_deals(self, funnel) -> int:
+        return len(funnel.slipped)
+
+    @extend_schema_field(StoredFigureSerializer(many=True))
+    def get_figures(self, funnel):
+        rows = [{"metric": key, "value": f.value, "state": f.state} for key, f in funnel.figures.items()]
+        return StoredFigureSerializer(rows, many=True).data

@@ -19,23 +19,31 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from salesperf import csv
-from teams.subjects import Scope, subject_name
+from teams import visibility
+from teams.models import Rep
+from teams.subjects import COMPANY, Scope, Subject, subject_name
+from teams.tree import TeamTree
 from teams.visibility import is_admin
 
-from . import catalogue
+from . import catalogue, charts
 from .crm_import import FILES, ImportFailed, import_crm
 from .drill import records_for
+from .fields import PeriodKind
 from .forms import CrmImportForm
+from .funnel import stage_funnel
 from .models import KpiSnapshot
 from .pages import (
     get_subject_for_user,
+    get_team_for_user,
     int_or_none,
     login_required,
     period_from,
     period_switch,
     require_admin,
 )
+from .periods import Period
 from .selectors import AsOf
+from .templatetags.kpis_tags import format_value, percent
 
 DRILL_PAGE_SIZE = 50
 
@@ -221,3 +229,79 @@ def crm_import(request):
     return render(
         request, "kpis/crm_import.html", {"form": form, "report": report, "error": error, "nav": "import"}
     )
+
+
+# --- the stage funnel
+
+
+@login_required
+def funnel(request):
+    """The stage funnel of a subject's deals opened in a period (kpis.funnel): by default the
+    viewer's own subject — a manager's team, an admin's company, a rep's deals — and the current
+    quarter. A bad scope, subject or period is said on the page (400); a subject the viewer may
+    not see is a 404."""
+    today = timezone.localdate()
+    scope = request.GET.get("scope", "").strip()
+    try:
+        period = _funnel_period(request.GET.get("period", "").strip(), today)
+        subject = _funnel_subject(request.user, scope, request.GET.get("subject"))
+    except ValueError as e:
+        return render(request, "kpis/funnel.html", {"error": str(e), "nav": "dashboard"}, status=400)
+    result = stage_funnel(
+        subject=subject, period=period, today=today, snapshots=KpiSnapshot.objects.visible_to(request.user)
+    )
+    name = subject_name(subject)
+    notes = [_conversion_note(result, i) for i in range(len(result.steps))]
+    return render(
+        request,
+        "kpis/funnel.html",
+        {
+            "funnel": result,
+            "subject": subject,
+            "name": name,
+            "period": period,
+            "steps": list(zip(result.steps, notes, strict=True)),
+            "chart": charts.funnel_chart(
+                [(s.name, s.reached, note) for s, note in zip(result.steps, notes, strict=True)],
+                label=f"Stage funnel of {name}, deals opened in {period}",
+            ),
+            "days": [(t, format_value(t.median_days, "days")) for t in result.days_in_stage],
+            "beside": [(catalogue.get(key), figure) for key, figure in result.figures.items()],
+            "previous": period.shifted(-1),
+            "next": period.shifted(1),
+            "switch": period_switch(period),
+            "nav": "scorecard" if subject.scope == Scope.REP else "dashboard",
+        },
+    )
+
+
+def _funnel_period(label: str, today: dt.date) -> Period:
+    return Period.parse(label) if label else Period.containing(PeriodKind.QUARTER, today)
+
+
+def _funnel_subject(user, scope: str, subject_id: str | None) -> Subject:
+    """The subject asked for (404 if not visible), or without a scope the viewer's own."""
+    if not scope:
+        if visibility.is_manager(user):
+            team = get_team_for_user(user, None, TeamTree.load())
+            return COMPANY if team is None else Subject.team(team.pk)
+        rep = Rep.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+        if rep is None:
+            raise Http404("You manage no team and are not a rep.")
+        return Subject.rep(rep)
+    if scope not in Scope.values:
+        raise ValueError(f"'{scope}' is not a scope: use rep, team or company.")
+    pk = 0 if scope == Scope.COMPANY else int_or_none(subject_id)
+    if pk is None:
+        raise ValueError(f"Name the {scope} by its id: subject=…")
+    return get_subject_for_user(user, scope, pk)
+
+
+def _conversion_note(result, i: int) -> str:
+    step = result.steps[i]
+    if i == 0:
+        return f"of {result.opened} opened"
+    before = result.steps[i - 1].name
+    if step.conversion is None:
+        return f"undefined: none reached {before}"
+    return f"{percent(step.conversion)} of {before}"

@@ -26,6 +26,7 @@ router.register("targets", targets_api.TargetViewSet, basename="target")
 
 urlpatterns = [
     path("scorecard/", targets_api.ScorecardView.as_view(), name="scorecard"),
+    path("pipeline/funnel/", kpis_api.FunnelView.as_view(), name="funnel"),
     path("auth/token/", teams_api.TokenView.as_view(), name="token"),
     *router.urls,
 ]

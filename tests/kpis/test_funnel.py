@@ -96,15 +96,19 @@ def walk(rep, name: str, opened: str, steps, stages) -> Opportunity:
     return deal
 
 
-@pytest.fixture
-def funnel_deals(org):
-    """The `org` with the deals above; returns it with the deals by name."""
+def with_deals(org):
+    """The `org` with the deals above (and their stages), by name; the other tests' fixture too."""
     stages = funnel_stages()
     deals = {
         name: walk(getattr(org, rep), name, opened, steps, stages)
         for name, (rep, opened, steps) in WALKS.items()
     }
     return SimpleNamespace(**vars(org), deals=deals, stages=stages)
+
+
+@pytest.fixture
+def funnel_deals(org):
+    return with_deals(org)
 
 
 def funnel(subject, label):
