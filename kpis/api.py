@@ -179,7 +179,11 @@ class FunnelView(APIView):
 
     @extend_schema(
         parameters=[FunnelQuerySerializer],
-        responses={200: FunnelSerializer, 404: OpenApiResponse(description=NOT_VISIBLE)},
+        responses={
+            200: FunnelSerializer,
+            400: OpenApiResponse(description="A scope, subject or period that is not one."),
+            404: OpenApiResponse(description=NOT_VISIBLE),
+        },
     )
     def get(self, request):
         query = FunnelQuerySerializer(data=request.query_params)

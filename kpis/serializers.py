@@ -11,7 +11,7 @@ from teams import visibility
 from teams.filtersets import MAX_ID
 from teams.models import Rep, Team
 from teams.serializers import ModelCleanSerializer, VisibleRelatedField
-from teams.subjects import Scope
+from teams.subjects import Scope, subject_name
 
 from .models import (
     AcquisitionSpend,
@@ -270,7 +270,10 @@ class FunnelSerializer(serializers.Serializer):
 
     scope = serializers.CharField(source="subject.scope")
     subject = serializers.IntegerField(source="subject.pk")
+    name = serializers.SerializerMethodField()
     period = serializers.CharField(source="period.label")
+    period_start = serializers.DateField(source="period.start")
+    period_end = serializers.DateField(source="period.end")
     opened = serializers.IntegerField(help_text="The cohort: deals of the subject opened in the period.")
     steps = FunnelStepSerializer(many=True)
     days_in_stage = StageTimeSerializer(many=True)
@@ -278,6 +281,9 @@ class FunnelSerializer(serializers.Serializer):
     slips = serializers.IntegerField(help_text="Every move of the cohort's expected close dates later.")
     slipped = SlipSerializer(many=True)
     figures = serializers.SerializerMethodField(help_text="The stored snapshots of a few KPIs, beside.")
+
+    def get_name(self, funnel) -> str:
+        return subject_name(funnel.subject)
 
     def get_slipped_deals(self, funnel) -> int:
         return len(funnel.slipped)
