@@ -194,7 +194,7 @@ def bar_chart(
     )
 
 
-def funnel_chart(steps: list[tuple[str, int, str]], *, label: str, width: int = 640) -> SafeString:
+def funnel_chart(steps: list[tuple[str, int, str]], *, label: str, width: int = 480) -> SafeString:
     """A funnel: one horizontal bar per step (name, count, note — the conversion from the step
     before), in the order of the steps, over an x axis of whole-number ticks. Each step's name and count sit
     above its bar and the note at its right end, so a phone's larger labels (static/css/app.css)

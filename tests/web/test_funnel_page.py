@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kpis import deal_history
+from kpis.charts import funnel_chart
 from kpis.models import Opportunity, OpportunityState
 from teams.subjects import COMPANY, Subject
 from tests.factories import RepFactory, TeamFactory, UserFactory
@@ -166,3 +167,13 @@ def test_the_page_runs_as_many_queries_for_50_reps_as_for_5(client, db):
         assert response.context["funnel"].slips == size
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_the_funnel_chart_draws_a_bar_per_step_over_whole_ticks():
+    svg = funnel_chart([("Prospecting", 6, "of 6 opened"), ("Won", 2, "33.3% of Prospecting")], label="F")
+    # Ticks 0, 2, 4, 6 across 472 units (480 less 4 each side): 6 deals 472 wide, 2 deals a third.
+    for tick in ("0", "2", "4", "6"):
+        assert f'text-anchor="middle">{tick}</text>' in svg
+    assert 'width="472.0" height="20"><title>Prospecting: 6 (of 6 opened)</title>' in svg
+    assert 'width="157.3" height="20"><title>Won: 2 (33.3% of Prospecting)</title>' in svg
+    assert 'role="img" aria-label="F"' in svg
