@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import DurationField, F, Max, Min, Sum, Value, Window
+from django.db.models import Count, DurationField, Exists, F, OuterRef, Q, Sum, Value, Window
 from django.db.models.expressions import RowRange
 from django.db.models.functions import Coalesce, FirstValue, Lag, LastValue
 
@@ -29,7 +29,7 @@ from .selectors import NO_FIGURE, Figure, snapshot_figures
 # The stored KPIs a funnel is read beside (never computed here: a page reads snapshots).
 BESIDE = ("win_rate", "avg_deal_value", "sales_cycle_days")
 SIX_PLACES = Decimal("0.000001")
-EVER = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)  # a deal's first state: since its opening
+EVER = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)  # a deal's first state (since None): its opening
 DEAL_NAME = ("opportunity__name", "opportunity__external_id")
 
 
@@ -94,36 +94,33 @@ def stage_funnel(*, subject: Subject, period: Period, today: dt.date, snapshots)
     cohort = credit.DEALS_OPENED.of(covered(subject).on(period.end), period=period)
     states = OpportunityState.objects.filter(opportunity__in=cohort.values("pk"))
     # One row per (deal, stage): the days spent in it (a state still current counts to today),
-    # and when the deal first and last entered it (its first state: the beginning of time).
-    spans, entered = credit._state_spans(), Coalesce("since", Value(EVER))
+    # and whether the deal left it — was in another stage after it first entered this one.
+    spans = credit._state_spans()
+    later_elsewhere = Exists(
+        OpportunityState.objects.filter(
+            opportunity=OuterRef("opportunity"), since__gt=Coalesce(OuterRef("since"), Value(EVER))
+        ).exclude(stage=OuterRef("stage"))
+    )
     rows = (
         states.annotate(entered_on=spans["entered_on"], left_on=spans["left_on"])
-        .values("opportunity_id", "stage_id")
+        .values_list("opportunity_id", "stage_id")
         .annotate(
             spent=Sum(Coalesce("left_on", Value(today)) - F("entered_on"), output_field=DurationField()),
-            first=Min(entered),
-            last=Max(entered),
+            left=Count("pk", filter=Q(later_elsewhere)),
         )
         .order_by()
     )
-    by_deal = defaultdict(list)
-    for row in rows:
-        by_deal[row["opportunity_id"]].append(row)
     furthest, won, spent = {}, set(), defaultdict(list)
-    for deal, visits in by_deal.items():
-        for row in visits:
-            stage = row["stage_id"]
-            if stage in won_ids:
-                won.add(deal)
-            if stage not in rank:
-                continue
+    for deal, stage, days, left in rows:
+        if stage in won_ids:
+            won.add(deal)
+        if stage in rank:
             furthest[deal] = max(furthest.get(deal, -1), rank[stage])
-            # Left the stage: the deal was in another one after it first entered this one.
-            if any(other["last"] > row["first"] for other in visits if other["stage_id"] != stage):
-                spent[stage].append(max(row["spent"].days, 0))
+            if left:
+                spent[stage].append(max(days.days, 0))
 
     # A won deal passed every open stage; a lost one counts up to the furthest it reached.
-    reached = [sum(1 for d, r in furthest.items() if r >= i or d in won) for i in range(len(open_stages))]
+    reached = [len(won | {d for d, r in furthest.items() if r >= i}) for i in range(len(open_stages))]
     reached += [len(won)]
     names = [s.name for s in open_stages] + ["Won"]
     ids = [s.pk for s in open_stages] + [None]

@@ -73,7 +73,7 @@ def walk(rep, name: str, opened: str, steps, stages) -> Opportunity:
         stage=stages[last_stage],
         amount=D("1000"),
         created_on=day(opened),
-        closed_on=day(last_day) if closed else None,
+        closed_on=day(last_day or opened) if closed else None,
         expected_close_on=day(last_expected) if last_expected else None,
     )
     starts = [deal_history.day_start(day(d)) if d else None for d, _, _ in steps]
@@ -85,7 +85,7 @@ def walk(rep, name: str, opened: str, steps, stages) -> Opportunity:
                 until=until,
                 stage=stages[stage],
                 amount=deal.amount,
-                closed_on=day(d) if stages[stage].outcome != Stage.Outcome.OPEN else None,
+                closed_on=day(d or opened) if stages[stage].outcome != Stage.Outcome.OPEN else None,
                 expected_close_on=day(expected) if expected else None,
                 rep=rep,
                 recorded_at=since or deal_history.day_start(day(opened)),
@@ -224,3 +224,17 @@ def test_stage_order_is_data(funnel_deals):
         ("Engaging", 2),
         ("Won", 1),
     ]
+
+
+def test_a_deal_first_recorded_won_passed_every_stage(funnel_deals):
+    # C2, loaded already won (an import of a closed deal): no open state in its history.
+    walk(funnel_deals.carol, "C2", "2017-01-15", [(None, "Won", None)], funnel_deals.stages)
+    f = funnel(Subject.team(funnel_deals.west.pk), "2017-Q1")
+    # C1 prospected and was lost; C2 counts in every step, so no step exceeds the one before.
+    assert steps(f) == [
+        ("Prospecting", 2, None),
+        ("Engaging", 1, D("0.5")),
+        ("Proposal", 1, D("1")),
+        ("Won", 1, D("1")),
+    ]
+    assert medians(f) == [("Prospecting", 10, 1), ("Engaging", None, 0), ("Proposal", None, 0)]
