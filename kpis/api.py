@@ -12,15 +12,14 @@ Forecast submissions are targets.api's (written by targets.services.forecast_sub
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from salesperf.api import ScopedReadOnlyViewSet, ScopedViewSet, is_signed_in
 from teams import visibility
-from teams.filtersets import MAX_ID
-from teams.subjects import Scope, subject_name
+from teams.subjects import Subject
 
 from . import catalogue, waterfall
 from .filtersets import (
@@ -33,6 +32,7 @@ from .filtersets import (
     SpendFilterSet,
     StageFilterSet,
 )
+from .funnel import stage_funnel
 from .models import (
     AcquisitionSpend,
     Activity,
@@ -48,6 +48,7 @@ from .periods import Period
 from .serializers import (
     ActivitySerializer,
     CustomerSerializer,
+    FunnelSerializer,
     LeadSerializer,
     MetricSerializer,
     NpsResponseSerializer,
@@ -55,6 +56,8 @@ from .serializers import (
     SnapshotSerializer,
     SpendSerializer,
     StageSerializer,
+    SubjectPeriodQuerySerializer,
+    WaterfallSerializer,
 )
 
 
@@ -168,76 +171,20 @@ class MetricViewSet(viewsets.ViewSet):
         return Response(MetricSerializer(catalogue.BY_KEY[key]).data)
 
 
-# --- the pipeline waterfall (kpis.waterfall)
-
-
-class SubjectPeriodQuerySerializer(serializers.Serializer):
-    """`scope`, `subject` and `period`: what the pipeline endpoints ask about."""
-
-    scope = serializers.ChoiceField(choices=Scope.choices, help_text="rep, team or company.")
-    subject = serializers.IntegerField(
-        min_value=1,
-        max_value=MAX_ID,
-        required=False,
-        help_text="The rep's or team's id; not for the company.",
-    )
-    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
-
-    def validate_period(self, value) -> Period:
-        try:
-            return Period.parse(value)
-        except ValueError as e:  # not a period, or out of range
-            raise serializers.ValidationError(str(e)) from None
-
-    def validate(self, attrs):
-        if attrs["scope"] == Scope.COMPANY:
-            attrs["subject"] = 0
-        elif attrs.get("subject") is None:
-            raise serializers.ValidationError({"subject": [f"Name the {attrs['scope']} by its id."]})
-        return attrs
-
-
-def money(**kwargs):
-    return serializers.DecimalField(max_digits=20, decimal_places=2, **kwargs)
-
-
-class WaterfallDealSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The opportunity's id.")
-    name = serializers.CharField()
-    rep_id = serializers.IntegerField(help_text="Its current owner's id.")
-    rep = serializers.CharField(help_text="Its current owner's full name.")
-    amount = money(help_text="What it added to or took from the bar (never negative).")
-
-
-class WaterfallBarSerializer(serializers.Serializer):
-    key = serializers.ChoiceField(choices=waterfall.KEYS)
-    label = serializers.CharField()
-    sign = serializers.IntegerField(help_text="1: adds to the pipeline, -1: takes from it, 0: a total.")
-    amount = money(help_text="Σ of its deals' amounts (never negative: `sign` says which way).")
-    deals = WaterfallDealSerializer(many=True)
-
-
-class WaterfallSerializer(serializers.Serializer):
-    """A kpis.waterfall.Waterfall: opening + Σ sign × movement = closing, to the cent."""
-
-    scope = serializers.ChoiceField(source="subject.scope", choices=Scope.choices)
-    subject = serializers.IntegerField(source="subject.pk", help_text="Rep or team id; 0 for the company.")
-    name = serializers.SerializerMethodField(help_text="The rep's full name, the team's name, or `all`.")
-    period = serializers.CharField(source="period.label")
-    due_by = serializers.DateField(source="period.end", help_text="The pipeline counted is due by this day.")
-    opening_day = serializers.DateField(help_text="The opening is the pipeline at the end of this day.")
-    closing_day = serializers.DateField(help_text="The period's last day, or today while it runs.")
-    opening = WaterfallBarSerializer()
-    movements = WaterfallBarSerializer(
-        many=True, help_text="created, pulled_in, increased, decreased, pushed_out, won, lost: in this order."
-    )
-    closing = WaterfallBarSerializer()
-
-    def get_name(self, fall) -> str:
-        return "all" if fall.subject.scope == Scope.COMPANY else subject_name(fall.subject)
-
+# --- pipeline inspection: the waterfall and the stage funnel of one subject and period
 
 NOT_VISIBLE = "No such subject among those you may see."
+
+
+def _asked(request) -> tuple[Subject, Period]:
+    """The subject and period asked about (400 for bad input, 404 for a subject not visible)."""
+    query = SubjectPeriodQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    scope, pk, period = (query.validated_data[k] for k in ("scope", "subject", "period"))
+    try:
+        return get_subject_for_user(request.user, scope, pk), period
+    except Http404:
+        raise NotFound(NOT_VISIBLE) from None
 
 
 class PipelineWaterfallView(APIView):
@@ -255,15 +202,34 @@ class PipelineWaterfallView(APIView):
         },
     )
     def get(self, request):
-        query = SubjectPeriodQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        scope, pk, period = (query.validated_data[k] for k in ("scope", "subject", "period"))
-        try:
-            subject = get_subject_for_user(request.user, scope, pk)
-        except Http404:
-            raise NotFound(NOT_VISIBLE) from None
+        subject, period = _asked(request)
         try:
             fall = waterfall.pipeline_waterfall(subject=subject, period=period, today=timezone.localdate())
         except waterfall.NotBegun as e:
             raise ValidationError({"period": [str(e)]}) from None
         return Response(WaterfallSerializer(fall).data)
+
+
+class FunnelView(APIView):
+    """The stage funnel of one subject's deals opened in one period (kpis.funnel): each stage
+    reached, conversion from step to step, median days in stage, and the deals whose expected
+    close date slipped; with the subject's stored win rate, average deal value and sales cycle.
+    A subject you may not see is a 404, like one that does not exist."""
+
+    @extend_schema(
+        parameters=[SubjectPeriodQuerySerializer],
+        responses={
+            200: FunnelSerializer,
+            400: OpenApiResponse(description="A scope, subject or period that is not one."),
+            404: OpenApiResponse(description=NOT_VISIBLE),
+        },
+    )
+    def get(self, request):
+        subject, period = _asked(request)
+        funnel = stage_funnel(
+            subject=subject,
+            period=period,
+            today=timezone.localdate(),
+            snapshots=KpiSnapshot.objects.visible_to(request.user),
+        )
+        return Response(FunnelSerializer(funnel).data)

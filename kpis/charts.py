@@ -285,3 +285,69 @@ def waterfall_chart(
         row * len(steps),
         mark_safe("".join(parts)),  # every part came from format_html
     )
+
+
+def funnel_chart(steps: list[tuple[str, int, str]], *, label: str, width: int = 480) -> SafeString:
+    """A funnel: one horizontal bar per step (name, count, note — the conversion from the step
+    before), in the order of the steps, over an x axis of whole-number ticks. Each step's name and count sit
+    above its bar and the note at its right end, so a phone's larger labels (static/css/app.css)
+    need no more room than the width."""
+    ticks = nice_ticks([count for _, count, _ in steps], whole=True)
+    pad, row, bar, axis = 4, 58, 20, 30
+    high = float(ticks[-1]) or 1.0
+
+    def x(v):
+        return pad + float(v) / high * (width - 2 * pad)
+
+    parts, base = [], len(steps) * row + 4  # the grid first: the bars over it
+    for t in ticks:
+        parts.append(
+            format_html(
+                '<line class="grid" x1="{}" x2="{}" y1="0" y2="{}"/>'
+                '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
+                _n(x(t)),
+                _n(x(t)),
+                base,
+                _n(min(max(x(t), 12), width - 12)),
+                base + 22,
+                compact(t),
+            )
+        )
+    for i, (name, count, note) in enumerate(steps):
+        top = i * row
+        parts.append(
+            format_html(
+                '<text class="step" x="{}" y="{}">{}: {}</text>'
+                '<text class="note" x="{}" y="{}" text-anchor="end">{}</text>'
+                '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}: {} ({})</title></rect>',
+                pad,
+                top + 22,
+                name,
+                count,
+                width - pad,
+                top + 22,
+                note,
+                pad,
+                top + 30,
+                _n(x(count) - pad),
+                bar,
+                name,
+                count,
+                note,
+            )
+        )
+    summary = "; ".join(f"{name} {count} ({note})" for name, count, note in steps)
+    return format_html(
+        '<svg class="chart funnel" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+        '<title>{}</title><desc>{}</desc>{}<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/></svg>',
+        width,
+        base + axis,
+        label,
+        label,
+        summary,
+        mark_safe("".join(parts)),  # every part came from format_html
+        pad,
+        width - pad,
+        base,
+        base,
+    )

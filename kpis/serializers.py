@@ -4,12 +4,16 @@ Every related id a write names must be one the writer may see (`VisibleRelatedFi
 related model's `visible_to`), and every write is validated by the model's `full_clean`.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from teams import visibility
+from teams.filtersets import MAX_ID
 from teams.models import Rep, Team
 from teams.serializers import ModelCleanSerializer, VisibleRelatedField
+from teams.subjects import Scope, subject_name
 
+from . import waterfall
 from .models import (
     AcquisitionSpend,
     Activity,
@@ -198,3 +202,136 @@ class MetricSerializer(serializers.Serializer):
     unit = serializers.ChoiceField(choices=["money", "count", "ratio", "days", "score"])
     higher_is_better = serializers.BooleanField()
     definition = serializers.CharField()
+
+
+# --- pipeline inspection: the waterfall (kpis.waterfall) and the stage funnel (kpis.funnel)
+
+
+class SubjectPeriodQuerySerializer(serializers.Serializer):
+    """`scope`, `subject` and `period`: what the pipeline endpoints ask about."""
+
+    scope = serializers.ChoiceField(choices=Scope.choices, help_text="rep, team or company.")
+    subject = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="The rep's or team's id; not for the company.",
+    )
+    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
+
+    def validate_period(self, value) -> Period:
+        try:
+            return Period.parse(value)
+        except ValueError as e:  # not a period, or out of range
+            raise serializers.ValidationError(str(e)) from None
+
+    def validate(self, attrs):
+        if attrs["scope"] == Scope.COMPANY:
+            attrs["subject"] = 0
+        elif attrs.get("subject") is None:
+            raise serializers.ValidationError({"subject": [f"Name the {attrs['scope']} by its id."]})
+        return attrs
+
+
+def money(**kwargs):
+    return serializers.DecimalField(max_digits=20, decimal_places=2, **kwargs)
+
+
+class WaterfallDealSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The opportunity's id.")
+    name = serializers.CharField()
+    rep_id = serializers.IntegerField(help_text="Its current owner's id.")
+    rep = serializers.CharField(help_text="Its current owner's full name.")
+    amount = money(help_text="What it added to or took from the bar (never negative).")
+
+
+class WaterfallBarSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=waterfall.KEYS)
+    label = serializers.CharField()
+    sign = serializers.IntegerField(help_text="1: adds to the pipeline, -1: takes from it, 0: a total.")
+    amount = money(help_text="Σ of its deals' amounts (never negative: `sign` says which way).")
+    deals = WaterfallDealSerializer(many=True)
+
+
+class WaterfallSerializer(serializers.Serializer):
+    """A kpis.waterfall.Waterfall: opening + Σ sign × movement = closing, to the cent."""
+
+    scope = serializers.ChoiceField(source="subject.scope", choices=Scope.choices)
+    subject = serializers.IntegerField(source="subject.pk", help_text="Rep or team id; 0 for the company.")
+    name = serializers.SerializerMethodField(help_text="The rep's full name, the team's name, or `all`.")
+    period = serializers.CharField(source="period.label")
+    due_by = serializers.DateField(source="period.end", help_text="The pipeline counted is due by this day.")
+    opening_day = serializers.DateField(help_text="The opening is the pipeline at the end of this day.")
+    closing_day = serializers.DateField(help_text="The period's last day, or today while it runs.")
+    opening = WaterfallBarSerializer()
+    movements = WaterfallBarSerializer(
+        many=True, help_text="created, pulled_in, increased, decreased, pushed_out, won, lost: in this order."
+    )
+    closing = WaterfallBarSerializer()
+
+    def get_name(self, fall) -> str:
+        return "all" if fall.subject.scope == Scope.COMPANY else subject_name(fall.subject)
+
+
+def six_places(**kwargs):
+    return serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True, **kwargs)
+
+
+class FunnelStepSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    stage_id = serializers.IntegerField(allow_null=True, help_text="Empty for the last step, won.")
+    reached = serializers.IntegerField(help_text="Deals that reached this stage or a later one.")
+    conversion = six_places(
+        help_text="reached / the step before's, as a fraction; empty for the first step and over 0."
+    )
+
+
+class StageTimeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    stage_id = serializers.IntegerField()
+    median_days = six_places(help_text="Empty when no deal has left the stage.")
+    deals = serializers.IntegerField(help_text="The deals that left the stage: what the median is over.")
+
+
+class SlipSerializer(serializers.Serializer):
+    opportunity_id = serializers.IntegerField()
+    deal = serializers.CharField()
+    rep = serializers.CharField(allow_null=True)
+    times = serializers.IntegerField(help_text="How many times its expected close date moved later.")
+    first_expected_close = serializers.DateField(source="first")
+    latest_expected_close = serializers.DateField(source="latest")
+
+
+class StoredFigureSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    value = six_places(help_text="Empty unless final or provisional.")
+    state = serializers.CharField(allow_null=True, help_text="Empty: no snapshot computed yet.")
+
+
+class FunnelSerializer(serializers.Serializer):
+    """A kpis.funnel.Funnel."""
+
+    scope = serializers.CharField(source="subject.scope")
+    subject = serializers.IntegerField(source="subject.pk")
+    name = serializers.SerializerMethodField()
+    period = serializers.CharField(source="period.label")
+    period_start = serializers.DateField(source="period.start")
+    period_end = serializers.DateField(source="period.end")
+    opened = serializers.IntegerField(help_text="The cohort: deals of the subject opened in the period.")
+    steps = FunnelStepSerializer(many=True)
+    days_in_stage = StageTimeSerializer(many=True)
+    slipped_deals = serializers.SerializerMethodField()
+    slips = serializers.IntegerField(help_text="Every move of the cohort's expected close dates later.")
+    slipped = SlipSerializer(many=True)
+    figures = serializers.SerializerMethodField(help_text="The stored snapshots of a few KPIs, beside.")
+
+    def get_name(self, funnel) -> str:
+        return subject_name(funnel.subject)
+
+    def get_slipped_deals(self, funnel) -> int:
+        return len(funnel.slipped)
+
+    @extend_schema_field(StoredFigureSerializer(many=True))
+    def get_figures(self, funnel):
+        rows = [{"metric": key, "value": f.value, "state": f.state} for key, f in funnel.figures.items()]
+        return StoredFigureSerializer(rows, many=True).data

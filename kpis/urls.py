@@ -1,15 +1,16 @@
 from django.urls import path
 
-from . import views
+from .views import drill, ops, pipeline
 
 app_name = "kpis"
 urlpatterns = [
-    path("drill/", views.drill, name="drill"),
-    path("pipeline/waterfall/", views.waterfall, name="waterfall"),
-    path("ops/recompute/", views.recompute, name="recompute"),
-    path("ops/recompute/status/", views.recompute_status, name="recompute_status"),
-    path("ops/import/crm/", views.crm_import, name="crm_import"),
-    path("ops/jobs/<int:pk>/", views.job, name="job"),
-    path("ops/jobs/<int:pk>/status/", views.job_status, name="job_status"),
-    path("ops/jobs/<int:pk>/import/", views.job_import, name="job_import"),
+    path("drill/", drill.drill, name="drill"),
+    path("pipeline/waterfall/", pipeline.waterfall, name="waterfall"),
+    path("pipeline/funnel/", pipeline.funnel, name="funnel"),
+    path("ops/recompute/", ops.recompute, name="recompute"),
+    path("ops/recompute/status/", ops.recompute_status, name="recompute_status"),
+    path("ops/import/crm/", ops.crm_import, name="crm_import"),
+    path("ops/jobs/<int:pk>/", ops.job, name="job"),
+    path("ops/jobs/<int:pk>/status/", ops.job_status, name="job_status"),
+    path("ops/jobs/<int:pk>/import/", ops.job_import, name="job_import"),
 ]

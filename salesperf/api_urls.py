@@ -27,6 +27,7 @@ router.register("targets", targets_api.TargetViewSet, basename="target")
 urlpatterns = [
     path("scorecard/", targets_api.ScorecardView.as_view(), name="scorecard"),
     path("pipeline/waterfall/", kpis_api.PipelineWaterfallView.as_view(), name="pipeline_waterfall"),
+    path("pipeline/funnel/", kpis_api.FunnelView.as_view(), name="pipeline_funnel"),
     path("auth/token/", teams_api.TokenView.as_view(), name="token"),
     *router.urls,
 ]

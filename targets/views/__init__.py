@@ -7,6 +7,7 @@
 - grid: the reps × months grid of one metric, saved all at once;
 - csv_files: targets as CSV, out and in (upload, preview, confirm).
 
-The KPI-only pages (drill-down, recompute) are kpis.views; the helpers every page shares (who may
-see which subject, which period a page shows) are kpis.pages.
+The KPI-only pages (drill-down, pipeline waterfall and funnel, recompute, imports) are
+kpis.views; the helpers every page shares (who may see which subject, which period a page shows)
+are kpis.pages.
 """

@@ -150,6 +150,24 @@ def api_scorecards(w):
     ]
 
 
+def funnels(name: str) -> Callable:
+    """A funnel for every subject (its page or API), for who may see it; the page without a
+    subject is anyone's own. The page names the subject; a company figure shows nowhere."""
+
+    def build(w):
+        return [
+            Case(
+                name,
+                query=f"scope={scope}&period=2017-Q1" + (f"&subject={pk}" if pk else ""),
+                allowed=seers(who),
+                shows=None if who == "company" else who,
+            )
+            for scope, pk, who in subjects(w)
+        ]
+
+    return build
+
+
 # --- pages
 
 
@@ -250,6 +268,7 @@ MATRIX: dict[str, Callable] = {
         one("kpis:waterfall", query=f"period={PERIOD}"),
         cases_for("kpis:waterfall", lambda w: [({}, q, s) for _, q, s in api_scorecards(w)]),
     ),
+    "stage funnel": together(one("kpis:funnel", query="period=2017-Q1"), funnels("kpis:funnel")),
     "targets list": one("targets:list", lists="reps"),
     "new target": one("targets:new", allowed=MANAGERS, refused=403),
     "edit target": target_pages("targets:edit"),
@@ -294,6 +313,7 @@ MATRIX: dict[str, Callable] = {
     "api token": one("api:token", method="post", public=True, ok=400),  # no credentials: a 400
     "api scorecard": cases_for("api:scorecard", api_scorecards),
     "api pipeline waterfall": cases_for("api:pipeline_waterfall", api_scorecards),
+    "api stage funnel": funnels("api:pipeline_funnel"),
     "api teams": api("team", lambda w: [(w.org.east, "east"), (w.org.west, "west")], lists="teams"),
     "api reps": api("rep", lambda w: [(w.org.alice, "alice"), (w.org.carol, "carol")], lists="reps"),
     "api customers": api("customer", reps_rows(lambda rep: rep.customers.get()), lists="reps"),

@@ -1,0 +1,173 @@
+"""Pipeline inspection: the waterfall (kpis.waterfall) and the stage funnel (kpis.funnel) of a
+subject and period. Without a subject: the viewer's own (an admin the company, a manager their
+top team, a rep themself); without a period: the current quarter. A bad scope, subject or period
+is said on the page (400); a subject the viewer may not see is a 404."""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from teams import visibility
+from teams.models import Rep
+from teams.subjects import COMPANY, Scope, Subject, subject_name
+from teams.tree import TeamTree
+from teams.visibility import is_admin
+
+from .. import catalogue, charts
+from ..fields import PeriodKind
+from ..funnel import stage_funnel
+from ..models import KpiSnapshot
+from ..pages import get_subject_for_user, get_team_for_user, int_or_none, login_required, period_switch
+from ..periods import Period
+from ..templatetags.kpis_tags import format_money, format_value, percent
+from ..waterfall import KEYS, MEANING, NotBegun, pipeline_waterfall
+
+
+def _asked(request, today) -> tuple[Subject, Period]:
+    """The subject and period a pipeline page is asked about; ValueError for bad input."""
+    scope = request.GET.get("scope", "").strip()
+    label = request.GET.get("period", "").strip()
+    period = Period.parse(label) if label else Period.containing(PeriodKind.QUARTER, today)
+    if not scope:
+        return _own_subject(request.user), period
+    if scope not in Scope.values:
+        raise ValueError(f"'{scope}' is not a scope: use rep, team or company.")
+    subject_id = int_or_none(request.GET.get("subject")) if scope != Scope.COMPANY else 0
+    if subject_id is None:
+        raise ValueError(f"Name the {scope} by its id (subject=).")
+    return get_subject_for_user(request.user, scope, subject_id), period
+
+
+def _own_subject(user) -> Subject:
+    if visibility.can_see_company(user):
+        return COMPANY
+    tree = TeamTree.load()
+    if visibility.top_team_ids(user, tree):
+        return Subject.team(get_team_for_user(user, None, tree).pk)
+    rep_id = Rep.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    if rep_id is None:
+        raise Http404("You are neither a rep nor a team manager.")
+    return Subject.rep(rep_id)
+
+
+# --- the pipeline waterfall
+
+WATERFALL_PAGE_SIZE = 50
+
+
+@login_required
+def waterfall(request):
+    """A subject's pipeline waterfall for a period (kpis.waterfall), and the deals of one bar
+    (?show=<bar>). Without a subject: the user's own (a rep themself, a manager their top team,
+    an admin the company); without a period: the current quarter."""
+    today = timezone.localdate()
+    try:
+        subject, period = _asked(request, today)
+    except ValueError as e:
+        return render(request, "kpis/waterfall.html", {"error": str(e), "nav": "dashboard"}, status=400)
+    context = {
+        "subject": subject,
+        "name": subject_name(subject),
+        "period": period,
+        "previous": period.shifted(-1),
+        "next": period.shifted(1),
+        "switch": period_switch(period),
+        "nav": "scorecard" if subject.scope == Scope.REP else "dashboard",
+    }
+    try:
+        fall = pipeline_waterfall(subject=subject, period=period, today=today)
+    except NotBegun as e:
+        return render(request, "kpis/waterfall.html", {**context, "not_begun": str(e)})
+    shown = fall.bar(_shown_bar(request.GET.get("show"), fall))
+    hrefs = {bar.key: _bar_href(request, bar.key) for bar in fall.bars}
+    steps = [
+        (bar.label, bar.amount, {1: "up", -1: "down"}.get(bar.sign, "total"), hrefs[bar.key])
+        for bar in fall.bars
+    ]
+    page = Paginator(shown.deals, WATERFALL_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "kpis/waterfall.html",
+        {
+            **context,
+            "fall": fall,
+            "running": fall.closing_day < period.end,
+            "legend": [(bar, hrefs[bar.key]) for bar in fall.bars],
+            "chart": charts.waterfall_chart(
+                steps,
+                label=f"Pipeline waterfall, {context['name']}, {period}",
+                fmt=format_money,
+                unit=settings.CURRENCY,
+            ),
+            "shown": shown,
+            "meaning": MEANING[shown.key],
+            "page": page,
+            "admin_links": is_admin(request.user),
+        },
+    )
+
+
+def _shown_bar(asked: str | None, fall) -> str:
+    """The bar asked for; else the first movement with deals (what a manager came to see), else
+    the opening."""
+    if asked in KEYS:
+        return asked
+    return next((bar.key for bar in fall.movements if bar.deals), "opening")
+
+
+def _bar_href(request, key: str) -> str:
+    params = request.GET.copy()
+    params["show"] = key
+    params.pop("page", None)
+    return f"?{params.urlencode()}#deals"
+
+
+# --- the stage funnel
+
+
+@login_required
+def funnel(request):
+    """The stage funnel of a subject's deals opened in a period (kpis.funnel)."""
+    today = timezone.localdate()
+    try:
+        subject, period = _asked(request, today)
+    except ValueError as e:
+        return render(request, "kpis/funnel.html", {"error": str(e), "nav": "dashboard"}, status=400)
+    result = stage_funnel(
+        subject=subject, period=period, today=today, snapshots=KpiSnapshot.objects.visible_to(request.user)
+    )
+    name = subject_name(subject)
+    notes = [_conversion_note(result, i) for i in range(len(result.steps))]
+    return render(
+        request,
+        "kpis/funnel.html",
+        {
+            "funnel": result,
+            "subject": subject,
+            "name": name,
+            "period": period,
+            "steps": list(zip(result.steps, notes, strict=True)),
+            "chart": charts.funnel_chart(
+                [(s.name, s.reached, note) for s, note in zip(result.steps, notes, strict=True)],
+                label=f"Stage funnel of {name}, deals opened in {period}",
+            ),
+            "days": [(t, format_value(t.median_days, "days")) for t in result.days_in_stage],
+            "beside": [(catalogue.get(key), figure) for key, figure in result.figures.items()],
+            "previous": period.shifted(-1),
+            "next": period.shifted(1),
+            "switch": period_switch(period),
+            "nav": "scorecard" if subject.scope == Scope.REP else "dashboard",
+        },
+    )
+
+
+def _conversion_note(result, i: int) -> str:
+    step = result.steps[i]
+    if i == 0:
+        return f"of {result.opened} opened"
+    before = result.steps[i - 1].name
+    if step.conversion is None:
+        return f"undefined: none reached {before}"
+    return f"{percent(step.conversion)} of {before}"
