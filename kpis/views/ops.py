@@ -22,7 +22,7 @@ RECOMPUTE_KEY = "kpis:recompute:last"
 def recompute(request):
     require_admin(request.user)
     if request.method == "POST":
-        from .tasks import fan_out_recompute
+        from ..tasks import fan_out_recompute
 
         started = timezone.now()
         result = fan_out_recompute.delay()

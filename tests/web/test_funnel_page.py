@@ -98,7 +98,7 @@ def test_a_rep_sees_only_their_own_and_an_outsider_nothing(client, funnel_deals)
         ({"period": "2017-13"}, "&#x27;2017-13&#x27; is not a period: use 2017-03, 2017-Q1 or 2017."),
         ({"period": "9999"}, "&#x27;9999&#x27; is out of range: use a period from 1900 to 2100."),
         ({"scope": "nation", "subject": "1"}, "&#x27;nation&#x27; is not a scope: use rep, team or company."),
-        ({"scope": "team", "subject": "abc"}, "Name the team by its id: subject=…"),
+        ({"scope": "team", "subject": "abc"}, "Name the team by its id (subject=)."),
     ],
 )
 def test_bad_input_is_said_on_the_page(client, funnel_deals, query, message):
