@@ -95,7 +95,7 @@ def stage_funnel(*, subject: Subject, period: Period, today: dt.date, snapshots)
     states = OpportunityState.objects.filter(opportunity__in=cohort.values("pk"))
     # One row per (deal, stage): the days spent in it (a state still current counts to today),
     # and whether the deal left it — was in another stage after it first entered this one.
-    spans = credit._state_spans()
+    spans = credit.state_spans()
     later_elsewhere = Exists(
         OpportunityState.objects.filter(
             opportunity=OuterRef("opportunity"), since__gt=Coalesce(OuterRef("since"), Value(EVER))

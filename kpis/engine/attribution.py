@@ -230,7 +230,7 @@ CHURNED_CUSTOMERS = Facts(Customer, "churned_on", "owner_id", where=Q(churned_on
 # --- the pipeline as it stood: the deals' history (kpis.deal_history) ---------------------------
 
 
-def _state_spans() -> dict:
+def state_spans() -> dict:
     """The days a state of a deal counts in the pipeline: from the day it took effect (the
     deal's opening for its first state, and never before it) to the day the next one did — or,
     for a state already won or lost (a deal first recorded closed), to its close date: it was
@@ -261,14 +261,14 @@ _SPANS_A_DAY = Q(left_on__isnull=True) | Q(left_on__gt=F("entered_on"))
 # A deal's states credited to its current owner (DESIGN.md: an owner change is a correction), by
 # the day each entered and left the pipeline: a pipeline stock is entries less exits.
 PIPELINE_ENTRIES = Facts(
-    OpportunityState, "entered_on", "opportunity__rep_id", where=_SPANS_A_DAY, annotate=_state_spans
+    OpportunityState, "entered_on", "opportunity__rep_id", where=_SPANS_A_DAY, annotate=state_spans
 )
 PIPELINE_EXITS = Facts(
     OpportunityState,
     "left_on",
     "opportunity__rep_id",
     where=_SPANS_A_DAY & Q(left_on__isnull=False),
-    annotate=_state_spans,
+    annotate=state_spans,
 )
 # A deal's later states, by the day they took effect: a change is a fact of its day (the span of
 # periods worth computing reaches it).

@@ -121,7 +121,7 @@ def _since(rows, from_month):
 # --- flows: summed per leaf and month; a quarter or year is the sum of its months ------------
 
 # What a deal's state adds to the pipeline, to the weighted pipeline and to the open deals
-# (attribution._state_spans).
+# (attribution.state_spans).
 PIPELINE_SUMS = {
     "amount_sum": Sum("amount"),
     "deal_count": Count("pk"),
