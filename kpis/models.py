@@ -296,8 +296,10 @@ class Opportunity(DatesInRange, models.Model):
             save_kwargs["update_fields"] = {*save_kwargs["update_fields"], field}
 
     @property
-    def effective_forecast_category(self) -> str:
-        return self.forecast_category or self.stage.forecast_category
+    def effective_forecast_category(self) -> ForecastCategory:
+        """Its own category, else its stage's (targets.forecast.EFFECTIVE_CATEGORY in SQL)."""
+        own = self.forecast_category or self.stage.forecast_category
+        return ForecastCategory(own or ForecastCategory.PIPELINE)
 
     def clean(self):
         super().clean()

@@ -181,8 +181,8 @@ def _add_deals(lines, user, tree, period: Period, rep_team: dict, total: Line) -
     )
     for row in rows:
         team = rep_team[row["rep_id"]][0]
-        above = {Subject.rep(row["rep_id"]), *(Subject.team(t) for t in tree.ancestors(team))}
-        for line in {total, *(lines[s] for s in above if s in lines)}:
+        above = {total.subject, Subject.rep(row["rep_id"]), *(Subject.team(t) for t in tree.ancestors(team))}
+        for line in (lines[s] for s in above if s in lines):
             line.no_close_date += row["undated"]
             if row["category"] in line.deals and row["amount"]:
                 line.deals[row["category"]] += row["amount"]

@@ -456,7 +456,7 @@ def forecast_submit(
         raise ValidationError({"period": f"{period.label} has ended: forecast a period to come or running."})
     rollup = None
     if adjustment is not None:
-        rollup = _rollup(user, Subject(scope, subject_id), period, category, now)
+        rollup = _money(_rollup(user, Subject(scope, subject_id), period, category, now), "adjustment")
         adjustment = _money(adjustment, "adjustment")
         amount = rollup + adjustment
     elif amount is None:
