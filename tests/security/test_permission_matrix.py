@@ -244,6 +244,10 @@ MATRIX: dict[str, Callable] = {
     ),
     "scorecard": cases_for("targets:scorecard", scorecards),
     "dashboard": team_pages("targets:dashboard", f"period={PERIOD}"),
+    # The forecast page: one's own subject by default, else any subject one sees (the API's query).
+    "forecast": together(
+        one("targets:forecast", query=f"period={PERIOD}"), cases_for("targets:forecast", api_scorecards)
+    ),
     "drill-down": drills,
     "targets list": one("targets:list", lists="reps"),
     "new target": one("targets:new", allowed=MANAGERS, refused=403),
