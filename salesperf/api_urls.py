@@ -26,6 +26,7 @@ router.register("targets", targets_api.TargetViewSet, basename="target")
 
 urlpatterns = [
     path("scorecard/", targets_api.ScorecardView.as_view(), name="scorecard"),
+    path("forecast/", targets_api.ForecastRollupView.as_view(), name="forecast-rollup"),
     path("auth/token/", teams_api.TokenView.as_view(), name="token"),
     *router.urls,
 ]

@@ -454,6 +454,8 @@ def forecast_submit(
     now = timezone.now()
     if period.end < timezone.localdate(now):
         raise ValidationError({"period": f"{period.label} has ended: forecast a period to come or running."})
+    if amount is not None and adjustment is not None:
+        raise ValidationError({"adjustment": "Give an amount or an adjustment over the roll-up, not both."})
     rollup = None
     if adjustment is not None:
         rollup = _money(_rollup(user, Subject(scope, subject_id), period, category, now), "adjustment")

@@ -283,6 +283,7 @@ MATRIX: dict[str, Callable] = {
     "api root": one("api:api-root"),
     "api token": one("api:token", method="post", public=True, ok=400),  # no credentials: a 400
     "api scorecard": cases_for("api:scorecard", api_scorecards),
+    "api forecast roll-up": cases_for("api:forecast-rollup", api_scorecards),
     "api teams": api("team", lambda w: [(w.org.east, "east"), (w.org.west, "west")], lists="teams"),
     "api reps": api("rep", lambda w: [(w.org.alice, "alice"), (w.org.carol, "carol")], lists="reps"),
     "api customers": api("customer", reps_rows(lambda rep: rep.customers.get()), lists="reps"),
