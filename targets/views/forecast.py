@@ -15,6 +15,7 @@ from kpis.fields import PeriodKind
 from kpis.models import ForecastCategory, Opportunity, Stage
 from kpis.pages import get_subject_for_user, get_team_for_user, int_or_none, login_required, period_switch
 from kpis.periods import Period
+from kpis.templatetags.kpis_tags import format_money
 from teams import visibility
 from teams.models import Rep
 from teams.subjects import COMPANY, Scope, Subject
@@ -64,7 +65,9 @@ def forecast(request):
             except ValidationError as e:
                 _errors_to_form(form, e)
             else:
-                messages.success(request, f"Commit for {period} recorded: {made.amount:,.2f}.")
+                messages.success(
+                    request, f"Commit for {period} recorded: {format_money(made.amount, cents=True)}."
+                )
                 return redirect(request.get_full_path())
 
     rollup = forecast_rollup(user=request.user, subject=subject, period=period, now=now)
