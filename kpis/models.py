@@ -240,6 +240,7 @@ class Opportunity(DatesInRange, models.Model):
         max_length=9,
         choices=ForecastCategory.choices,
         blank=True,
+        db_default="",  # bulk loads (the seed's COPY) name only the columns they know
         help_text="Set by the rep; empty: its stage's forecast category.",
     )
     recorded_on = models.DateField(

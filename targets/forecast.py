@@ -2,7 +2,8 @@
 deals by forecast category, with the submissions made for it (docs/metrics.md, "Forecast roll-up").
 
 Reads only: seven queries however big the team (the tree, team names, reps, open deals grouped
-by rep and category, revenue_won snapshots, revenue_won targets, submissions). The columns add up
+by rep and category, the revenue_won and forecast accuracy and bias snapshots, revenue_won
+targets, submissions). The columns add up
 as Salesforce's do: commit = closed + commit deals, best case = commit + best-case deals,
 pipeline = best case + pipeline deals; omitted deals never count.
 """
@@ -14,10 +15,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
 
 from kpis.models import ForecastCategory, ForecastSubmission, KpiSnapshot, Opportunity, Stage
 from kpis.periods import Period
-from kpis.selectors import snapshot_figures
+from kpis.selectors import NO_FIGURE, Figure, snapshot_figures
 from teams.models import Rep, Team
 from teams.subjects import COMPANY, Scope, Subject
 from teams.tree import TeamTree
@@ -27,6 +29,7 @@ from .selectors import load_plan
 
 ZERO = Decimal(0)
 LAST_WEEK = dt.timedelta(days=7)
+FORECAST_FIGURES = ("forecast_accuracy", "forecast_bias")
 OPEN_CATEGORIES = (ForecastCategory.COMMIT, ForecastCategory.BEST_CASE, ForecastCategory.PIPELINE)
 # A deal's category: its own, else its stage's (a stage bulk-created without one: pipeline).
 EFFECTIVE_CATEGORY = Coalesce(
@@ -48,6 +51,8 @@ class Line:
     no_close_date: int = 0  # open deals without an expected close date: in no category
     submission: ForecastSubmission | None = None  # the latest commit for the period
     week_ago: ForecastSubmission | None = None  # the latest one as it stood 7 days ago
+    accuracy: Figure = NO_FIGURE  # forecast_accuracy's snapshot: the commit made before the period
+    bias: Figure = NO_FIGURE  # forecast_bias's: signed, positive over-forecast
     children: list["Line"] = field(default_factory=list)
 
     def _on_closed(self, *categories) -> Decimal | None:
@@ -130,9 +135,9 @@ def forecast_rollup(*, user, subject: Subject, period: Period, now: dt.datetime)
     lines = {line.subject: line for line in [*total.children, total]}
 
     _add_deals(lines, user, tree, period, rep_team, total)
-    closed = snapshot_figures(
+    figures = snapshot_figures(
         KpiSnapshot.objects.visible_to(user, tree),
-        [(s.scope, s.pk, "revenue_won", period) for s in lines],
+        [(s.scope, s.pk, metric, period) for s in lines for metric in ("revenue_won", *FORECAST_FIGURES)],
     )
     plan = load_plan(
         Target.objects.visible_to(user, tree),
@@ -142,10 +147,13 @@ def forecast_rollup(*, user, subject: Subject, period: Period, now: dt.datetime)
         rep_team={pk: team for pk, (team, _) in rep_team.items()},
     )
     for s, line in lines.items():
-        figure = closed.get((s.scope, s.pk, "revenue_won", period))
+        line.accuracy, line.bias = (
+            figures.get((s.scope, s.pk, m, period), NO_FIGURE) for m in FORECAST_FIGURES
+        )
+        figure = figures.get((s.scope, s.pk, "revenue_won", period))
         if figure is not None and figure.value is not None:
             line.closed = figure.value
-        elif period.start > now.date():  # nothing can have closed in a period still to come
+        elif period.start > timezone.localdate(now):  # nothing can have closed in a period to come
             line.closed = ZERO
         planned = plan.of(s, "revenue_won", period)
         line.quota = planned.value if planned is not None else None

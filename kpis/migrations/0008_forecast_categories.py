@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='opportunity',
             name='forecast_category',
-            field=models.CharField(blank=True, choices=[('commit', 'Commit'), ('best_case', 'best case'), ('pipeline', 'Pipeline'), ('omitted', 'Omitted')], help_text="Set by the rep; empty: its stage's forecast category.", max_length=9),
+            field=models.CharField(blank=True, choices=[('commit', 'Commit'), ('best_case', 'best case'), ('pipeline', 'Pipeline'), ('omitted', 'Omitted')], db_default='', help_text="Set by the rep; empty: its stage's forecast category.", max_length=9),
         ),
         migrations.AddField(
             model_name='stage',

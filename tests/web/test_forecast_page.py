@@ -6,10 +6,12 @@ from decimal import Decimal as D
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from kpis import engine
 from kpis.models import ForecastSubmission, Opportunity
-from tests.factories import RepFactory
-from tests.targets.forecast_book import make_book
+from tests.factories import ForecastFactory, OpportunityFactory, RepFactory
+from tests.targets.forecast_book import days_ago, make_book
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +117,29 @@ def test_an_ended_period_shows_its_figures_but_takes_no_submission(client, org, 
     assert response.status_code == 200 and response.context["form"] is None
     assert "has ended" in response.content.decode()
     assert posted.status_code == 200 and not ForecastSubmission.objects.exists()
+
+
+def test_an_ended_quarter_shows_forecast_accuracy_and_bias_side_by_side(client, org, book):
+    last = book.quarter.shifted(-1)
+    won = book.stages[3]
+    OpportunityFactory(rep=org.alice, stage=won, amount=D(4000), created_on=last.start, closed_on=last.end)
+    made_before = days_ago((timezone.localdate() - last.start).days + 1)
+    ForecastFactory(
+        rep=org.alice,
+        period_kind="quarter",
+        period_start=last.start,
+        amount=D(4500),
+        submitted_at=made_before,
+    )
+    engine.recompute_all()
+
+    response = page(client, org.alice.user, period=last.label)
+
+    alice = response.context["forecast"].total
+    # 4,500 committed against 4,000 won: accuracy 1 − 500 / 4,000 = 87.5%, bias +500 / 4,000.
+    assert (alice.accuracy.value, alice.bias.value) == (D("0.875"), D("0.125"))
+    html = response.content.decode()
+    assert "87.5%" in html and "+12.5%" in html
 
 
 def test_the_page_runs_a_constant_number_of_queries_however_big_the_team(client, org, book):
