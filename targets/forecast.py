@@ -3,9 +3,9 @@ deals by forecast category, with the submissions made for it (docs/metrics.md, "
 
 Reads only: seven queries however big the team (the tree, team names, reps, open deals grouped
 by rep and category, the revenue_won and forecast accuracy and bias snapshots, revenue_won
-targets, submissions). The columns add up
-as Salesforce's do: commit = closed + commit deals, best case = commit + best-case deals,
-pipeline = best case + pipeline deals; omitted deals never count.
+targets, submissions). The columns add up as Salesforce's do: commit = closed + commit deals,
+best case = commit + best-case deals, pipeline = best case + pipeline deals; omitted deals never
+count.
 """
 
 import datetime as dt
@@ -198,13 +198,11 @@ def _add_deals(lines, user, tree, period: Period, rep_team: dict, total: Line) -
 
 def _add_submissions(lines, user, tree, period: Period, now: dt.datetime) -> None:
     """Each line's latest commit for the period, and the latest as it stood a week ago."""
-    subjects = Q(pk__in=[])
-    for s in lines:
-        subjects |= Q(
-            scope=s.scope,
-            rep_id=s.pk if s.scope == Scope.REP else None,
-            team_id=s.pk if s.scope == Scope.TEAM else None,
-        )
+    subjects = Q(scope=Scope.REP, rep_id__in=[s.pk for s in lines if s.scope == Scope.REP]) | Q(
+        scope=Scope.TEAM, team_id__in=[s.pk for s in lines if s.scope == Scope.TEAM]
+    )
+    if COMPANY in lines:
+        subjects |= Q(scope=Scope.COMPANY)
     found = (
         ForecastSubmission.objects.visible_to(user, tree)
         .filter(subjects, period_kind=period.kind, period_start=period.start)

@@ -81,7 +81,7 @@ def forecast(request):
             "previous": period.shifted(-1),
             "next": period.shifted(1),
             "switch": period_switch(period),
-            "form": form if may_submit else None,
+            "form": form if may_submit or form.errors else None,  # a refusal shows its reason
             "ended": not open_for_forecasts,
             "deals": _deals(request.user, subject, period),
             "category_form": category_form,
