@@ -7,6 +7,7 @@ Who may see which subject is kpis.pages.get_subject_for_user; writes are targets
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -131,6 +132,6 @@ def _deals(user, subject: Subject, period: Period):
         .exclude(expected_close_on__lt=period.start)
         .exclude(expected_close_on__gt=period.end)
         .select_related("stage", "customer")
-        .order_by("expected_close_on", "-amount", "pk")
+        .order_by(F("expected_close_on").asc(nulls_last=True), "-amount", "pk")
     )
     return list(deals)
