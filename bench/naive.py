@@ -129,6 +129,7 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
         "nps": (Decimal((nps["pro"] - nps["det"]) * 100), Decimal(nps["n"])),
         "repeat_purchase_rate": (Decimal(repeat_buyers), Decimal(buyers)),
         "forecast_accuracy": _accuracy(won_amount, forecast, ended=end < timezone.localdate()),
+        "forecast_bias": _bias(won_amount, forecast, ended=end < timezone.localdate()),
     }
 
 
@@ -144,6 +145,13 @@ def _accuracy(won, forecast, *, ended):
     if won == 0:
         return ZERO, forecast
     return max(ZERO, won - abs(won - forecast)), won
+
+
+def _bias(won, forecast, *, ended):
+    """(forecast − won) / won for an ended period; a complete miss is forecast / forecast."""
+    if forecast is None or not ended:
+        return ZERO, ZERO
+    return forecast - won, won or forecast
 
 
 def naive_save(rep_id: int, month: Period, pairs) -> None:

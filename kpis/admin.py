@@ -73,8 +73,8 @@ class LeadAdmin(admin.ModelAdmin):
 
 @admin.register(Stage)
 class StageAdmin(admin.ModelAdmin):
-    list_display = ("name", "order", "probability", "outcome")
-    list_editable = ("order", "probability")
+    list_display = ("name", "order", "probability", "outcome", "forecast_category")
+    list_editable = ("order", "probability", "forecast_category")
     list_filter = ("outcome",)
     search_fields = ("name",)
     ordering = ("order", "name")

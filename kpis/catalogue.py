@@ -55,7 +55,7 @@ class Metric:
     definition: str
     numerator: Linear
     denominator: Linear | None = None
-    # Computed per subject from its own figures (forecast_accuracy), not summed from below.
+    # Computed per subject from its own figures (forecast_accuracy, _bias), not summed from below.
     own_only: bool = False
     # A value that is not numerator / denominator but a product of the subject's own figures of
     # the period (sales_velocity): computed from its pairs; the numerator still sums.
@@ -239,9 +239,21 @@ METRICS = [
         "ratio",
         True,
         "max(0, 1 − |revenue won − commit forecast| / revenue won), forecast made before the period.",
-        # Both set per subject from its own revenue and forecast (kpis.engine.evaluate.forecast_pair).
+        # Both set per subject from its own revenue and forecast (kpis.engine.evaluate.forecast_components).
         c("forecast_hit"),
         c("forecast_base"),
+        own_only=True,
+    ),
+    Metric(
+        "forecast_bias",
+        "Forecast bias",
+        "ratio",
+        # Neither way is good: 0 is. Lower, so that an over-forecast growing shows as worse.
+        False,
+        "(commit forecast − revenue won) / revenue won, forecast made before the period: positive "
+        "over-forecast, negative under-forecast; a complete miss is +100%.",
+        c("forecast_over"),
+        c("forecast_base"),  # accuracy's: defined exactly where accuracy is
         own_only=True,
     ),
 ]
@@ -270,6 +282,7 @@ UNDEFINED_BECAUSE = {
     "repeat_purchase_rate": "no customer bought",
     "forecast_accuracy": "no commit forecast made before the period, or nothing committed and nothing won",
     "sales_velocity": "no deal won in the period with both dates, or a sales cycle of 0 days",
+    "forecast_bias": "no commit forecast made before the period, or nothing committed and nothing won",
 }
 BY_KEY = {m.key: m for m in METRICS}
 COMPONENTS = sorted(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import OuterRef, Q, Subquery
 
+from kpis import catalogue
 from kpis.periods import Period, month_start
 from teams.history import Org
 from teams.subjects import Scope, Subject
@@ -250,7 +251,7 @@ def covered(subject: Subject) -> Leaves:
 
 def records_for(metric: str, period: Period, subject: Subject) -> Records:
     """The facts behind `metric` in `period` for `subject`."""
-    if metric == "forecast_accuracy":  # the subject's own submissions, not its leaves'
+    if catalogue.get(metric).own_only:  # the forecast figures: the subject's own submissions, not its leaves'
         qs = ForecastSubmission.objects.for_subject(subject.scope, subject.pk).filter(
             period_kind=period.kind, period_start=period.start
         )

@@ -1,6 +1,7 @@
 """The facts salesperf measures, and the snapshots it computes from them."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -153,8 +154,29 @@ class StageQuerySet(models.QuerySet):
         return self.all() if user.is_authenticated else self.none()
 
 
+class ForecastCategory(models.TextChoices):
+    """Where an open deal counts in a forecast (targets.forecast): commit, best case and pipeline
+    add up cumulatively, as Salesforce's forecast categories do; omitted never counts."""
+
+    COMMIT = "commit"
+    BEST_CASE = "best_case", "best case"
+    PIPELINE = "pipeline"
+    OMITTED = "omitted"
+
+    @classmethod
+    def of_stage(cls, probability, outcome: str) -> "ForecastCategory":
+        """A new stage's category unless an admin sets one: a won stage's deals are commit, a lost
+        one's omitted; an open stage is commit from a 70 % win probability, best case from 40 %,
+        pipeline below (the thresholds of Salesforce's default stage-to-category mapping)."""
+        if outcome != "open":
+            return cls.COMMIT if outcome == "won" else cls.OMITTED
+        if probability >= Decimal("0.7"):
+            return cls.COMMIT
+        return cls.BEST_CASE if probability >= Decimal("0.4") else cls.PIPELINE
+
+
 class Stage(models.Model):
-    """A pipeline stage; order and win probability are data, edited in admin."""
+    """A pipeline stage; order, win probability and forecast category are data, edited in admin."""
 
     class Outcome(models.TextChoices):
         OPEN = "open"
@@ -170,6 +192,13 @@ class Stage(models.Model):
         help_text="Chance of winning a deal in this stage, 0 to 1.",
     )
     outcome = models.CharField(max_length=4, choices=Outcome.choices, default=Outcome.OPEN)
+    forecast_category = models.CharField(
+        max_length=9,
+        choices=ForecastCategory.choices,
+        blank=True,
+        help_text="The forecast category of its deals unless a rep sets one for a deal; "
+        "empty: from its probability (70 % commit, 40 % best case, else pipeline).",
+    )
 
     objects = StageQuerySet.as_manager()
 
@@ -183,6 +212,11 @@ class Stage(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.forecast_category:
+            self.forecast_category = ForecastCategory.of_stage(self.probability, self.outcome)
+        super().save(*args, **kwargs)
 
 
 class Opportunity(DatesInRange, models.Model):
@@ -201,6 +235,13 @@ class Opportunity(DatesInRange, models.Model):
     )
     expected_close_on = models.DateField(
         null=True, blank=True, help_text="The day the rep expects to close it (open deals)."
+    )
+    forecast_category = models.CharField(
+        max_length=9,
+        choices=ForecastCategory.choices,
+        blank=True,
+        db_default="",  # bulk loads (the seed's COPY) name only the columns they know
+        help_text="Set by the rep; empty: its stage's forecast category.",
     )
     recorded_on = models.DateField(
         default=today, editable=False, help_text="The day salesperf first recorded the deal."
@@ -244,10 +285,22 @@ class Opportunity(DatesInRange, models.Model):
     def save(self, *args, **kwargs):
         # Reopening a deal clears its close date: an open deal has none (the database checks it).
         if self.closed_on is not None and self.stage_id and self.stage.outcome == Stage.Outcome.OPEN:
-            self.closed_on = None
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "closed_on"}
+            self._clear("closed_on", kwargs)
+        # Closing one clears its forecast category: a closed deal counts as won or not at all.
+        if self.forecast_category and self.stage_id and self.stage.outcome != Stage.Outcome.OPEN:
+            self._clear("forecast_category", kwargs)
         super().save(*args, **kwargs)
+
+    def _clear(self, field, save_kwargs):
+        setattr(self, field, self._meta.get_field(field).get_default())  # None, or "" for a category
+        if save_kwargs.get("update_fields") is not None:
+            save_kwargs["update_fields"] = {*save_kwargs["update_fields"], field}
+
+    @property
+    def effective_forecast_category(self) -> ForecastCategory:
+        """Its own category, else its stage's (targets.forecast.EFFECTIVE_CATEGORY in SQL)."""
+        own = self.forecast_category or self.stage.forecast_category
+        return ForecastCategory(own or ForecastCategory.PIPELINE)
 
     def clean(self):
         super().clean()
@@ -407,6 +460,10 @@ class ForecastSubmission(DatesInRange, models.Model):
     period_start = models.DateField()
     category = models.CharField(max_length=9, choices=Category.choices, default=Category.COMMIT)
     amount = MoneyField()
+    # A manager's team number: the roll-up it was made over and the adjustment on top of it
+    # (amount = rollup + adjustment); empty for a number typed in whole (a rep's, the API's).
+    rollup = MoneyField(null=True, blank=True, help_text="The children's roll-up it was made over.")
+    adjustment = MoneyField(null=True, blank=True, help_text="Added to the roll-up (negative: taken off).")
     submitted_at = models.DateTimeField()
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -115,8 +115,16 @@ class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
             "amount",
             "created_on",
             "closed_on",
+            "forecast_category",
         ]
         extra_kwargs = {"amount": {"min_value": 0}}
+
+    def validate(self, attrs):
+        # Only an open deal is forecast (targets.forecast); saving a closed one clears it anyway.
+        stage = attrs.get("stage") or getattr(self.instance, "stage", None)
+        if attrs.get("forecast_category") and stage and stage.outcome != Stage.Outcome.OPEN:
+            raise serializers.ValidationError({"forecast_category": "Only an open deal has a category."})
+        return super().validate(attrs)
 
     def get_customer_name(self, obj) -> str | None:
         """The customer's name where the reader may see the customer: a deal of one of your reps

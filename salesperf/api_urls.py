@@ -28,6 +28,7 @@ urlpatterns = [
     path("scorecard/", targets_api.ScorecardView.as_view(), name="scorecard"),
     path("pipeline/waterfall/", kpis_api.PipelineWaterfallView.as_view(), name="pipeline_waterfall"),
     path("pipeline/funnel/", kpis_api.FunnelView.as_view(), name="pipeline_funnel"),
+    path("forecast/", targets_api.ForecastRollupView.as_view(), name="forecast-rollup"),
     path("auth/token/", teams_api.TokenView.as_view(), name="token"),
     *router.urls,
 ]

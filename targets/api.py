@@ -1,5 +1,5 @@
-"""API for targets, forecast submissions, and the scorecard with each metric's target,
-attainment, pace and status.
+"""API for targets, forecast submissions, the forecast roll-up, and the scorecard with each
+metric's target, attainment, pace and status.
 
 Writes go through targets.services (the same validation and permissions as the pages); who may
 see a row is its model's visible_to.
@@ -23,9 +23,16 @@ from salesperf.api import ScopedReadOnlyViewSet, ScopedViewSet
 from teams import visibility
 from teams.subjects import Scope
 
+from .forecast import forecast_rollup
 from .models import Target
 from .selectors import scorecard
-from .serializers import ForecastSerializer, ScorecardQuerySerializer, ScorecardSerializer, TargetSerializer
+from .serializers import (
+    ForecastRollupSerializer,
+    ForecastSerializer,
+    ScorecardQuerySerializer,
+    ScorecardSerializer,
+    TargetSerializer,
+)
 from .services import target_delete
 
 
@@ -102,3 +109,25 @@ class ScorecardView(APIView):
             raise NotFound(NOT_VISIBLE) from None
         card = scorecard(user=request.user, subject=subject, period=period, today=timezone.localdate())
         return Response(ScorecardSerializer(card).data)
+
+
+class ForecastRollupView(APIView):
+    """The forecast roll-up of a subject for a period (targets.forecast): for a team one line per
+    child (its reps and child teams) and its own total, with quota, closed, commit, best case,
+    pipeline, gap to quota, coverage, the latest commit and its change since last week. A subject
+    you may not see is a 404, like one that does not exist."""
+
+    @extend_schema(
+        parameters=[ScorecardQuerySerializer],
+        responses={200: ForecastRollupSerializer, 404: OpenApiResponse(description=NOT_VISIBLE)},
+    )
+    def get(self, request):
+        query = ScorecardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scope, pk, period = (query.validated_data[k] for k in ("scope", "subject", "period"))
+        try:
+            subject = get_subject_for_user(request.user, scope, pk)
+        except Http404:
+            raise NotFound(NOT_VISIBLE) from None
+        forecast = forecast_rollup(user=request.user, subject=subject, period=period, now=timezone.now())
+        return Response(ForecastRollupSerializer(forecast).data)

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from kpis import catalogue
 from kpis.forms import check_import_size
-from kpis.models import ForecastSubmission
+from kpis.models import ForecastCategory, ForecastSubmission
 from kpis.periods import KINDS, Period
 from teams import visibility
 from teams.models import Rep, Team
@@ -118,3 +118,31 @@ class ForecastForm(forms.Form):
             labels.append(period.label)
         self.fields["period"].choices = [(label, label) for label in labels]
         self.fields["period"].initial = Period.containing(period.kind, today).shifted(1).label
+
+
+class ForecastCommitForm(forms.Form):
+    """The forecast page's commit for the period it shows: a rep's number typed in whole, a team's
+    (or the company's) as the roll-up of its children plus an adjustment (negative: less)."""
+
+    amount = GroupedDecimalField(min_value=0, max_digits=14, decimal_places=2, label="Your commit")
+    adjustment = GroupedDecimalField(
+        max_digits=14,
+        decimal_places=2,
+        initial=0,
+        label="Adjustment over the roll-up",
+        help_text="Added to the roll-up of the children's latest submissions; negative to take off.",
+    )
+
+    def __init__(self, *args, adjusts: bool, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        del self.fields["amount" if adjusts else "adjustment"]
+
+
+class DealCategoryForm(forms.Form):
+    """A rep's forecast category for one open deal; empty: its stage's."""
+
+    opportunity = forms.IntegerField(widget=forms.HiddenInput)
+    forecast_category = forms.ChoiceField(
+        choices=[("", "Its stage's"), *ForecastCategory.choices], required=False, label="Category"
+    )

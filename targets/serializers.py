@@ -147,11 +147,19 @@ class ForecastSerializer(serializers.ModelSerializer):
             "period",
             "category",
             "amount",
+            "rollup",
+            "adjustment",
             "submitted_at",
             "submitted_by",
         ]
-        read_only_fields = ["submitted_at", "submitted_by"]
-        extra_kwargs = {"amount": {"min_value": 0}}
+        read_only_fields = ["rollup", "submitted_at", "submitted_by"]
+        extra_kwargs = {
+            "amount": {"min_value": 0, "required": False},
+            "adjustment": {
+                "help_text": "Instead of an amount, for a team's or the company's commit: the roll-up "
+                "of its children's latest submissions (their commit where none) plus this."
+            },
+        }
 
     def get_period(self, obj) -> str:
         return Period.from_start(obj.period_kind, obj.period_start).label
@@ -183,7 +191,8 @@ class ForecastSerializer(serializers.ModelSerializer):
             scope=validated_data["scope"],
             subject_id=subject.pk if subject else 0,
             period=validated_data["period"],
-            amount=validated_data["amount"],
+            amount=validated_data.get("amount"),
+            adjustment=validated_data.get("adjustment"),
             category=validated_data.get("category", ForecastSubmission.Category.COMMIT),
         )
 
@@ -248,3 +257,41 @@ class ScorecardSerializer(serializers.Serializer):
     def get_name(self, card) -> str:
         # The API names the company `all`, as the CSV files do.
         return COMPANY_NAME if card.subject.scope == Scope.COMPANY else subject_name(card.subject)
+
+
+class ForecastSubmissionBriefSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    rollup = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    adjustment = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    submitted_at = serializers.DateTimeField()
+    submitted_by = serializers.CharField(source="submitted_by.get_username", allow_null=True, default=None)
+
+
+class ForecastLineSerializer(serializers.Serializer):
+    """A targets.forecast.Line: one level of the roll-up. Money is empty where undefined (no
+    target, or closed revenue not computed yet), never 0."""
+
+    scope = serializers.ChoiceField(source="subject.scope", choices=Scope.choices)
+    subject = serializers.IntegerField(source="subject.pk", help_text="Rep or team id; 0 for the company.")
+    name = serializers.CharField()
+    quota = decimal(help_text="The revenue_won target: its own, or its months' or reps' sum.")
+    closed = decimal(help_text="Revenue won in the period (the revenue_won snapshot).")
+    commit = decimal(help_text="closed + open deals in commit expected to close in the period.")
+    best_case = decimal(help_text="commit + best-case deals.")
+    pipeline = decimal(help_text="best_case + pipeline deals; omitted deals never count.")
+    gap = decimal(help_text="quota − commit.")
+    coverage = decimal(help_text="(pipeline − closed) / (quota − closed); empty when that is not above 0.")
+    no_close_date = serializers.IntegerField(help_text="Open deals without an expected close date.")
+    submission = ForecastSubmissionBriefSerializer(allow_null=True, help_text="The latest commit.")
+    change = decimal(help_text="The latest commit less the latest one as it stood 7 days ago.")
+    rollup = decimal(help_text="Σ children's latest submissions (their commit where none).")
+
+
+class ForecastRollupSerializer(serializers.Serializer):
+    """A targets.forecast.Forecast: the children's lines, then the subject's own (`total`)."""
+
+    scope = serializers.ChoiceField(source="subject.scope", choices=Scope.choices)
+    subject = serializers.IntegerField(source="subject.pk")
+    period = serializers.CharField(source="period.label")
+    lines = ForecastLineSerializer(many=True, source="total.children")
+    total = ForecastLineSerializer()

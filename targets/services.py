@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kpis import catalogue
 from kpis.fields import PeriodKind
-from kpis.models import ForecastSubmission, KpiSnapshot
+from kpis.models import ForecastCategory, ForecastSubmission, KpiSnapshot, Opportunity, Stage
 from kpis.periods import Period
 from kpis.selectors import snapshot_values
 from teams import visibility
@@ -19,6 +19,7 @@ from teams.subjects import Scope, Subject, subject_name
 from teams.tree import TeamTree
 
 from . import numbers, plan
+from .forecast import forecast_rollup
 from .models import Target
 
 SIX = Decimal("0.000001")
@@ -428,11 +429,15 @@ def may_forecast_for(user, scope: str, subject_id: int) -> bool:
 
 
 @transaction.atomic
-def forecast_submit(*, user, scope, subject_id, period, amount, category="commit") -> ForecastSubmission:
-    """Record a forecast, made now by `user`: the one way in for the page and the API.
+def forecast_submit(
+    *, user, scope, subject_id, period, amount=None, adjustment=None, category="commit"
+) -> ForecastSubmission:
+    """Record a forecast, made now by `user`: the one way in for the pages and the API.
 
-    Submissions are history, never edited: a correction is a new submission. Only a commit made
-    before its period begins counts for forecast_accuracy.
+    Either `amount`, or (a team's or the company's commit) `adjustment`: the number is then the
+    roll-up of its children's latest submissions (targets.forecast.Line.rollup) plus the
+    adjustment, and both are kept with it. Submissions are history, never edited: a correction is
+    a new submission. Only a commit made before its period begins counts for forecast_accuracy.
     """
     subject_id = 0 if scope == Scope.COMPANY else subject_id
     period = _period(period, "period")
@@ -446,12 +451,22 @@ def forecast_submit(*, user, scope, subject_id, period, amount, category="commit
         raise ValidationError({"scope": f"'{scope}' is not a scope: use rep, team or company."})
     if not may_forecast_for(user, scope, subject_id):  # unknown or not yours: one answer, no name
         raise ValidationError({"subject": f"There is no {scope} {subject_id} you may submit forecasts for."})
-    try:
-        amount = Decimal(str(amount)).quantize(Decimal("0.01"))
-    except ArithmeticError:
-        raise ValidationError({"amount": f"'{amount}' is not an amount."}) from None
+    now = timezone.now()
+    if period.end < timezone.localdate(now):
+        raise ValidationError({"period": f"{period.label} has ended: forecast a period to come or running."})
+    if amount is not None and adjustment is not None:
+        raise ValidationError({"adjustment": "Give an amount or an adjustment over the roll-up, not both."})
+    rollup = None
+    if adjustment is not None:
+        rollup = _money(_rollup(user, Subject(scope, subject_id), period, category, now), "adjustment")
+        adjustment = _money(adjustment, "adjustment")
+        amount = rollup + adjustment
+    elif amount is None:
+        raise ValidationError({"amount": "Give the amount you forecast."})
+    amount = _money(amount, "amount")
     if amount < 0:
-        raise ValidationError({"amount": "A forecast cannot be negative."})
+        field = "amount" if rollup is None else "adjustment"
+        raise ValidationError({field: "A forecast cannot be negative."})
     forecast = ForecastSubmission(
         scope=scope,
         rep_id=subject_id if scope == Scope.REP else None,
@@ -460,9 +475,46 @@ def forecast_submit(*, user, scope, subject_id, period, amount, category="commit
         period_start=period.start,
         category=category,
         amount=amount,
-        submitted_at=timezone.now(),
+        rollup=rollup,
+        adjustment=adjustment,
+        submitted_at=now,
         submitted_by=user,
     )
     forecast.full_clean()  # the model's limits (dates in range, amount's digits), as the admin checks
     forecast.save()
     return forecast
+
+
+def _money(value, field) -> Decimal:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        raise ValidationError({field: f"'{value}' is not an amount."}) from None
+
+
+def _rollup(user, subject: Subject, period: Period, category: str, now) -> Decimal:
+    if subject.scope == Scope.REP or category != ForecastSubmission.Category.COMMIT:
+        raise ValidationError({"adjustment": "Only a team's or the company's commit adjusts a roll-up."})
+    rollup = forecast_rollup(user=user, subject=subject, period=period, now=now).total.rollup
+    if rollup is None:
+        raise ValidationError(
+            {"adjustment": "There is no roll-up to adjust yet (a child's figures are not computed)."}
+        )
+    return rollup
+
+
+@transaction.atomic
+def opportunity_categorize(*, user, opportunity_id: int, category: str) -> Opportunity:
+    """Set an open deal's forecast category ("": back to its stage's), for whoever sees the deal."""
+    deal = Opportunity.objects.visible_to(user).select_related("stage").filter(pk=opportunity_id).first()
+    if deal is None:
+        raise ValidationError({"opportunity": f"There is no deal {opportunity_id} you may change."})
+    if category and category not in ForecastCategory.values:
+        choices = ", ".join(ForecastCategory.values)
+        raise ValidationError({"forecast_category": f"'{category}' is not a category: use {choices}."})
+    if deal.stage.outcome != Stage.Outcome.OPEN:
+        closed = f"{deal} is {deal.stage.outcome}: only an open deal has a forecast category."
+        raise ValidationError({"forecast_category": closed})
+    deal.forecast_category = category
+    deal.save(update_fields=["forecast_category"])
+    return deal

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import csv_files, dashboard, grid, home, notifications, scorecard, targets
+from .views import csv_files, dashboard, forecast, grid, home, notifications, scorecard, targets
 
 app_name = "targets"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("scorecard/", scorecard.scorecard, name="my_scorecard"),
     path("scorecard/<int:rep_id>/", scorecard.scorecard, name="scorecard"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("forecast/", forecast.forecast, name="forecast"),
     path("targets/", targets.target_list, name="list"),
     path("targets/new/", targets.target_new, name="new"),
     path("targets/<int:pk>/", targets.target_edit, name="edit"),

@@ -1,8 +1,8 @@
 """Step 3, evaluate: components into each metric's numerator and denominator (a "pair").
 
 The catalogue's linear forms do the arithmetic (kpis.catalogue); PostgreSQL evaluates the same
-forms in SQL for the bulk write (kpis.engine.store). forecast_accuracy alone is not summed up the
-tree: each subject compares its own revenue with its own commit, here and only here.
+forms in SQL for the bulk write (kpis.engine.store). forecast_accuracy and forecast_bias alone are
+not summed up the tree: each subject compares its own revenue with its own commit, here and only here.
 """
 
 import datetime as dt
@@ -22,6 +22,8 @@ from .read import ZERO
 # (numerator, denominator); a derived metric's (numerator, None, value) — kpis.catalogue.derive
 Pair = tuple
 SUMMED = [m for m in catalogue.METRICS if not m.own_only]
+OWN_ONLY = [m for m in catalogue.METRICS if m.own_only]  # the forecast figures
+OWN_ONLY_KEYS = {m.key for m in OWN_ONLY}
 SIX = Decimal("0.000001")
 
 
@@ -30,15 +32,23 @@ def summed_pairs(comps: dict) -> dict[str, Pair]:
     return catalogue.pairs(comps, SUMMED)
 
 
-def forecast_pair(revenue: Decimal, forecast: Decimal | None, *, ended: bool) -> Pair:
-    """forecast_accuracy = max(0, 1 − |R − F| / R), as numerator max(0, R − |R − F|) over R; a
-    complete miss (nothing won against a positive forecast) is 0, as 0 / F. Undefined (0 / 0)
-    while the period runs, without a forecast, and when both are 0."""
+def forecast_components(revenue: Decimal, forecast: Decimal | None, *, ended: bool) -> dict[str, Decimal]:
+    """The components of forecast_accuracy and forecast_bias, from a subject's own revenue R and
+    forecast F. Accuracy = max(0, 1 − |R − F| / R), as numerator max(0, R − |R − F|) over R; bias
+    = (F − R) / R. A complete miss (nothing won against a positive forecast) is accuracy 0 and bias
+    +100%, both over F. Both undefined (over 0) while the period runs, without a forecast, and when
+    both are 0."""
     if forecast is None or not ended:
-        return ZERO, ZERO
+        return {"forecast_hit": ZERO, "forecast_over": ZERO, "forecast_base": ZERO}
     if revenue == 0:
-        return (ZERO, forecast) if forecast > 0 else (ZERO, ZERO)
-    return max(ZERO, revenue - abs(revenue - forecast)), revenue
+        return {"forecast_hit": ZERO, "forecast_over": forecast, "forecast_base": max(forecast, ZERO)}
+    hit = max(ZERO, revenue - abs(revenue - forecast))
+    return {"forecast_hit": hit, "forecast_over": forecast - revenue, "forecast_base": revenue}
+
+
+def forecast_pairs(revenue: Decimal, forecast: Decimal | None, *, ended: bool) -> dict[str, Pair]:
+    """{forecast_accuracy: pair, forecast_bias: pair} of one subject and period."""
+    return catalogue.pairs(forecast_components(revenue, forecast, ended=ended), OWN_ONLY)
 
 
 def rounded(value: Decimal | None) -> Decimal | None:

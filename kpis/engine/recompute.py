@@ -34,7 +34,7 @@ from teams.subjects import COMPANY, Scope, Subject
 from teams.tree import TeamTree
 
 from .attribution import Credit, Leaves
-from .evaluate import add_pairs, forecast_pair, rounded, summed_pairs
+from .evaluate import OWN_ONLY_KEYS, add_pairs, forecast_components, forecast_pairs, rounded, summed_pairs
 from .fold import Periods, forecasts_up_the_tree, up_the_tree
 from .read import LOCAL, TRAILING_MONTHS, ZERO, MonthlyFacts, data_periods, latest_commits
 from .store import (
@@ -49,7 +49,6 @@ from .store import (
 
 log = logging.getLogger(__name__)
 REVENUE = catalogue.get("revenue_won").numerator
-FORECAST = "forecast_accuracy"
 
 
 # --- full ---------------------------------------------------------------------------------------
@@ -111,9 +110,7 @@ def _from_facts(roots: list[int] | None, *, since=None, force=False, progress=No
                     comps = dict(by_period.get(period.index, {}))
                     forecast = forecasts.get((subject, kind, period.index))
                     ended = period.end < today
-                    comps["forecast_hit"], comps["forecast_base"] = forecast_pair(
-                        REVENUE(comps), forecast, ended=ended
-                    )
+                    comps.update(forecast_components(REVENUE(comps), forecast, ended=ended))
                     yield subject, kind, period.start, comps
             if progress:
                 progress(done, len(periods_by_kind))
@@ -170,7 +167,7 @@ def _rep(subject: Subject, since, span, credit: Credit) -> int:
     forecasts = _forecasts([subject, *above], periods, credit.org)
     new = _own(subject, periods, credit, forecasts, today)
     stored = stored_pairs([subject, *above], periods)
-    summed = [(key, pair) for key, pair in new.items() if key[0] != FORECAST]
+    summed = [(key, pair) for key, pair in new.items() if key[0] not in OWN_ONLY_KEYS]
     if any((s, *key) not in stored for key, _ in summed for s in covering.get(key[1:], ())):
         return recompute_all(full=True)
     index = {(kind, p.start): p.index for kind, kind_periods in periods.items() for p in kind_periods}
@@ -186,7 +183,7 @@ def _rep(subject: Subject, since, span, credit: Credit) -> int:
     for (s, kind, start), pairs in moved.items():
         catalogue.derive(pairs)  # sales velocity: from the figures just moved
         forecast = forecasts.get((s, kind, index[kind, start]))
-        pairs[FORECAST] = forecast_pair(pairs["revenue_won"][0], forecast, ended=ended[kind, start])
+        pairs.update(forecast_pairs(pairs["revenue_won"][0], forecast, ended=ended[kind, start]))
         rows += [(s, metric, kind, start, pair) for metric, pair in pairs.items()]
     written = write_pairs(rows)
     if across:  # everything, from the facts, for the periods a move splits (and those after)
@@ -223,7 +220,7 @@ def _own(subject: Subject, periods_by_kind, credit: Credit, forecasts, today, ch
             pairs = summed_pairs(folded.get(period.index, {}))
             add_pairs(pairs, (children or {}).get((kind, period.start), {}))
             forecast = forecasts.get((subject, kind, period.index))
-            pairs[FORECAST] = forecast_pair(pairs["revenue_won"][0], forecast, ended=period.end < today)
+            pairs.update(forecast_pairs(pairs["revenue_won"][0], forecast, ended=period.end < today))
             for metric, pair in pairs.items():
                 found[metric, kind, period.start] = pair
     return found

@@ -34,7 +34,7 @@ from teams.models import Rep
 from teams.subjects import Scope, Subject
 from teams.tree import TeamTree
 
-from .evaluate import STATE_SQL, Circumstances, Pair, rounded, state_of
+from .evaluate import OWN_ONLY_KEYS, STATE_SQL, Circumstances, Pair, rounded, state_of
 from .read import data_periods, data_range, fact_dates, first_and_last
 
 SnapshotRows = Iterable[tuple[Subject, str, str, dt.date, Pair]]  # subject, metric, kind, start, pair
@@ -292,7 +292,7 @@ def reps_pairs(periods_by_kind) -> dict:
         return {}
     rows = (
         KpiSnapshot.objects.filter(children, in_periods)
-        .exclude(metric="forecast_accuracy")  # per subject, never summed
+        .exclude(metric__in=OWN_ONLY_KEYS)  # the forecast figures: per subject, never summed
         .values("period_kind", "period_start", "metric")
         .annotate(num=Sum("numerator"), den=Sum("denominator"))
         .order_by()

@@ -70,7 +70,8 @@ def state_note(metric_key: str, state: str, numerator=None, period=None) -> str:
     if state == FigureState.NOT_APPLICABLE:
         return "Not applicable: acquisition spend is recorded for teams, not for reps."
     if state == FigureState.UNDEFINED:
-        if metric_key == "forecast_accuracy" and period is not None and period.end >= timezone.localdate():
+        running = period is not None and period.end >= timezone.localdate()
+        if catalogue.get(metric_key).own_only and running:  # the forecast figures
             return "Undefined: the period is still running."
         why = catalogue.UNDEFINED_BECAUSE.get(metric_key, "nothing to divide by")
         if metric_key == "cac" and numerator:

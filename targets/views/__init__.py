@@ -3,6 +3,7 @@
 - home: the role redirect (dashboard for managers and admins, scorecard for reps);
 - scorecard: a rep's KPIs against their targets, and the forecast form;
 - dashboard: a team's or the company's KPIs against targets;
+- forecast: a subject's forecast roll-up, its levels' submissions, and the commit form;
 - targets: the target list, and one target at a time (set, edit, delete, spread);
 - grid: the reps × months grid of one metric, saved all at once;
 - csv_files: targets as CSV, out and in (upload, preview, confirm).

@@ -113,7 +113,7 @@ RESOURCES = [
             "scope": "rep",
             "rep": org.alice.pk,
             "period_kind": "quarter",
-            "period_start": "2017-04-01",
+            "period_start": "2030-04-01",
             "amount": "9000.00",
         },
         {"amount": "2000.00"},

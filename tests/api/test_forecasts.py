@@ -30,7 +30,7 @@ def body(org, **changes):
         "scope": "rep",
         "rep": org.alice.pk,
         "period_kind": "quarter",
-        "period_start": "2017-04-01",
+        "period_start": "2030-04-01",  # a period to come: one that has ended is refused
         "amount": "5.00",
         **changes,
     }

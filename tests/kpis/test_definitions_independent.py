@@ -25,6 +25,7 @@ CHANGED = [
     "repeat_purchase_rate",
     "lead_conversion_rate",
     "forecast_accuracy",
+    "forecast_bias",
     "pipeline_value",
     "weighted_pipeline_value",
     "pipeline_created",
@@ -231,7 +232,7 @@ def pair(metric, rows: Rows, period: Period, subject):
             ),
             ZERO,
         ), None
-    if metric == "forecast_accuracy":
+    if metric in ("forecast_accuracy", "forecast_bias"):
         revenue = sum(
             (
                 d["amount"]
@@ -243,6 +244,8 @@ def pair(metric, rows: Rows, period: Period, subject):
         forecast = effective_forecast(rows, subject, period)
         if forecast is None or end >= timezone.localdate():
             return ZERO, ZERO
+        if metric == "forecast_bias":  # signed (F − R) / R; nothing won against F > 0: F / F
+            return forecast - revenue, revenue or forecast
         if revenue == 0:
             return (ZERO, forecast) if forecast > 0 else (ZERO, ZERO)
         return max(ZERO, revenue - abs(revenue - forecast)), revenue

@@ -154,3 +154,31 @@ def test_in_utc_both_of_those_forecasts_are_too_late(org, settings, revenue, rec
     forecast(org.bob, "100", "2017-01-01", "2017-01-01T06:00")
     recompute()
     assert snapshot(org.bob, "forecast_accuracy", "2017-01") is None
+
+
+# --- forecast_bias = (F − R) / R beside it: signed, defined exactly where accuracy is
+
+
+def test_bias_is_signed_over_and_under_forecast(org, revenue, recompute, snapshot):
+    forecast(org.alice, "4500", "2017-01-01", "2016-12-30T12:00")
+    forecast(org.carol, "2500", "2017-01-01", "2016-12-01T12:00")
+    forecast(org.bob, "150", "2017-01-01", "2016-12-30T12:00")
+    recompute()
+    # Alice: (4500 − 4000) / 4000 = +0.125, over-forecast; Bob: (150 − 200) / 200 = −0.25, under.
+    assert snapshot(org.alice, "forecast_bias", "2017-01") == D("0.125")
+    assert snapshot(org.bob, "forecast_bias", "2017-01") == D("-0.25")
+    # Carol: (2500 − 1000) / 1000 = +1.5, where accuracy stops at 0.
+    assert snapshot(org.carol, "forecast_bias", "2017-01") == D("1.5")
+    # East adds up its reps' 4500 + 150 = 4650 against 4200: +450 / 4200 = 0.107143.
+    assert snapshot(org.east, "forecast_bias", "2017-01") == D("0.107143")
+
+
+def test_bias_is_undefined_where_accuracy_is_and_a_complete_miss_is_plus_100_percent(
+    org, revenue, recompute, snapshot
+):
+    forecast(org.carol, "500", "2017-02-01", "2017-01-20T12:00")
+    forecast(org.bob, "0", "2017-02-01", "2017-01-20T12:00")
+    recompute()
+    assert snapshot(org.carol, "forecast_bias", "2017-02") == 1  # 500 committed, 0 won: 500 / 500
+    assert snapshot(org.bob, "forecast_bias", "2017-01") is None  # no forecast
+    assert snapshot(org.bob, "forecast_bias", "2017-02") is None  # 0 committed, 0 won

@@ -262,6 +262,10 @@ MATRIX: dict[str, Callable] = {
     ),
     "scorecard": cases_for("targets:scorecard", scorecards),
     "dashboard": team_pages("targets:dashboard", f"period={PERIOD}"),
+    # The forecast page: one's own subject by default, else any subject one sees (the API's query).
+    "forecast": together(
+        one("targets:forecast", query=f"period={PERIOD}"), cases_for("targets:forecast", api_scorecards)
+    ),
     "drill-down": drills,
     # The pipeline waterfall: without a subject each role's own (rep: themself, manager: their team).
     "pipeline waterfall": together(
@@ -314,6 +318,7 @@ MATRIX: dict[str, Callable] = {
     "api scorecard": cases_for("api:scorecard", api_scorecards),
     "api pipeline waterfall": cases_for("api:pipeline_waterfall", api_scorecards),
     "api stage funnel": funnels("api:pipeline_funnel"),
+    "api forecast roll-up": cases_for("api:forecast-rollup", api_scorecards),
     "api teams": api("team", lambda w: [(w.org.east, "east"), (w.org.west, "west")], lists="teams"),
     "api reps": api("rep", lambda w: [(w.org.alice, "alice"), (w.org.carol, "carol")], lists="reps"),
     "api customers": api("customer", reps_rows(lambda rep: rep.customers.get()), lists="reps"),

@@ -351,10 +351,10 @@ def test_every_change_to_a_target_is_kept_with_who_made_it(org, set_target):
 
 
 def forecast(user, subject, amount, category="commit"):
-    """A forecast for 2017-Q2."""
+    """A forecast for 2030-Q2 (a period to come)."""
     scope, pk = subject_of(subject)
     return forecast_submit(
-        user=user, scope=scope, subject_id=pk, period="2017-Q2", amount=amount, category=category
+        user=user, scope=scope, subject_id=pk, period="2030-Q2", amount=amount, category=category
     )
 
 
@@ -364,7 +364,7 @@ def test_a_rep_submits_a_forecast_for_herself(org):
     assert (submitted.rep, submitted.period_kind, submitted.period_start) == (
         org.alice,
         "quarter",
-        dt.date(2017, 4, 1),
+        dt.date(2030, 4, 1),
     )
     assert (submitted.category, submitted.amount, submitted.submitted_by) == (
         "commit",
