@@ -2,7 +2,8 @@
 the rows — written apart from the engine (no engine module, no grouped query): every rep, team,
 region and the company, every month, quarter and year, every changed metric. The demo has dated
 moves: a team is credited with what a rep did on the days the rep was in it (or below it), read
-here straight from the Membership and Placement rows."""
+here straight from the Membership and Placement rows. The pipeline is issue 17's, as it stood:
+from the deals' histories, which the demo gives several states each (amounts revised too)."""
 
 import datetime as dt
 from collections import defaultdict
@@ -11,9 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 
-from kpis.models import Customer, ForecastSubmission, KpiSnapshot, Lead, Opportunity
+from kpis.models import Customer, ForecastSubmission, KpiSnapshot, Lead, Opportunity, OpportunityState
 from kpis.periods import Period, month_index, month_start
 from teams.models import Membership, Placement
 
@@ -34,10 +36,22 @@ def six(value):
     return None if value is None else Decimal(value).quantize(SIX, ROUND_HALF_UP)
 
 
-def opened(deal):
+def opened(deal, closed_on="closed_on"):
     if deal["created_on"]:
         return deal["created_on"]
-    return min(deal["recorded_on"], deal["closed_on"]) if deal["closed_on"] else deal["recorded_on"]
+    return min(deal["recorded_on"], deal[closed_on]) if deal[closed_on] else deal["recorded_on"]
+
+
+def open_days(state) -> tuple[dt.date, dt.date | None]:
+    """The days a state of a deal was in the pipeline, [entered, left): from the day it took
+    effect (never before the deal opened) to the day the next one did; a state already won or
+    lost was open only until its close date."""
+    opened_on = opened(state, "deal_closed_on")
+    entered = max(opened_on, timezone.localdate(state["since"])) if state["since"] else opened_on
+    left = timezone.localdate(state["until"]) if state["until"] else None
+    if state["stage__outcome"] != "open":
+        left = state["closed_on"] if left is None else min(left, state["closed_on"])
+    return entered, left
 
 
 class Rows:
@@ -54,6 +68,19 @@ class Rows:
                 "created_on",
                 "closed_on",
                 "recorded_on",
+            )
+        )
+        self.states = list(  # each deal's history, with the deal's own dates and current owner
+            OpportunityState.objects.values(
+                "since",
+                "until",
+                "stage__outcome",
+                "amount",
+                "closed_on",
+                owner_id=F("opportunity__rep_id"),
+                created_on=F("opportunity__created_on"),
+                recorded_on=F("opportunity__recorded_on"),
+                deal_closed_on=F("opportunity__closed_on"),
             )
         )
         self.customers = list(Customer.objects.values("pk", "owner_id", "acquired_on", "churned_on"))
@@ -152,19 +179,23 @@ def pair(metric, rows: Rows, period: Period, subject):
             if lead["converted_on"] and lead["converted_on"] <= lead["created_on"] + window
         ]
         return Decimal(len(converted)), Decimal(len(leads))
-    deals = rows.deals
-    if metric == "pipeline_value":  # where the rep was at the period's end
+    if metric == "pipeline_value":  # as each deal stood then; where its owner was at the period's end
         open_at_end = [
-            d
-            for d in deals
-            if opened(d) <= end
-            and (d["closed_on"] is None or d["closed_on"] > end)
-            and credited(d["rep_id"], end)
+            s
+            for s in rows.states
+            if (days := open_days(s))[0] <= end
+            and (days[1] is None or days[1] > end)
+            and credited(s["owner_id"], end)
         ]
-        return sum((d["amount"] for d in open_at_end), ZERO), None
-    if metric == "pipeline_created":
+        return sum((s["amount"] for s in open_at_end), ZERO), None
+    if metric == "pipeline_created":  # the amount first recorded
+        first = [s for s in rows.states if s["since"] is None]
         return sum(
-            (d["amount"] for d in deals if start <= opened(d) <= end and credited(d["rep_id"], opened(d))),
+            (
+                s["amount"]
+                for s in first
+                if start <= (o := opened(s, "deal_closed_on")) <= end and credited(s["owner_id"], o)
+            ),
             ZERO,
         ), None
     if metric == "forecast_accuracy":
