@@ -108,9 +108,8 @@ class DealHistory:
             reached = rng.randint(int((len(stages) - 1) * WON_REACHED), len(stages) - 1)
         else:
             reached = rng.randint(0, len(stages) - 1)
-        way = [s for s in stages[1:reached] if rng.random() >= SKIPPED] + stages[reached : reached + 1]
-        if reached == 0:
-            way = []
+        between = [s for s in stages[1:reached] if rng.random() >= SKIPPED]
+        way = [*between, stages[reached]] if reached else []
         days = self._days(created, last_open, len(way))
         if way and not days and stage in stages:
             return [(created, stage)]  # opened today and already further: moved on the same day

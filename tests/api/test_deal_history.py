@@ -7,7 +7,7 @@ from decimal import Decimal
 from rest_framework.test import APIClient
 
 from kpis.models import OpportunityState
-from tests.factories import OpportunityFactory
+from tests.factories import OpportunityFactory, won_stage
 
 
 def token_client(username):
@@ -130,3 +130,15 @@ def test_deals_filter_by_expected_close_date(org, alices, client_as):
     )
 
     assert [row["expected_close_on"] for row in march.json()["results"]] == ["2017-03-15"]
+
+
+def test_a_won_stage_without_a_close_date_is_refused_and_records_nothing(org, alices, client_as):
+    deal = alices.opportunity
+
+    response = client_as("manager").patch(
+        f"/api/v1/opportunities/{deal.pk}/", {"stage": won_stage().pk}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["closed_on"]
+    assert OpportunityState.objects.filter(opportunity=deal).count() == 1
