@@ -4,6 +4,8 @@ deal carries its history — recorded as the API user's, shown to those who may 
 import datetime as dt
 from decimal import Decimal
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from kpis.models import OpportunityState
@@ -142,3 +144,25 @@ def test_a_won_stage_without_a_close_date_is_refused_and_records_nothing(org, al
     assert response.status_code == 400
     assert list(response.json()) == ["closed_on"]
     assert OpportunityState.objects.filter(opportunity=deal).count() == 1
+
+
+def test_the_list_reads_every_deals_history_in_one_query_however_long(org, client_as):
+    def deals_with_history(n):
+        for _ in range(n):
+            deal = OpportunityFactory(rep=org.carol)
+            for owner in (org.alice, org.bob, org.alice):  # three more states, two former owners
+                deal.rep = owner
+                deal.save()
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = client_as("manager").get("/api/v1/opportunities/")
+        return len(captured), sum(len(row["history"]) for row in response.json()["results"])
+
+    deals_with_history(2)
+    few, states_few = queries()
+    deals_with_history(10)
+    many, states_many = queries()
+
+    assert (states_few, states_many) == (8, 48)
+    assert many == few

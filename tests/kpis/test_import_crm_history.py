@@ -132,3 +132,16 @@ def test_the_upload_page_records_the_admin_who_imported(org, client, small_dir):
     assert response.status_code == 200
     assert OpportunityState.objects.count() == 6  # W1 and L1 two each, E1 and P1 one each
     assert set(OpportunityState.objects.values_list("recorded_by", flat=True)) == {org.admin.pk}
+
+
+def test_a_reimport_keeps_an_expected_close_date_set_in_salesperf(small_dir):
+    quiet_import(small_dir)
+    deal = Opportunity.objects.get(external_id="E1")
+    deal.expected_close_on = dt.date(2017, 6, 30)
+    deal.save()
+
+    quiet_import(small_dir)  # the file has no expected close dates: it leaves them be
+
+    deal.refresh_from_db()
+    assert deal.expected_close_on == dt.date(2017, 6, 30)
+    assert [state[-1] for state in history("E1")] == [None, dt.date(2017, 6, 30)]
