@@ -3,13 +3,41 @@
 Building an index once from all its rows, and checking a foreign key with one join, is many
 times faster than keeping them up to date row by row while millions of rows come in.
 https://www.postgresql.org/docs/current/populate.html
+
+And the seed writes each deal's whole history itself, so the database's trigger that gives every
+new deal its first state (kpis.deal_history) stays off while it loads.
 """
 
 from contextlib import contextmanager
 
 from django.db import connection
 
+from kpis.deal_history import install_triggers
+
 from .writer import Progress
+
+# kpis.deal_history's trigger that records an inserted deal's first state.
+FIRST_STATE_TRIGGER = "opportunity_states_inserted"
+
+
+@contextmanager
+def first_states_not_recorded():
+    """Deals inserted in the block get no state from the database: the caller writes their
+    histories. Must run inside the caller's transaction: if the load fails, the rollback brings
+    the trigger back."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            connection.check_constraints()  # ALTER TABLE refuses a table with checks pending
+            cursor.execute(f"ALTER TABLE kpis_opportunity DISABLE TRIGGER {FIRST_STATE_TRIGGER}")
+        else:  # SQLite cannot disable a trigger; no IF EXISTS, so that a renamed one is noticed
+            cursor.execute(f"DROP TRIGGER {FIRST_STATE_TRIGGER}")
+    yield
+    if connection.vendor == "postgresql":
+        connection.check_constraints()
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE kpis_opportunity ENABLE TRIGGER {FIRST_STATE_TRIGGER}")
+    else:
+        install_triggers()
 
 
 @contextmanager

@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from kpis.models import Activity, Customer, Lead, NpsResponse, Opportunity, Stage
+from kpis.models import Activity, Customer, Lead, NpsResponse, Opportunity, OpportunityState, Stage
 from teams.models import Rep
 
+from .history import DealHistory
 from .names import ACTIVITY_SUBJECTS, LEAD_SOURCES, PARENT_COMPANIES, SECTORS, company_name
 from .shape import PRODUCTS, RepProfile, Window, money
 
@@ -54,7 +55,21 @@ COLUMNS = {
         "amount",
         "created_on",
         "closed_on",
+        "expected_close_on",
         "recorded_on",  # the demo CRM recorded each deal the day it was created
+    ),
+    # Its history (demo.history): written by the seed, not by the database's trigger.
+    OpportunityState: (
+        "opportunity_id",
+        "since",
+        "until",
+        "stage_id",
+        "amount",
+        "closed_on",
+        "expected_close_on",
+        "rep_id",
+        "recorded_at",
+        "recorded_by_id",
     ),
     Activity: ("rep_id", "kind", "occurred_at", "customer_id", "opportunity_id", "subject"),
     NpsResponse: ("customer_id", "responded_on", "score", "comment"),
@@ -70,6 +85,7 @@ OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
 KINDS = tuple(Activity.Kind.values)  # plain strings: call, email, meeting
 KIND_WEIGHTS = {"typical": (45, 40, 15), "star": (35, 40, 25), "struggler": (55, 35, 10)}
 STAGE_ID, AMOUNT, CLOSED_ON = (COLUMNS[Opportunity].index(c) for c in ("stage_id", "amount", "closed_on"))
+EXPECTED_CLOSE_ON = COLUMNS[OpportunityState].index("expected_close_on")
 # Working hours in TIME_ZONE, where activities are counted; meetings start on the half hour.
 HOURS, MINUTES, MEETING_MINUTES = range(8, 18), range(60), (0, 30)
 # NPS scores 0..10: most customers are happy, a few are not.
@@ -136,6 +152,7 @@ class RepFacts:
     customers: list[tuple] = field(default_factory=list)
     leads: list[tuple] = field(default_factory=list)
     opportunities: list[tuple] = field(default_factory=list)
+    states: list[tuple] = field(default_factory=list)  # the opportunities' histories
     activities: list[tuple] = field(default_factory=list)
     nps_responses: list[tuple] = field(default_factory=list)
     # Per window month, for forecasts, targets and spend.
@@ -166,10 +183,11 @@ class RepFactsBuilder:
         countries,
         stages: dict[str, Stage],
         new_id: Callable[[type], int],
+        history: DealHistory,
     ):
         self.rng, self.window, self.tz = rng, window, tz
         self.rep, self.profile, self.countries, self.stages = rep, profile, countries, stages
-        self.new_id = new_id
+        self.new_id, self.history = new_id, history
         self.today = window.today
         self.earliest = window.start(profile.hired)
         months = window.months
@@ -245,6 +263,16 @@ class RepFactsBuilder:
                 stage = won_stage if won else lost_stage
             deal = Deal(self.new_id(Opportunity), customer.id, created, closed)
             value = money(amount)
+            states = self.history.states(
+                deal_id=deal.id,
+                created=created,
+                decided=decided,
+                closed=closed,
+                stage=stage,
+                amount=value,
+                won=won,
+            )
+            facts.states.extend(states)
             facts.opportunities.append(
                 (
                     deal.id,
@@ -257,6 +285,7 @@ class RepFactsBuilder:
                     value,
                     created,
                     closed,
+                    states[-1][EXPECTED_CLOSE_ON],
                     created,
                 )
             )

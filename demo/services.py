@@ -17,14 +17,17 @@ from kpis.models import (
     Lead,
     NpsResponse,
     Opportunity,
+    OpportunityState,
+    Stage,
 )
 from kpis.signals import bulk_changes
 from targets.models import Notification, Target
 from teams.models import Membership, Placement, Rep, Team, User
 
 from . import plans
-from .bulk_load import indexes_and_foreign_keys_rebuilt_after
+from .bulk_load import first_states_not_recorded, indexes_and_foreign_keys_rebuilt_after
 from .facts import COLUMNS, RepFactsBuilder, activity_weights, deal_weights, won_while
+from .history import DealHistory
 from .moves import Move, moves_plan, moves_record
 from .org import DEMO_USERNAMES, DemoLogin, org_create, stages_get_or_create
 from .shape import Window, allocate, rep_profiles, rng_for
@@ -35,6 +38,7 @@ WRITE_ORDER = (
     Customer,
     Lead,
     Opportunity,
+    OpportunityState,
     Activity,
     NpsResponse,
     AcquisitionSpend,
@@ -50,6 +54,7 @@ DELETE_ORDER = (
     ForecastSubmission,
     NpsResponse,
     Activity,
+    OpportunityState,
     Opportunity,
     Lead,
     AcquisitionSpend,
@@ -90,17 +95,19 @@ def demo_seed(
     same seed, size and `today` always give the same data.
 
     One transaction; COPY and bulk_create send no signals and the rest is paused, so nothing
-    enqueues a recompute per row: the caller recomputes once, when this is done.
+    enqueues a recompute per row: the caller recomputes once, when this is done. Every deal comes
+    with its dated history (demo.history).
     """
     with transaction.atomic(), bulk_changes(recompute=False):
         if flush:
             _flush()
         else:
             _check_empty()
-        if not copy_supported():
-            return _seed(size=size, seed=seed, today=today, progress=progress, copy=False)
-        with indexes_and_foreign_keys_rebuilt_after(COLUMNS.keys(), progress=progress):
-            return _seed(size=size, seed=seed, today=today, progress=progress, copy=True)
+        with first_states_not_recorded():
+            if not copy_supported():
+                return _seed(size=size, seed=seed, today=today, progress=progress, copy=False)
+            with indexes_and_foreign_keys_rebuilt_after(COLUMNS.keys(), progress=progress):
+                return _seed(size=size, seed=seed, today=today, progress=progress, copy=True)
 
 
 def _seed(*, size: DemoSize, seed: int, today: dt.date, progress: Progress, copy: bool) -> DemoResult:
@@ -111,6 +118,8 @@ def _seed(*, size: DemoSize, seed: int, today: dt.date, progress: Progress, copy
 
     window = Window(today=today, months=size.months, fiscal_start=settings.FISCAL_YEAR_START_MONTH)
     tz = timezone.get_default_timezone()
+    by_order = sorted(stages.values(), key=lambda s: (s.order, s.name))
+    open_stages = [s.pk for s in by_order if s.outcome == Stage.Outcome.OPEN]
     profiles = rep_profiles(rng_for(seed, "profiles"), size.reps, size.months)
     moves = moves_plan(
         rng=rng_for(seed, "moves"),
@@ -144,11 +153,19 @@ def _seed(*, size: DemoSize, seed: int, today: dt.date, progress: Progress, copy
             countries=org.countries[rep.team.name],
             stages=stages,
             new_id=keys.take,
+            history=DealHistory(
+                rng=rng_for(seed, "history", r),
+                open_stages=open_stages,
+                rep_id=rep.pk,
+                user_id=rep.user_id,
+                today=today,
+            ),
         ).build(deal_counts=deal_counts[r], activity_counts=activity_counts[r], first_number=number)
         number += len(facts.opportunities)
         writer.add(Customer, facts.customers)
         writer.add(Lead, facts.leads)
         writer.add(Opportunity, facts.opportunities)
+        writer.add(OpportunityState, facts.states)
         writer.add(Activity, facts.activities)
         writer.add(NpsResponse, facts.nps_responses)
         forecasts, commits = plans.rep_forecasts(

@@ -9,6 +9,7 @@ date drill-down, and made a search of 1M opportunities three times slower.
 
 from django.contrib import admin
 from django.db.models import Case, CharField, OuterRef, Q, Subquery, Value, When
+from django.utils import formats, timezone
 
 from teams.models import Rep, Team
 from teams.subjects import Scope
@@ -24,6 +25,7 @@ from .models import (
     Lead,
     NpsResponse,
     Opportunity,
+    OpportunityState,
     Stage,
 )
 from .templatetags.kpis_tags import figure, format_money, plain_number
@@ -80,9 +82,53 @@ class StageAdmin(admin.ModelAdmin):
     ordering = ("order", "name")
 
 
+class OpportunityStateInline(admin.TabularInline):
+    """The deal's history, read-only: the database writes it (kpis.deal_history) whenever the
+    deal changes, here or anywhere else."""
+
+    model = OpportunityState
+    verbose_name, verbose_name_plural = "state", "history"
+    fields = readonly_fields = (
+        "from_",
+        "stage",
+        money("amount"),
+        "closed_on",
+        "expected_close_on",
+        "rep",
+        "recorded_by",
+        "recorded_at",
+    )
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("stage", "rep", "recorded_by")
+
+    @admin.display(description="from")
+    def from_(self, state):
+        if state.since is None:
+            return "its opening"
+        return formats.localize(timezone.localtime(state.since))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Opportunity)
 class OpportunityAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "rep", "customer", "stage", money("amount"), "created_on", "closed_on")
+    list_display = (
+        "__str__",
+        "rep",
+        "customer",
+        "stage",
+        money("amount"),
+        "created_on",
+        "expected_close_on",
+        "closed_on",
+    )
     list_filter = ("stage", "stage__outcome", "rep__team", "created_on", "closed_on")
     list_select_related = ("rep", "customer", "stage")
     # An imported deal is named "<product> – <account>", so its name finds both.
@@ -92,6 +138,7 @@ class OpportunityAdmin(admin.ModelAdmin):
     autocomplete_fields = ("rep", "stage")
     raw_id_fields = ("customer",)
     show_full_result_count = False
+    inlines = [OpportunityStateInline]
 
 
 @admin.register(Activity)

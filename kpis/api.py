@@ -9,6 +9,7 @@ salesperf.api.ScopedViewSet), its filters (kpis.filtersets) and who may write it
 Forecast submissions are targets.api's (written by targets.services.forecast_submit).
 """
 
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -22,6 +23,7 @@ from teams import visibility
 from teams.subjects import Subject
 
 from . import catalogue, waterfall
+from .deal_history import recorded_by
 from .filtersets import (
     ActivityFilterSet,
     CustomerFilterSet,
@@ -41,6 +43,7 @@ from .models import (
     Lead,
     NpsResponse,
     Opportunity,
+    OpportunityState,
     Stage,
 )
 from .pages import get_subject_for_user
@@ -84,14 +87,22 @@ class LeadViewSet(ScopedViewSet):
 
 
 class OpportunityViewSet(ScopedViewSet):
-    """Opportunities (deals) of the reps you may see."""
+    """Opportunities (deals) of the reps you may see, each with its history."""
 
-    queryset = Opportunity.objects.select_related("rep", "customer", "stage")
+    queryset = Opportunity.objects.select_related("rep", "customer", "stage").prefetch_related(
+        Prefetch("states", queryset=OpportunityState.objects.select_related("stage", "rep", "recorded_by"))
+    )
     may_write = staticmethod(visibility.is_manager)
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilterSet
-    ordering_fields = ["created_on", "closed_on", "amount", "name", "id"]
+    ordering_fields = ["created_on", "closed_on", "expected_close_on", "amount", "name", "id"]
     ordering = ["-created_on"]
+
+    def save(self, serializer):
+        # The deal's new state is recorded as the API user's: a token is only read by the view,
+        # after the middleware that records a session's user (kpis.deal_history) has run.
+        with recorded_by(self.request.user):
+            super().save(serializer)
 
 
 class ActivityViewSet(ScopedViewSet):

@@ -9,6 +9,10 @@ username a name makes), a rep, a team. Whatever the import would change in that 
 organisation — a user made a manager or a rep, a rep moved, a team moved, detached or given
 another manager — is listed (`Report.org_changes`) and applied only when the caller confirms
 that very list (`confirm_org`: its digest, or True); otherwise nothing is imported.
+
+A new deal's history starts at its known creation date in its first known state
+(`_first_states`); a change a re-import makes to a deal is recorded by the database, from now
+(kpis.deal_history). The file has no expected close dates: imported deals have none.
 """
 
 import csv
@@ -30,7 +34,8 @@ from django.utils.text import slugify
 from teams.history import memberships_start
 from teams.models import Rep, Team
 
-from .models import Customer, Opportunity, Stage
+from .deal_history import day_start, states_load
+from .models import Customer, Opportunity, OpportunityState, Stage
 from .periods import FIRST_YEAR, LAST_YEAR, in_range
 from .signals import bulk_changes
 
@@ -441,6 +446,9 @@ def _import_pipeline(rows, reps, prices, customers, report) -> None:
             report.skip("sales_pipeline.csv", line, f"opportunity_id {deal.external_id} appears twice")
             continue
         deals[deal.external_id] = deal
+    known = set()  # the deals that exist already: a re-import's changes are the database's to record
+    for chunk in _chunks(list(deals)):
+        known.update(Opportunity.objects.filter(external_id__in=chunk).values_list("external_id", flat=True))
     fields = ["name", "rep", "customer", "product", "stage", "amount", "created_on", "closed_on"]
     Opportunity.objects.bulk_create(
         deals.values(),
@@ -449,7 +457,44 @@ def _import_pipeline(rows, reps, prices, customers, report) -> None:
         unique_fields=["external_id"],
         update_fields=fields,
     )
+    new = {external_id: deal for external_id, deal in deals.items() if external_id not in known}
+    states_load(_first_states(new, stages["Engaging"], prices))
     report.counts["opportunities"] = len(deals)
+
+
+def _first_states(new: dict[str, Opportunity], engaging: Stage, prices) -> list[OpportunityState]:
+    """The known past of new deals that the database's one state per new deal does not tell: a
+    won or lost deal with an engage date was Engaging from then until its close date, at its
+    product's price as an open deal is (a lost deal's close_value is 0), then won or lost. The
+    states take when and by whom the database recorded the deal."""
+    decided = {
+        external_id: deal
+        for external_id, deal in new.items()
+        if deal.created_on is not None and deal.stage.outcome != Stage.Outcome.OPEN
+    }
+    states = []
+    for chunk in _chunks(list(decided)):
+        recorded = OpportunityState.objects.filter(opportunity__external_id__in=chunk).values_list(
+            "opportunity_id", "opportunity__external_id", "recorded_at", "recorded_by_id"
+        )
+        for pk, external_id, recorded_at, recorded_by in recorded:
+            deal = decided[external_id]
+            closing, opening = day_start(deal.closed_on), prices.get(product_key(deal.product), deal.amount)
+            alike = {"opportunity_id": pk, "rep_id": deal.rep_id, "recorded_at": recorded_at}
+            alike["recorded_by_id"] = recorded_by
+            states += [
+                OpportunityState(since=None, until=closing, stage=engaging, amount=opening, **alike),
+                OpportunityState(
+                    since=closing, stage=deal.stage, amount=deal.amount, closed_on=deal.closed_on, **alike
+                ),
+            ]
+    return states
+
+
+def _chunks(items: list, size: int = 5000):
+    """An `__in` list at a time: SQLite takes only so many parameters in one query."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def _set_acquisition_dates(customers: dict[str, int]) -> None:

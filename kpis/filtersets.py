@@ -167,6 +167,7 @@ class OpportunityFilterSet(django_filters.FilterSet):
     amount_max = money_filter("lte", "Amount at most this.")
     created_on = days("Created")
     closed_on = days("Closed")
+    expected_close_on = days("Expected to close")
 
     class Meta:
         model = Opportunity

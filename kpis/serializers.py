@@ -22,6 +22,7 @@ from .models import (
     Lead,
     NpsResponse,
     Opportunity,
+    OpportunityState,
     Stage,
 )
 from .periods import Period
@@ -90,6 +91,53 @@ class StageSerializer(ModelCleanSerializer):
         fields = ["id", "name", "order", "probability", "outcome"]
 
 
+def visible_rep_ids(serializer) -> set[int] | None:
+    """The reps the reader may see (None: all), worked out once per response and shared by its
+    rows and their nested rows."""
+    context = serializer.context
+    if "visible_rep_ids" not in context:
+        user = context["request"].user
+        if visibility.is_admin(user):
+            context["visible_rep_ids"] = None
+        else:
+            context["visible_rep_ids"] = set(Rep.objects.visible_to(user).values_list("pk", flat=True))
+    return context["visible_rep_ids"]
+
+
+class OpportunityStateSerializer(serializers.ModelSerializer):
+    stage_name = name_of("stage.name")
+    rep_name = serializers.SerializerMethodField(
+        help_text="The owner's name if you may see that rep (a former owner may be another team's); "
+        "else null."
+    )
+    recorded_by = serializers.CharField(
+        source="recorded_by.username", read_only=True, allow_null=True, help_text="Who made the change."
+    )
+
+    class Meta:
+        model = OpportunityState
+        fields = [
+            "since",
+            "until",
+            "stage",
+            "stage_name",
+            "amount",
+            "closed_on",
+            "expected_close_on",
+            "rep",
+            "rep_name",
+            "recorded_at",
+            "recorded_by",
+        ]
+        read_only_fields = fields
+
+    def get_rep_name(self, state) -> str | None:
+        seen = visible_rep_ids(self)
+        if state.rep is None or (seen is not None and state.rep_id not in seen):
+            return None
+        return state.rep.full_name
+
+
 class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
     rep = rep_field()
     rep_name = name_of("rep.full_name")
@@ -97,6 +145,14 @@ class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
     customer_name = serializers.SerializerMethodField()
     stage_name = name_of("stage.name")
     outcome = serializers.ChoiceField(source="stage.outcome", choices=Stage.Outcome.choices, read_only=True)
+    history = OpportunityStateSerializer(
+        source="states",
+        many=True,
+        read_only=True,
+        help_text="The deal as it stood, oldest first: each state from `since` (null: from the deal's "
+        "opening) until `until` (null: still), who recorded it and when. Written by salesperf on every "
+        "change of stage, amount, dates or owner, however the deal was written.",
+    )
 
     class Meta:
         model = Opportunity
@@ -115,9 +171,14 @@ class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
             "amount",
             "created_on",
             "closed_on",
+            "expected_close_on",
             "forecast_category",
+            "history",
         ]
-        extra_kwargs = {"amount": {"min_value": 0}}
+        extra_kwargs = {
+            "amount": {"min_value": 0},
+            "expected_close_on": {"help_text": "The day the rep expects to close it (open deals)."},
+        }
 
     def validate(self, attrs):
         # Only an open deal is forecast (targets.forecast); saving a closed one clears it anyway.
@@ -131,14 +192,7 @@ class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
         may be with a customer another team owns, and then only its id is given."""
         if obj.customer is None:
             return None
-        if "visible_rep_ids" not in self.context:  # once per response, shared by a list's rows
-            user = self.requesting_user()
-            self.context["visible_rep_ids"] = (
-                None
-                if visibility.is_admin(user)
-                else set(Rep.objects.visible_to(user).values_list("pk", flat=True))
-            )
-        seen = self.context["visible_rep_ids"]
+        seen = visible_rep_ids(self)
         return obj.customer.name if seen is None or obj.customer.owner_id in seen else None
 
 

@@ -274,3 +274,80 @@ def assert_constant_queries(client, model, make):
 
     assert model.objects.count() == 50
     assert with_50 == with_5
+
+
+# --- a deal's history (kpis.deal_history)
+
+
+def change_form_data(deal, **changes) -> dict:
+    """The opportunity change form as the admin page would post it, with `changes`."""
+    data = {
+        "external_id": deal.external_id or "",
+        "name": deal.name,
+        "rep": deal.rep_id,
+        "customer": deal.customer_id or "",
+        "product": deal.product,
+        "stage": deal.stage_id,
+        "amount": deal.amount,
+        "created_on": deal.created_on or "",
+        "closed_on": deal.closed_on or "",
+        "expected_close_on": deal.expected_close_on or "",
+        "states-TOTAL_FORMS": deal.states.count(),
+        "states-INITIAL_FORMS": deal.states.count(),
+        "states-MIN_NUM_FORMS": 0,
+        "states-MAX_NUM_FORMS": 1000,
+    }
+    for i, pk in enumerate(deal.states.values_list("pk", flat=True)):
+        data[f"states-{i}-id"] = pk
+        data[f"states-{i}-opportunity"] = deal.pk
+    return data | changes
+
+
+def test_saving_a_changed_deal_records_one_state_by_the_admin(superuser_client):
+    admin_user = User.objects.get(username="root")
+    deal = OpportunityFactory(amount=Decimal("100"), created_on=dt.date(2017, 1, 2))
+
+    response = superuser_client.post(
+        url(Opportunity, "change", deal.pk),
+        change_form_data(deal, amount="150", expected_close_on="2017-03-31"),
+    )
+
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    states = list(deal.states.order_by("recorded_at", "id"))
+    assert len(states) == 2
+    first, changed = states
+    assert (first.amount, first.expected_close_on, first.recorded_by) == (Decimal("100"), None, None)
+    assert (changed.amount, changed.expected_close_on) == (Decimal("150"), dt.date(2017, 3, 31))
+    assert changed.recorded_by == admin_user and changed.until is None and first.until == changed.since
+    deal.refresh_from_db()
+    assert deal.expected_close_on == dt.date(2017, 3, 31)
+
+
+def test_saving_an_unchanged_deal_records_nothing(superuser_client):
+    deal = OpportunityFactory(amount=Decimal("100"), created_on=dt.date(2017, 1, 2))
+
+    response = superuser_client.post(url(Opportunity, "change", deal.pk), change_form_data(deal))
+
+    assert response.status_code == 302
+    assert deal.states.count() == 1
+
+
+def test_the_deal_page_shows_its_history_read_only_in_constant_queries(superuser_client):
+    deal = OpportunityFactory(amount=Decimal("100"), created_on=dt.date(2017, 1, 2))
+
+    def change_page_queries():
+        with CaptureQueriesContext(connection) as queries:
+            response = superuser_client.get(url(Opportunity, "change", deal.pk))
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    change_page_queries()  # warm caches
+    few, _ = change_page_queries()
+    for amount in range(101, 111):  # ten more states, each by another owner
+        Opportunity.objects.filter(pk=deal.pk).update(amount=amount, rep=RepFactory())
+    many, html = change_page_queries()
+
+    assert deal.states.count() == 11
+    assert many == few
+    assert "its opening" in html and "USD 110.00" in html
+    assert 'name="states-0-amount"' not in html  # shown, not editable

@@ -10,20 +10,27 @@ from demo import plans, services, writer
 from demo.facts import COLUMNS
 from demo.services import DemoSize, demo_seed
 from kpis.models import Customer, Opportunity
-from teams.models import Rep
+from teams.models import Rep, User
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 SIZE = DemoSize(reps=5, opportunities=400, activities=1200, months=8)
 TODAY = dt.date(2025, 11, 20)
 # Key columns and the table they point into.
-KEYS = {"id": None, "owner_id": Rep, "rep_id": Rep, "customer_id": Customer, "opportunity_id": Opportunity}
+KEYS = {
+    "id": None,
+    "owner_id": Rep,
+    "rep_id": Rep,
+    "customer_id": Customer,
+    "opportunity_id": Opportunity,
+    "recorded_by_id": User,
+}
 
 
 def fact_rows() -> dict[str, list[tuple]]:
     """Every written column of every fact table, in key order, each key replaced by its rank in its
     table: two seeds take different keys from the sequences, and --flush makes new reps."""
-    ranks = {model: ranks_of(model) for model in {Rep, *COLUMNS}}
+    ranks = {model: ranks_of(model) for model in {Rep, User, *COLUMNS}}
     found = {}
     for model, columns in COLUMNS.items():
         points_into = [(KEYS[column] or model) if column in KEYS else None for column in columns]
