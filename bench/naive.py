@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from kpis.catalogue import value_of
@@ -22,6 +22,7 @@ from kpis.models import (
     Lead,
     NpsResponse,
     Opportunity,
+    OpportunityState,
     Stage,
 )
 from kpis.periods import Period, month_index, month_start
@@ -46,12 +47,7 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
     for created, closed_on in won.filter(created_on__isnull=False).values_list("created_on", "closed_on"):
         cycle_days += (closed_on - created).days
         cycle_count += 1
-    created = deals.filter(opened_on__gte=start, opened_on__lte=end).aggregate(s=Sum("amount"))["s"] or ZERO
-    open_at_end = deals.filter(opened_on__lte=end).filter(Q(closed_on__isnull=True) | Q(closed_on__gt=end))
-    weighted = ExpressionWrapper(
-        F("amount") * F("stage__probability"), output_field=DecimalField(max_digits=24, decimal_places=5)
-    )
-    pipe = open_at_end.aggregate(open_amount=Sum("amount"), open_weighted=Sum(weighted))
+    pipe = _pipeline(rep_id, start, end, tz)
     leads = Lead.objects.filter(rep_id=rep_id, created_on__gte=start, created_on__lte=end)
     activities = Activity.objects.filter(
         rep_id=rep_id, occurred_at__gte=first_moment, occurred_at__lt=day_after
@@ -114,9 +110,10 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
         "avg_deal_value": (won_amount, won_count),
         "win_rate": (won_count, won_count + lost_count),
         "sales_cycle_days": (cycle_days, cycle_count),
-        "pipeline_value": (pipe["open_amount"] or ZERO, None),
-        "weighted_pipeline_value": (pipe["open_weighted"] or ZERO, None),
-        "pipeline_created": (created, None),
+        "pipeline_value": (pipe["open_amount"], None),
+        "weighted_pipeline_value": (pipe["open_weighted"], None),
+        "pipeline_created": (pipe["created"], None),
+        "sales_velocity": (pipe["open_at_start"], None),
         "leads_generated": (leads_n, None),
         "lead_conversion_rate": (Decimal(sum(1 for lead in leads if _converted_in_window(lead))), leads_n),
         "calls_made": (Decimal(activities.filter(kind="call").count()), None),
@@ -131,6 +128,33 @@ def rep_month_pairs(rep_id: int, month: Period) -> dict[str, tuple[Decimal, Deci
         "forecast_accuracy": _accuracy(won_amount, forecast, ended=end < timezone.localdate()),
         "forecast_bias": _bias(won_amount, forecast, ended=end < timezone.localdate()),
     }
+
+
+def _pipeline(rep_id: int, start: dt.date, end: dt.date, tz) -> dict[str, Decimal]:
+    """The rep's pipeline as it stood, walking its deals' states (kpis.deal_history) one by one:
+    open at the month's end (amount, weighted), open when it began (sales velocity's numerator),
+    and created in it at the amount first recorded."""
+    first_open = Stage.objects.filter(outcome=Stage.Outcome.OPEN).order_by("order", "name").first()
+    found = {"open_amount": ZERO, "open_weighted": ZERO, "open_at_start": ZERO, "created": ZERO}
+    for state in OpportunityState.objects.filter(opportunity__rep_id=rep_id).select_related(
+        "stage", "opportunity"
+    ):
+        opened = state.opportunity.opened_on
+        entered = max(opened, timezone.localdate(state.since, tz)) if state.since else opened
+        left = timezone.localdate(state.until, tz) if state.until else None
+        closed = state.stage.outcome != Stage.Outcome.OPEN
+        if closed:  # first recorded closed: open until its close date, in an unknown stage
+            left = state.closed_on if left is None else min(left, state.closed_on)
+        if entered <= end and (left is None or end < left):
+            found["open_amount"] += state.amount
+            probability = first_open.probability if closed else state.stage.probability
+            found["open_weighted"] += state.amount * probability
+        day_before = start - dt.timedelta(days=1)
+        if entered <= day_before and (left is None or day_before < left):
+            found["open_at_start"] += 1
+        if state.since is None and start <= opened <= end:
+            found["created"] += state.amount
+    return found
 
 
 def _converted_in_window(lead) -> bool:
