@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -88,9 +89,12 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
     org_changes: list[str] = field(default_factory=list)  # to existing users, reps and teams
     org_digest: str = ""  # names that list: what a confirmation confirms
+    on_skip: Callable[[str], None] | None = field(default=None, repr=False)  # told of each, as it comes
 
     def skip(self, name, line, reason):
         self.skipped.append(f"{name}:{line}: {reason}")
+        if self.on_skip:
+            self.on_skip(self.skipped[-1])
 
 
 def product_key(name: str) -> str:
@@ -163,24 +167,28 @@ def _short(value) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
-def import_crm(directory, *, recompute=True, progress=print, confirm_org: str | bool = False) -> Report:
+def import_crm(
+    directory, *, recompute=True, progress=None, on_skip=None, confirm_org: str | bool = False
+) -> Report:
     """Import a directory; unless told not to, the snapshots are recomputed once it commits.
 
+    `progress(step, done, total)` hears how far it got (the deals: rows written of all), and
+    `on_skip(line)` of each row it skips, as it skips it (a background job's page shows both).
     OrgChangesUnconfirmed when it would change the existing organisation and `confirm_org` is
     neither True nor the digest of those changes (a preview's `Report.org_digest`)."""
+    progress = progress or (lambda step, done=0, total=None: None)
     directory = Path(directory)
     if not directory.is_dir():
         raise ImportFailed(f"{directory}: no such directory.")
     data = {name: _read(directory, name) for name in FILES}
-    report = Report()
+    report = Report(on_skip=on_skip)
     with transaction.atomic(), bulk_changes(recompute=recompute):
         reps = _import_teams(data["sales_teams.csv"], report, confirm_org)
-        progress(f"teams and reps: {len(reps)} reps")
+        progress("teams and reps", len(reps))
         prices = _prices(data["products.csv"], report)
         customers = _import_accounts(data["accounts.csv"], report)
-        progress(f"accounts: {len(customers)} customers")
-        _import_pipeline(data["sales_pipeline.csv"], reps, prices, customers, report)
-        progress(f"opportunities: {report.counts['opportunities']}")
+        progress("accounts", len(customers))
+        _import_pipeline(data["sales_pipeline.csv"], reps, prices, customers, report, progress)
         _set_acquisition_dates(customers)
     return report
 
@@ -434,7 +442,10 @@ def _pipeline_row(row, reps, prices, customers, stages) -> Opportunity:
     )
 
 
-def _import_pipeline(rows, reps, prices, customers, report) -> None:
+WRITE_BATCH = 2000
+
+
+def _import_pipeline(rows, reps, prices, customers, report, progress) -> None:
     stages, deals = _stages(), {}
     for line, row in rows:
         try:
@@ -450,13 +461,13 @@ def _import_pipeline(rows, reps, prices, customers, report) -> None:
     for chunk in _chunks(list(deals)):
         known.update(Opportunity.objects.filter(external_id__in=chunk).values_list("external_id", flat=True))
     fields = ["name", "rep", "customer", "product", "stage", "amount", "created_on", "closed_on"]
-    Opportunity.objects.bulk_create(
-        deals.values(),
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["external_id"],
-        update_fields=fields,
-    )
+    written = 0
+    for chunk in _chunks(list(deals.values()), WRITE_BATCH):
+        Opportunity.objects.bulk_create(
+            chunk, update_conflicts=True, unique_fields=["external_id"], update_fields=fields
+        )
+        written += len(chunk)
+        progress("opportunities", written, len(deals))
     new = {external_id: deal for external_id, deal in deals.items() if external_id not in known}
     states_load(_first_states(new, stages["Engaging"], prices))
     report.counts["opportunities"] = len(deals)

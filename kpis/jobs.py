@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .crm_import import ImportFailed, import_crm
+from .deal_history import recorded_by
 from .models import Job, JobFile
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,8 @@ def job_run(job_id: int) -> None:
     progress = Progress(job_id)
     ended = Job.objects.filter(pk=job_id)
     try:
-        result, errors = RUNNERS[job.kind](job, progress)
+        with recorded_by(job.created_by):  # its changes to deals are the starter's
+            result, errors = RUNNERS[job.kind](job, progress)
     except JobFailed as e:
         ended.update(state=Job.State.FAILED, finished_at=timezone.now(), errors=[str(e)])
     except Exception:
@@ -119,7 +121,13 @@ def _crm_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
             (Path(folder) / Path(f.name).name).write_bytes(bytes(f.content))
         try:
             with transaction.atomic():
-                report = import_crm(folder, recompute=not preview, progress=progress, confirm_org=confirm_org)
+                report = import_crm(
+                    folder,
+                    recompute=not preview,
+                    progress=progress,
+                    on_skip=progress.refused,
+                    confirm_org=confirm_org,
+                )
                 transaction.set_rollback(preview)
         except ImportFailed as e:
             raise JobFailed(str(e).replace(folder + "/", "")) from e

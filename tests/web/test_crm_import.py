@@ -1,9 +1,14 @@
 """The admin's CRM upload: a preview saves nothing, the import saves everything it can take."""
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
+from kpis.crm_import import import_crm
+from kpis.jobs import Progress, job_progress
 from kpis.models import Job, Opportunity
 from teams.models import Rep
 
@@ -18,6 +23,7 @@ FILES = {
         "A2,Nobody,GTX Pro,Cancity,Won,2017-01-02,2017-02-01,10\n"
     ),
 }
+NOBODY = "sales_pipeline.csv:3: sales_agent 'Nobody' is not in sales_teams.csv"
 
 
 def upload(client, preview):
@@ -70,7 +76,7 @@ def test_the_import_is_a_job_whose_record_stays(org, client):
     assert (job.kind, job.state, job.created_by) == ("crm_import", "succeeded", org.admin)
     assert job.file_names == "sales_teams.csv, products.csv, accounts.csv, sales_pipeline.csv"
     assert job.result["counts"]["opportunities"] == 1
-    assert job.errors == ["sales_pipeline.csv:3: sales_agent 'Nobody' is not in sales_teams.csv"]
+    assert job.errors == [NOBODY]
     assert client.get(f"/ops/jobs/{job.pk}/status/").json()["finished"] is True
 
 
@@ -107,3 +113,25 @@ def test_only_admins_see_jobs(org, client, who):
     client.force_login(org.east_manager if who == "east_manager" else org.alice.user)
     assert client.get(f"/ops/jobs/{job.pk}/").status_code == 403
     assert client.get(f"/ops/jobs/{job.pk}/status/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_running_job_shows_the_rows_written_and_refused_so_far(org):
+    """What the job's page polls while the import's transaction is still open: the rows written
+    of all, and each refused row as it comes (through the cache, not the job's row)."""
+    seen = []
+    job = Job.objects.create(kind="crm_import", created_by=org.admin, state="running")
+    progress = Progress(job.pk)
+
+    def watching(step, done=0, total=None):
+        progress(step, done, total)
+        seen.append((job_progress(job)["step"], job_progress(job)["done"], job_progress(job)["total"]))
+
+    folder = Path(tempfile.mkdtemp())
+    for name, text in FILES.items():
+        (folder / name).write_text(text)
+    import_crm(folder, recompute=False, progress=watching, on_skip=progress.refused)
+    assert seen == [("teams and reps", 1, None), ("accounts", 1, None), ("opportunities", 1, 1)]
+    assert job_progress(job)["errors"] == [
+        "sales_pipeline.csv:3: sales_agent 'Nobody' is not in sales_teams.csv"
+    ]

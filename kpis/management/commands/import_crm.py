@@ -18,12 +18,15 @@ class Command(BaseCommand):
             "lists those changes and imports nothing).",
         )
 
+    def progress(self, step: str, done: int = 0, total: int | None = None) -> None:
+        self.stdout.write(f"{step}: {done}" + (f" of {total}" if total is not None else ""))
+
     def handle(self, directory, no_recompute=False, confirm_org_changes=False, **options):
         try:
             report = import_crm(
                 directory,
                 recompute=not no_recompute,
-                progress=self.stdout.write,
+                progress=self.progress,
                 confirm_org=confirm_org_changes,
             )
         except OrgChangesUnconfirmed as e:
