@@ -43,7 +43,8 @@ def first_states_not_recorded():
 @contextmanager
 def indexes_and_foreign_keys_rebuilt_after(models, *, progress: Progress):
     """Drop the tables' plain indexes and foreign keys, and create them again, with the same names
-    and definitions, when the block ends. Primary keys, unique and check constraints stay.
+    and definitions, when the block ends, then analyze the tables. Primary keys, unique and check
+    constraints stay.
 
     Must run inside the caller's transaction: if the load fails, the rollback restores them.
     """
@@ -89,3 +90,7 @@ def indexes_and_foreign_keys_rebuilt_after(models, *, progress: Progress):
         for done, step in enumerate(steps, start=1):
             cursor.execute(step)
             progress("indexes and keys", done, len(steps))
+        # Fresh planner statistics for the tables just filled: without them (autovacuum off, or
+        # not yet round) PostgreSQL scans a million-row table to read one rep's deals' history.
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
