@@ -27,7 +27,16 @@ from django.utils import timezone
 
 from .models import OpportunityState
 
-_actor: contextvars.ContextVar[int | None] = contextvars.ContextVar("salesperf_actor", default=None)
+# The user changes are recorded as; read only when a deal is written (a request's user is lazy:
+# loading it in a middleware would meet a database that is down outside the 503 handling).
+_actor: contextvars.ContextVar = contextvars.ContextVar("salesperf_actor", default=None)
+
+
+def _actor_id() -> int | None:
+    user = _actor.get()
+    return user.pk if user is not None and user.is_authenticated else None
+
+
 TRACKED = ("stage_id", "amount", "closed_on", "expected_close_on", "rep_id")
 _COLUMNS = ", ".join(TRACKED)
 _NEW_ROW = ", ".join(f"n.{c}" for c in TRACKED)
@@ -118,7 +127,7 @@ def install_triggers(using=None, **kwargs):
 def register_sqlite_actor(sender, connection, **kwargs):
     """A connection_created receiver: SQLite's triggers call salesperf_actor()."""
     if connection.vendor == "sqlite":
-        connection.connection.create_function("salesperf_actor", 0, _actor.get, deterministic=False)
+        connection.connection.create_function("salesperf_actor", 0, _actor_id, deterministic=False)
 
 
 _WRITES_DEALS = ('INSERT INTO "KPIS_OPPORTUNITY" ', 'UPDATE "KPIS_OPPORTUNITY" ')
@@ -128,7 +137,7 @@ def _tell_postgresql(execute, sql, params, many, context):
     """Before a statement that writes opportunities, the session's actor is the current one (set
     every time: a rolled-back savepoint takes a setting back with it)."""
     if sql.lstrip()[:32].upper().startswith(_WRITES_DEALS):
-        actor = _actor.get()
+        actor = _actor_id()
         context["cursor"].execute("SELECT set_config('salesperf.actor', %s, false)", [str(actor or "")])
         context["connection"].salesperf_actor_set = True
     return execute(sql, params, many, context)
@@ -137,7 +146,7 @@ def _tell_postgresql(execute, sql, params, many, context):
 @contextlib.contextmanager
 def recorded_by(user):
     """Changes to deals made inside are recorded as made by `user` (None or anonymous: nobody)."""
-    token = _actor.set(user.pk if user is not None and user.is_authenticated else None)
+    token = _actor.set(user)
     try:
         if connection.vendor != "postgresql":
             yield
