@@ -5,6 +5,7 @@ On the `org` fixture: east (alice, bob; east_manager), west (carol; west_manager
 """
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 import pytest
@@ -234,7 +235,8 @@ def test_the_deal_history_names_the_tokens_user(org, stages, stored):
     )
 
     assert response.status_code == 200, response.content
-    updated = OpportunityState.objects.get(opportunity=stored, until=None)
+    first, updated = OpportunityState.objects.filter(opportunity=stored).order_by("recorded_at", "id")
+    assert first.until == updated.since and updated.until is None  # one new state, no more
     created = OpportunityState.objects.get(opportunity__external_id="D-2")
     assert (updated.amount, updated.recorded_by) == (Decimal("150.00"), org.east_manager)
     assert (created.amount, created.recorded_by) == (Decimal("100.00"), org.east_manager)
@@ -283,7 +285,8 @@ def test_the_queries_do_not_grow_with_the_rows(org, stages, client_as):
         assert response.json() == {"created": n - n // 2, "updated": n // 2}
         return len(queries)
 
-    assert queries_for(10, "S") == queries_for(200, "L")
+    # SQLite takes 999 values a statement (Django splits the inserts there): 60 rows still fit.
+    assert queries_for(10, "S") == queries_for(200 if connection.vendor == "postgresql" else 60, "L")
 
 
 # --- customers
@@ -330,3 +333,37 @@ def test_a_bad_customer_gets_the_single_writes_message(org, client_as, bad, fiel
         {"index": 0, "external_id": "C-1", "field": field, "message": message} for message in single[field]
     ]
     assert not Customer.objects.exists()
+
+
+def test_the_most_rows_go_in_one_request(org, stages, client_as):
+    # 10,000 rows with every writable field (about 2.7 MB of JSON), half of them updates. The
+    # time of this request is the figure in docs/performance.md (the recompute is not in it: it
+    # runs on commit, and a test's transaction never commits).
+    Opportunity.objects.bulk_create(
+        Opportunity(external_id=f"HS-{i:06d}", rep=org.alice, stage=stages["open"], amount=1)
+        for i in range(0, BULK_MAX_ROWS, 2)
+    )
+    rows = [
+        row(
+            org.bob if i % 3 else org.alice,
+            stages["won"] if i % 4 == 0 else stages["open"],
+            f"HS-{i:06d}",
+            name=f"Renewal of the northern warehouse contract, year {i}",
+            amount=f"{1000 + i}.50",
+            closed_on="2017-03-01" if i % 4 == 0 else None,
+            expected_close_on=None if i % 4 == 0 else "2017-04-30",
+            product="GTX Plus Pro",
+            forecast_category="" if i % 4 == 0 else "best_case",
+        )
+        for i in range(BULK_MAX_ROWS)
+    ]
+    client = client_as("manager")
+
+    started = time.perf_counter()
+    response = post(client, OPPORTUNITIES, rows)
+    elapsed = time.perf_counter() - started
+
+    assert response.status_code == 200, response.content[:500]
+    assert response.json() == {"created": 5_000, "updated": 5_000}
+    assert Opportunity.objects.filter(rep=org.bob).count() == 6_666  # i % 3 != 0 below 10,000
+    print(f"\n{BULK_MAX_ROWS:,} rows: {elapsed:.2f} s")
