@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from salesperf.api import ScopedReadOnlyViewSet, ScopedViewSet, is_signed_in
+from salesperf.parsers import JSONParser
 from teams import visibility
 from teams.subjects import Subject
 
@@ -52,7 +53,6 @@ from .pages import get_subject_for_user
 from .periods import Period
 from .serializers import (
     ActivitySerializer,
-    BulkErrorsSerializer,
     BulkResultSerializer,
     CustomerSerializer,
     FunnelSerializer,
@@ -66,6 +66,40 @@ from .serializers import (
     SubjectPeriodQuerySerializer,
     WaterfallSerializer,
 )
+
+# A refused batch: every error of every row. A body that is not JSON at all gets the API's usual
+# {"detail": …} (salesperf.api.ERRORS).
+BULK_ERRORS = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "index": {
+                                "type": "integer",
+                                "nullable": True,
+                                "description": "The row's position, from 0; null: the batch as a whole.",
+                            },
+                            "external_id": {"type": "string", "nullable": True},
+                            "field": {
+                                "type": "string",
+                                "description": "`non_field_errors`: the row as a whole.",
+                            },
+                            "message": {"type": "string"},
+                        },
+                        "required": ["index", "external_id", "field", "message"],
+                    },
+                }
+            },
+            "required": ["errors"],
+        },
+        {"$ref": "#/components/schemas/Error"},
+    ]
+}
 
 
 def bulk_upsert_action(serializer_class, example: dict):
@@ -83,9 +117,7 @@ def bulk_upsert_action(serializer_class, example: dict):
         request=serializer_class(many=True),
         responses={
             200: BulkResultSerializer,
-            400: OpenApiResponse(
-                BulkErrorsSerializer, description="Every error of every row; nothing written."
-            ),
+            400: OpenApiResponse(BULK_ERRORS, description="Every error of every row; nothing was written."),
         },
         examples=[
             OpenApiExample(
@@ -111,8 +143,8 @@ def bulk_upsert_action(serializer_class, example: dict):
             ),
         ],
     )
-    @action(detail=False, methods=["post"], url_path="bulk")
-    def bulk(self, request):
+    @action(detail=False, methods=["post"], url_path="bulk", parser_classes=[JSONParser])
+    def bulk(self, request, format=None):  # format: the router's suffix routes (bulk.json)
         try:
             result = bulk_upsert(serializer_class=serializer_class, rows=request.data, request=request)
         except BulkRejected as rejected:

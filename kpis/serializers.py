@@ -405,16 +405,3 @@ class FunnelSerializer(serializers.Serializer):
 class BulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField(help_text="Rows whose external_id was new.")
     updated = serializers.IntegerField(help_text="Rows matched on external_id (changed or not).")
-
-
-class BulkRowErrorSerializer(serializers.Serializer):
-    index = serializers.IntegerField(
-        allow_null=True, help_text="The row's position, from 0; null: the batch."
-    )
-    external_id = serializers.CharField(allow_null=True)
-    field = serializers.CharField(help_text="`non_field_errors` for the row as a whole.")
-    message = serializers.CharField()
-
-
-class BulkErrorsSerializer(serializers.Serializer):
-    errors = BulkRowErrorSerializer(many=True, help_text="Every error of every row; nothing was written.")

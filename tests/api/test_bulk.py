@@ -367,3 +367,22 @@ def test_the_most_rows_go_in_one_request(org, stages, client_as):
     assert response.json() == {"created": 5_000, "updated": 5_000}
     assert Opportunity.objects.filter(rep=org.bob).count() == 6_666  # i % 3 != 0 below 10,000
     print(f"\n{BULK_MAX_ROWS:,} rows: {elapsed:.2f} s")
+
+
+@pytest.mark.parametrize("path", [OPPORTUNITIES, CUSTOMERS])
+def test_the_schema_documents_the_rows_an_example_and_the_errors(client_as, path):
+    schema = client_as("admin").get("/api/schema/", {"format": "json"}).json()
+    operation = schema["paths"][path]["post"]
+
+    body = operation["requestBody"]["content"]
+    assert list(body) == ["application/json"]  # a list of rows is JSON only
+    assert body["application/json"]["schema"]["type"] == "array"
+    assert body["application/json"]["examples"]
+    refused = operation["responses"]["400"]["content"]["application/json"]["schema"]["oneOf"][0]
+    assert refused["required"] == ["errors"]
+    assert refused["properties"]["errors"]["items"]["required"] == [
+        "index",
+        "external_id",
+        "field",
+        "message",
+    ]
