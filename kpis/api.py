@@ -12,17 +12,20 @@ Forecast submissions are targets.api's (written by targets.services.forecast_sub
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import viewsets
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from salesperf.api import ScopedReadOnlyViewSet, ScopedViewSet, is_signed_in
+from salesperf.parsers import JSONParser
 from teams import visibility
 from teams.subjects import Subject
 
 from . import catalogue, waterfall
+from .bulk import BULK_MAX_ROWS, BulkRejected, bulk_upsert
 from .deal_history import recorded_by
 from .filtersets import (
     ActivityFilterSet,
@@ -50,6 +53,7 @@ from .pages import get_subject_for_user
 from .periods import Period
 from .serializers import (
     ActivitySerializer,
+    BulkResultSerializer,
     CustomerSerializer,
     FunnelSerializer,
     LeadSerializer,
@@ -63,6 +67,92 @@ from .serializers import (
     WaterfallSerializer,
 )
 
+# A refused batch: every error of every row. A body that is not JSON at all gets the API's usual
+# {"detail": …} (salesperf.api.ERRORS).
+BULK_ERRORS = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "index": {
+                                "type": "integer",
+                                "nullable": True,
+                                "description": "The row's position, from 0; null: the batch as a whole.",
+                            },
+                            "external_id": {"type": "string", "nullable": True},
+                            "field": {
+                                "type": "string",
+                                "description": "`non_field_errors`: the row as a whole.",
+                            },
+                            "message": {"type": "string"},
+                        },
+                        "required": ["index", "external_id", "field", "message"],
+                    },
+                }
+            },
+            "required": ["errors"],
+        },
+        {"$ref": "#/components/schemas/Error"},
+    ]
+}
+
+
+def bulk_upsert_action(serializer_class, example: dict):
+    """`POST …/bulk/`: the rows of a sync script, upserted on external_id (kpis.bulk)."""
+
+    @extend_schema(
+        summary="Create or update many rows, matched on external_id",
+        description=(
+            f"A JSON list of at most {BULK_MAX_ROWS:,} rows, each with the fields of a single "
+            "write and its `external_id` (required). A row whose external_id is stored is updated "
+            "(all its fields, as a PUT), any other created; one you may not see is an error for that "
+            "row. All or nothing: one bad row and the answer is a 400 listing every error by row "
+            "index, and nothing is written. The KPIs are recomputed once for the batch."
+        ),
+        request=serializer_class(many=True),
+        responses={
+            200: BulkResultSerializer,
+            400: OpenApiResponse(BULK_ERRORS, description="Every error of every row; nothing was written."),
+        },
+        examples=[
+            OpenApiExample(
+                "Two rows", value=[example, {**example, "external_id": "D-1002"}], request_only=True
+            ),
+            OpenApiExample(
+                "Written", value={"created": 1, "updated": 1}, response_only=True, status_codes=["200"]
+            ),
+            OpenApiExample(
+                "Refused",
+                value={
+                    "errors": [
+                        {
+                            "index": 1,
+                            "external_id": "D-1002",
+                            "field": "amount",
+                            "message": "This field is required.",
+                        }
+                    ]
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", parser_classes=[JSONParser])
+    def bulk(self, request, format=None):  # format: the router's suffix routes (bulk.json)
+        try:
+            result = bulk_upsert(serializer_class=serializer_class, rows=request.data, request=request)
+        except BulkRejected as rejected:
+            return Response(rejected.as_response(), status=status.HTTP_400_BAD_REQUEST)
+        return Response(result)
+
+    return bulk
+
 
 class CustomerViewSet(ScopedViewSet):
     """Customers owned by the reps you may see (admins also see unowned ones)."""
@@ -73,6 +163,9 @@ class CustomerViewSet(ScopedViewSet):
     filterset_class = CustomerFilterSet
     ordering_fields = ["name", "acquired_on", "churned_on", "id"]
     ordering = ["name"]
+    bulk = bulk_upsert_action(
+        CustomerSerializer, {"external_id": "C-17", "name": "Acme", "owner": 3, "acquired_on": "2026-03-01"}
+    )
 
 
 class LeadViewSet(ScopedViewSet):
@@ -97,6 +190,20 @@ class OpportunityViewSet(ScopedViewSet):
     filterset_class = OpportunityFilterSet
     ordering_fields = ["created_on", "closed_on", "expected_close_on", "amount", "name", "id"]
     ordering = ["-created_on"]
+    bulk = bulk_upsert_action(
+        OpportunitySerializer,
+        {
+            "external_id": "D-1001",
+            "name": "Acme renewal",
+            "rep": 3,
+            "customer": 17,
+            "stage": 2,
+            "amount": "12000.00",
+            "created_on": "2026-10-01",
+            "closed_on": None,
+            "expected_close_on": "2026-12-15",
+        },
+    )
 
     def save(self, serializer):
         # The deal's new state is recorded as the API user's: a token is only read by the view,

@@ -397,3 +397,11 @@ class FunnelSerializer(serializers.Serializer):
     def get_figures(self, funnel):
         rows = [{"metric": key, "value": f.value, "state": f.state} for key, f in funnel.figures.items()]
         return StoredFigureSerializer(rows, many=True).data
+
+
+# --- bulk upsert (kpis.bulk)
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField(help_text="Rows whose external_id was new.")
+    updated = serializers.IntegerField(help_text="Rows matched on external_id (changed or not).")

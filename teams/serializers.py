@@ -54,10 +54,15 @@ class ModelCleanSerializer(serializers.ModelSerializer):
         for name, value in attrs.items():
             setattr(instance, name, value)
         try:
-            instance.full_clean()
+            self.clean_instance(instance)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(field_errors(exc)) from None
         return attrs
+
+    def clean_instance(self, instance):
+        """The model's full_clean. A batch (kpis.bulk) checks uniqueness and constraints for all
+        its rows at once instead of with a query per row."""
+        instance.full_clean()
 
 
 class ActiveUserField(serializers.PrimaryKeyRelatedField):

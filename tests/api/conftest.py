@@ -26,7 +26,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
-from tests.kpis.conftest import deal, recompute, stages  # noqa: F401  (fixtures for the scorecard)
+from tests.kpis.conftest import deal, recompute, snapshot, stages  # noqa: F401  (fixtures for the scorecard, bulk)
 
 ROLES = ["anonymous", "rep", "other_rep", "manager", "other_manager", "admin"]
 

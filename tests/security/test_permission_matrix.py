@@ -322,6 +322,13 @@ MATRIX: dict[str, Callable] = {
     "api teams": api("team", lambda w: [(w.org.east, "east"), (w.org.west, "west")], lists="teams"),
     "api reps": api("rep", lambda w: [(w.org.alice, "alice"), (w.org.carol, "carol")], lists="reps"),
     "api customers": api("customer", reps_rows(lambda rep: rep.customers.get()), lists="reps"),
+    # Bulk upserts: a rep may not write these at all (403, as a single write); an empty form body
+    # is not the JSON list of rows they take (415). Another team's rows are per-row errors:
+    # tests/api/test_bulk.py.
+    "api customers bulk": one("api:customer-bulk", method="post", allowed=MANAGERS, refused=403, ok=415),
+    "api opportunities bulk": one(
+        "api:opportunity-bulk", method="post", allowed=MANAGERS, refused=403, ok=415
+    ),
     "api leads": api("lead", reps_rows(lambda rep: rep.leads.get()), lists="reps"),
     "api opportunities": api("opportunity", reps_rows(lambda rep: rep.opportunities.get()), lists="reps"),
     "api activities": api("activity", reps_rows(lambda rep: rep.activities.get()), lists="reps"),
