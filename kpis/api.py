@@ -294,7 +294,7 @@ class MetricViewSet(viewsets.ViewSet):
 NOT_VISIBLE = "No such subject among those you may see."
 
 
-def _asked(request) -> tuple[Subject, Period]:
+def subject_and_period(request) -> tuple[Subject, Period]:
     """The subject and period asked about (400 for bad input, 404 for a subject not visible)."""
     query = SubjectPeriodQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
@@ -320,7 +320,7 @@ class PipelineWaterfallView(APIView):
         },
     )
     def get(self, request):
-        subject, period = _asked(request)
+        subject, period = subject_and_period(request)
         try:
             fall = waterfall.pipeline_waterfall(subject=subject, period=period, today=timezone.localdate())
         except waterfall.NotBegun as e:
@@ -343,7 +343,7 @@ class FunnelView(APIView):
         },
     )
     def get(self, request):
-        subject, period = _asked(request)
+        subject, period = subject_and_period(request)
         funnel = stage_funnel(
             subject=subject,
             period=period,

@@ -6,19 +6,18 @@ see a row is its model's visible_to.
 """
 
 import django_filters
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kpis import catalogue
+from kpis.api import NOT_VISIBLE, subject_and_period
 from kpis.fields import PeriodKind
 from kpis.filtersets import ForecastFilterSet, PeriodFilter
 from kpis.models import ForecastSubmission
-from kpis.pages import get_subject_for_user
+from kpis.serializers import SubjectPeriodQuerySerializer
 from salesperf.api import ScopedReadOnlyViewSet, ScopedViewSet
 from teams import visibility
 from teams.subjects import Scope
@@ -29,7 +28,6 @@ from .selectors import scorecard
 from .serializers import (
     ForecastRollupSerializer,
     ForecastSerializer,
-    ScorecardQuerySerializer,
     ScorecardSerializer,
     TargetSerializer,
 )
@@ -87,26 +85,17 @@ class ForecastViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     ordering = ["-submitted_at"]
 
 
-NOT_VISIBLE = "No such subject among those you may see."
-
-
 class ScorecardView(APIView):
     """One subject's scorecard for one period: every metric in the catalogue, from snapshots,
     with its target, attainment, pace and status. A subject you may not see is a 404, like one
     that does not exist."""
 
     @extend_schema(
-        parameters=[ScorecardQuerySerializer],
+        parameters=[SubjectPeriodQuerySerializer],
         responses={200: ScorecardSerializer, 404: OpenApiResponse(description=NOT_VISIBLE)},
     )
     def get(self, request):
-        query = ScorecardQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        scope, pk, period = (query.validated_data[k] for k in ("scope", "subject", "period"))
-        try:
-            subject = get_subject_for_user(request.user, scope, pk)
-        except Http404:
-            raise NotFound(NOT_VISIBLE) from None
+        subject, period = subject_and_period(request)
         card = scorecard(user=request.user, subject=subject, period=period, today=timezone.localdate())
         return Response(ScorecardSerializer(card).data)
 
@@ -118,16 +107,10 @@ class ForecastRollupView(APIView):
     you may not see is a 404, like one that does not exist."""
 
     @extend_schema(
-        parameters=[ScorecardQuerySerializer],
+        parameters=[SubjectPeriodQuerySerializer],
         responses={200: ForecastRollupSerializer, 404: OpenApiResponse(description=NOT_VISIBLE)},
     )
     def get(self, request):
-        query = ScorecardQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        scope, pk, period = (query.validated_data[k] for k in ("scope", "subject", "period"))
-        try:
-            subject = get_subject_for_user(request.user, scope, pk)
-        except Http404:
-            raise NotFound(NOT_VISIBLE) from None
+        subject, period = subject_and_period(request)
         forecast = forecast_rollup(user=request.user, subject=subject, period=period, now=timezone.now())
         return Response(ForecastRollupSerializer(forecast).data)

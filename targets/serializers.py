@@ -197,30 +197,6 @@ class ForecastSerializer(serializers.ModelSerializer):
         )
 
 
-class ScorecardQuerySerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=Scope.choices)
-    subject = serializers.IntegerField(
-        min_value=1,
-        max_value=MAX_ID,
-        required=False,
-        help_text="The rep's or team's id; not for the company.",
-    )
-    period = serializers.CharField(max_length=20, help_text="A period label: 2017-03, 2017-Q1 or 2017.")
-
-    def validate_period(self, value) -> Period:
-        try:
-            return Period.parse(value)
-        except ValueError as e:  # not a period, or out of range
-            raise serializers.ValidationError(str(e)) from None
-
-    def validate(self, attrs):
-        if attrs["scope"] == Scope.COMPANY:
-            attrs["subject"] = 0
-        elif attrs.get("subject") is None:
-            raise serializers.ValidationError({"subject": [f"Name the {attrs['scope']} by its id."]})
-        return attrs
-
-
 def decimal(**kwargs):
     return serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True, **kwargs)
 
