@@ -67,6 +67,20 @@ def get_subject_for_user(user, scope: str, subject_id: int) -> Subject:
     raise Http404("No such subject.")
 
 
+def own_subject(user) -> Subject:
+    """Whom a page about one subject shows when none is asked for: the company for an admin, the
+    first team a manager manages, a rep themself; else 404."""
+    if visibility.can_see_company(user):
+        return COMPANY
+    tree = TeamTree.load()
+    if visibility.top_team_ids(user, tree):
+        return Subject.team(get_team_for_user(user, None, tree).pk)
+    rep_id = Rep.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    if rep_id is None:
+        raise Http404("You are neither a rep nor a team manager.")
+    return Subject.rep(rep_id)
+
+
 def require_admin(user) -> None:
     if not visibility.is_admin(user):
         raise PermissionDenied("Only admins may do this.")

@@ -5,21 +5,17 @@ is said on the page (400); a subject the viewer may not see is a 404."""
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
-from teams import visibility
-from teams.models import Rep
-from teams.subjects import COMPANY, Scope, Subject, subject_name
-from teams.tree import TeamTree
+from teams.subjects import Scope, Subject, subject_name
 from teams.visibility import is_admin
 
 from .. import catalogue, charts
 from ..fields import PeriodKind
 from ..funnel import stage_funnel
 from ..models import KpiSnapshot
-from ..pages import get_subject_for_user, get_team_for_user, int_or_none, login_required, period_switch
+from ..pages import get_subject_for_user, int_or_none, login_required, own_subject, period_switch
 from ..periods import Period
 from ..templatetags.kpis_tags import format_money, format_value, percent
 from ..waterfall import KEYS, MEANING, NotBegun, pipeline_waterfall
@@ -31,25 +27,13 @@ def _asked(request, today) -> tuple[Subject, Period]:
     label = request.GET.get("period", "").strip()
     period = Period.parse(label) if label else Period.containing(PeriodKind.QUARTER, today)
     if not scope:
-        return _own_subject(request.user), period
+        return own_subject(request.user), period
     if scope not in Scope.values:
         raise ValueError(f"'{scope}' is not a scope: use rep, team or company.")
     subject_id = int_or_none(request.GET.get("subject")) if scope != Scope.COMPANY else 0
     if subject_id is None:
         raise ValueError(f"Name the {scope} by its id (subject=).")
     return get_subject_for_user(request.user, scope, subject_id), period
-
-
-def _own_subject(user) -> Subject:
-    if visibility.can_see_company(user):
-        return COMPANY
-    tree = TeamTree.load()
-    if visibility.top_team_ids(user, tree):
-        return Subject.team(get_team_for_user(user, None, tree).pk)
-    rep_id = Rep.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
-    if rep_id is None:
-        raise Http404("You are neither a rep nor a team manager.")
-    return Subject.rep(rep_id)
 
 
 # --- the pipeline waterfall

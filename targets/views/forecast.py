@@ -14,13 +14,10 @@ from django.utils import timezone
 
 from kpis.fields import PeriodKind
 from kpis.models import ForecastCategory, Opportunity, Stage
-from kpis.pages import get_subject_for_user, get_team_for_user, int_or_none, login_required, period_switch
+from kpis.pages import get_subject_for_user, int_or_none, login_required, own_subject, period_switch
 from kpis.periods import Period
 from kpis.templatetags.kpis_tags import format_money
-from teams import visibility
-from teams.models import Rep
-from teams.subjects import COMPANY, Scope, Subject
-from teams.tree import TeamTree
+from teams.subjects import Scope, Subject
 
 from ..forecast import forecast_rollup
 from ..forms import DealCategoryForm, ForecastCommitForm
@@ -93,8 +90,8 @@ def forecast(request):
 
 
 def _subject(request) -> Subject:
-    """The subject asked for (?scope=&subject=), else the user's own: their rep, the first team
-    they manage, the company for an admin; 404 for one they may not see."""
+    """The subject asked for (?scope=&subject=), else the user's own (kpis.pages.own_subject);
+    404 for one they may not see."""
     scope = request.GET.get("scope", "").strip()
     if scope:
         if scope not in Scope.values:
@@ -103,11 +100,7 @@ def _subject(request) -> Subject:
         if pk is None:
             raise Http404("Name the subject: ?subject=<id>.")
         return get_subject_for_user(request.user, scope, pk)
-    rep = Rep.objects.filter(user_id=request.user.pk).values_list("pk", flat=True).first()
-    if rep is not None and not visibility.is_manager(request.user):
-        return Subject.rep(rep)
-    team = get_team_for_user(request.user, None, TeamTree.load())
-    return COMPANY if team is None else Subject.team(team.pk)
+    return own_subject(request.user)
 
 
 def _period(request) -> Period:
