@@ -25,7 +25,7 @@ from rest_framework.settings import api_settings
 from salesperf.api import CONFLICTING_WRITE
 
 from .deal_history import recorded_by
-from .models import Opportunity, Stage
+from .models import Opportunity
 from .signals import bulk_changes
 
 BULK_MAX_ROWS = 10_000
@@ -247,11 +247,7 @@ def _write(model, child, valid, user) -> dict:
 
 
 def _as_saved(instance):
-    """What the model's save() would store (bulk writes do not call it): Opportunity.save's rules,
-    an open deal has no close date and a closed one no forecast category."""
+    """What the model's save() would store (bulk writes do not call it)."""
     if isinstance(instance, Opportunity):
-        if instance.stage.outcome == Stage.Outcome.OPEN:
-            instance.closed_on = None
-        elif instance.forecast_category:
-            instance.forecast_category = ""
+        instance.follow_stage()
     return instance

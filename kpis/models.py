@@ -283,18 +283,30 @@ class Opportunity(DatesInRange, models.Model):
         return self.name or self.external_id or f"Opportunity {self.pk}"
 
     def save(self, *args, **kwargs):
-        # Reopening a deal clears its close date: an open deal has none (the database checks it).
-        if self.closed_on is not None and self.stage_id and self.stage.outcome == Stage.Outcome.OPEN:
-            self._clear("closed_on", kwargs)
-        # Closing one clears its forecast category: a closed deal counts as won or not at all.
-        if self.forecast_category and self.stage_id and self.stage.outcome != Stage.Outcome.OPEN:
-            self._clear("forecast_category", kwargs)
+        cleared = self.follow_stage()
+        if cleared and kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], *cleared}
         super().save(*args, **kwargs)
 
-    def _clear(self, field, save_kwargs):
-        setattr(self, field, self._meta.get_field(field).get_default())  # None, or "" for a category
-        if save_kwargs.get("update_fields") is not None:
-            save_kwargs["update_fields"] = {*save_kwargs["update_fields"], field}
+    def follow_stage(self) -> list[str]:
+        """Clear what the stage rules out, and say which fields (save() and the bulk writes,
+        which skip save(), both apply it): reopening a deal clears its close date — an open deal
+        has none, the database checks it —, and closing one its forecast category — a closed
+        deal counts as won or not at all."""
+        if not self.stage_id:
+            return []
+        is_open = self.stage.outcome == Stage.Outcome.OPEN
+        cleared = [
+            field
+            for field, set_, ruled_out in [
+                ("closed_on", self.closed_on is not None, is_open),
+                ("forecast_category", bool(self.forecast_category), not is_open),
+            ]
+            if set_ and ruled_out
+        ]
+        for field in cleared:
+            setattr(self, field, self._meta.get_field(field).get_default())  # None, or "" for a category
+        return cleared
 
     @property
     def effective_forecast_category(self) -> ForecastCategory:
