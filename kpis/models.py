@@ -118,6 +118,7 @@ class Customer(DatesInRange, models.Model):
 
 
 class Lead(DatesInRange, models.Model):
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     name = models.CharField(max_length=200)
     rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="leads")
     source = models.CharField(max_length=50, blank=True)
@@ -367,6 +368,7 @@ class Activity(DatesInRange, models.Model):
         EMAIL = "email"
         MEETING = "meeting"
 
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="activities")
     kind = models.CharField(max_length=7, choices=Kind.choices)
     occurred_at = models.DateTimeField(help_text="Counted on its date in TIME_ZONE.")
@@ -390,6 +392,7 @@ class Activity(DatesInRange, models.Model):
 
 
 class NpsResponse(DatesInRange, models.Model):
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="nps_responses")
     responded_on = models.DateField()
     score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
@@ -412,6 +415,7 @@ class NpsResponse(DatesInRange, models.Model):
 class AcquisitionSpend(DatesInRange, models.Model):
     """Money spent to win customers, charged to a rep, a team, or (neither) the company."""
 
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.PROTECT, related_name="spend")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="spend")
     spent_on = models.DateField()
@@ -465,6 +469,7 @@ class ForecastSubmission(DatesInRange, models.Model):
         COMMIT = "commit"
         BEST_CASE = "best_case", "best case"
 
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     scope = models.CharField(max_length=7, choices=Scope.choices)
     rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.CASCADE, related_name="forecasts")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="forecasts")

@@ -72,6 +72,7 @@ class Rep(models.Model):
     `save(effective=...)` (teams.history)."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="rep")
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     full_name = models.CharField(max_length=150, unique=True)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="reps")
 
