@@ -10,7 +10,7 @@ from rest_framework import serializers
 from teams import visibility
 from teams.filtersets import MAX_ID
 from teams.models import Rep, Team
-from teams.serializers import ModelCleanSerializer, VisibleRelatedField
+from teams.serializers import BlankIsNullMixin, ModelCleanSerializer, VisibleRelatedField
 from teams.subjects import Scope, subject_name
 
 from . import waterfall
@@ -38,13 +38,6 @@ def customer_field():
 
 def name_of(source):
     return serializers.CharField(source=source, read_only=True, allow_null=True)
-
-
-class BlankIsNullMixin:
-    """An empty external id is no external id (they are unique when given)."""
-
-    def validate_external_id(self, value):
-        return value or None
 
 
 class CustomerSerializer(BlankIsNullMixin, ModelCleanSerializer):
@@ -75,14 +68,24 @@ class CustomerSerializer(BlankIsNullMixin, ModelCleanSerializer):
         return super().validate(attrs)
 
 
-class LeadSerializer(ModelCleanSerializer):
+class LeadSerializer(BlankIsNullMixin, ModelCleanSerializer):
     rep = rep_field()
     rep_name = name_of("rep.full_name")
     customer = customer_field()
 
     class Meta:
         model = Lead
-        fields = ["id", "name", "rep", "rep_name", "source", "created_on", "converted_on", "customer"]
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "rep",
+            "rep_name",
+            "source",
+            "created_on",
+            "converted_on",
+            "customer",
+        ]
 
 
 class StageSerializer(ModelCleanSerializer):
@@ -196,7 +199,7 @@ class OpportunitySerializer(BlankIsNullMixin, ModelCleanSerializer):
         return obj.customer.name if seen is None or obj.customer.owner_id in seen else None
 
 
-class ActivitySerializer(ModelCleanSerializer):
+class ActivitySerializer(BlankIsNullMixin, ModelCleanSerializer):
     rep = rep_field()
     rep_name = name_of("rep.full_name")
     customer = customer_field()
@@ -204,25 +207,35 @@ class ActivitySerializer(ModelCleanSerializer):
 
     class Meta:
         model = Activity
-        fields = ["id", "rep", "rep_name", "kind", "occurred_at", "customer", "opportunity", "subject"]
+        fields = [
+            "id",
+            "external_id",
+            "rep",
+            "rep_name",
+            "kind",
+            "occurred_at",
+            "customer",
+            "opportunity",
+            "subject",
+        ]
 
 
-class NpsResponseSerializer(ModelCleanSerializer):
+class NpsResponseSerializer(BlankIsNullMixin, ModelCleanSerializer):
     customer = VisibleRelatedField(Customer)
     customer_name = name_of("customer.name")
 
     class Meta:
         model = NpsResponse
-        fields = ["id", "customer", "customer_name", "responded_on", "score", "comment"]
+        fields = ["id", "external_id", "customer", "customer_name", "responded_on", "score", "comment"]
 
 
-class SpendSerializer(ModelCleanSerializer):
+class SpendSerializer(BlankIsNullMixin, ModelCleanSerializer):
     rep = rep_field(required=False, allow_null=True)
     team = VisibleRelatedField(Team, required=False, allow_null=True)
 
     class Meta:
         model = AcquisitionSpend
-        fields = ["id", "rep", "team", "spent_on", "amount", "channel"]
+        fields = ["id", "external_id", "rep", "team", "spent_on", "amount", "channel"]
         extra_kwargs = {"amount": {"min_value": 0}}
 
     def validate(self, attrs):

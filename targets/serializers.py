@@ -11,7 +11,7 @@ from kpis.models import ForecastSubmission
 from kpis.periods import Period
 from teams.filtersets import MAX_ID
 from teams.models import Rep, Team
-from teams.serializers import VisibleRelatedField
+from teams.serializers import BlankIsNullMixin, VisibleRelatedField
 from teams.subjects import Scope, subject_name
 
 from .csv_io import COMPANY_NAME
@@ -127,7 +127,7 @@ class TargetSerializer(serializers.ModelSerializer):
         )
 
 
-class ForecastSerializer(serializers.ModelSerializer):
+class ForecastSerializer(BlankIsNullMixin, serializers.ModelSerializer):
     """A forecast submission; a write is read as the arguments of targets.services.forecast_submit,
     which decides who may submit what. `submitted_at` and `submitted_by` are the server's."""
 
@@ -139,6 +139,7 @@ class ForecastSerializer(serializers.ModelSerializer):
         model = ForecastSubmission
         fields = [
             "id",
+            "external_id",
             "scope",
             "rep",
             "team",

@@ -37,6 +37,13 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         return self.model.objects.visible_to(self.context["request"].user)
 
 
+class BlankIsNullMixin:
+    """An empty external id is no external id (they are unique when given)."""
+
+    def validate_external_id(self, value):
+        return value or None
+
+
 class ModelCleanSerializer(serializers.ModelSerializer):
     def requesting_user(self):
         return self.context["request"].user
@@ -165,7 +172,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         return None
 
 
-class RepSerializer(DatedMoveSerializer):
+class RepSerializer(BlankIsNullMixin, DatedMoveSerializer):
     moved = "team"
 
     user = ActiveUserField()
@@ -188,7 +195,17 @@ class RepSerializer(DatedMoveSerializer):
 
     class Meta:
         model = Rep
-        fields = ["id", "full_name", "user", "username", "team", "team_name", "effective", "memberships"]
+        fields = [
+            "id",
+            "external_id",
+            "full_name",
+            "user",
+            "username",
+            "team",
+            "team_name",
+            "effective",
+            "memberships",
+        ]
 
     def move_errors(self, new, effective):
         return membership_errors(self.instance, effective)
