@@ -541,6 +541,35 @@ class KpiSnapshot(models.Model):
         return f"{self.scope}:{self.subject_id} {self.metric} {self.period_kind} {self.period_start}"
 
 
+class KpiPart(models.Model):
+    """What one stint of a rep (the days it was in one team, under the same teams) was credited
+    with, for a period a move splits: the teams above each stint get that part of the rep's
+    figure. Kept so that a change to the rep's facts moves each team by the change to its own part
+    (kpis.engine.recompute), as a one-team period moves them by the change to the rep's total."""
+
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
+    stint_since = models.DateField(help_text="The stint's first day (FROM_THE_START: the rep's first stint).")
+    metric = models.CharField(max_length=40)
+    period_kind = models.CharField(max_length=7, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    numerator = models.DecimalField(max_digits=24, decimal_places=6)
+    denominator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+
+    FROM_THE_START = dt.date(1, 1, 1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rep", "period_kind", "period_start", "stint_since", "metric"], name="part_unique_key"
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"rep:{self.rep_id} from {self.stint_since} {self.metric} {self.period_kind} {self.period_start}"
+        )
+
+
 class Job(models.Model):
     """Long work started from a page (an import), run by a Celery worker: who started it, on
     what, how far it got, what went wrong, what it did (kpis.jobs). Kept after it ends."""

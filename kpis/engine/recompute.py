@@ -43,8 +43,10 @@ from .store import (
     reps_pairs,
     spans,
     stored_pairs,
+    stored_parts,
     write_components,
     write_pairs,
+    write_parts,
 )
 
 log = logging.getLogger(__name__)
@@ -101,9 +103,14 @@ def _from_facts(roots: list[int] | None, *, since=None, force=False, progress=No
     forecasts = forecasts_up_the_tree(latest_commits(periods_by_kind, None), credit.org)
     today = timezone.localdate(timezone=LOCAL())
 
+    reps_written = {s.pk for s in subjects if s.scope == Scope.REP}
+    parts = []
+
     def rows():
         for done, (kind, periods) in enumerate(periods_by_kind.items(), 1):
-            sums = up_the_tree(facts.fold(kind, periods), credit)
+            folded = facts.fold(kind, periods)
+            parts.extend(_parts(folded, kind, periods, credit, reps_written))
+            sums = up_the_tree(folded, credit)
             for subject in subjects:
                 by_period = sums.get(subject, {})
                 for period in periods:
@@ -115,7 +122,38 @@ def _from_facts(roots: list[int] | None, *, since=None, force=False, progress=No
             if progress:
                 progress(done, len(periods_by_kind))
 
-    return write_components(rows(), force=force)
+    written = write_components(rows(), force=force)
+    in_scope = None if since is None else periods_by_kind
+    write_parts(parts, reps=None if roots is None else reps_written, periods_by_kind=in_scope)
+    return written
+
+
+def _window(period) -> tuple[dt.date, dt.date]:
+    """The days a period's figures come from: the period, and the year ending with it (cltv)."""
+    return min(period.start, month_start(period.last_month - (TRAILING_MONTHS - 1))), period.end
+
+
+def _covering(stints, period):
+    """The one stint of a leaf that covers the period's days, or None: a move splits them."""
+    first, last = _window(period)
+    return next((stint for stint in stints if stint.covers(first, last)), None)
+
+
+def _parts(folded, kind, periods, credit: Credit, reps) -> list:
+    """Part rows (kpis.engine.store.write_parts) of the reps in `reps` with more than one stint:
+    what each stint was credited in each period a move splits."""
+    found = []
+    for (leaf, n), by_period in folded.items():
+        if leaf.scope != Scope.REP or leaf.pk not in reps or credit.single(leaf):
+            continue
+        stints = credit.stints(leaf)
+        for period in periods:
+            if period.index in by_period and _covering(stints, period) is None:
+                pairs = summed_pairs(by_period[period.index])
+                found += [
+                    (leaf.pk, stints[n].since, m, kind, period.start, pair) for m, pair in pairs.items()
+                ]
+    return found
 
 
 # --- incremental --------------------------------------------------------------------------------
@@ -146,38 +184,64 @@ def recompute_subject(subject: Subject, *, since=None) -> int:
 
 
 def _rep(subject: Subject, since, span, credit: Credit) -> int:
-    """The rep from its own facts, and each subject above it moved by as much, period by period,
-    where one stint covers the period; the trees it was in, from the facts, where none does."""
+    """The rep from its own facts, and each subject above it moved by as much, period by period:
+    by the change to the rep's figure where one stint covers the period; where a move splits it,
+    each stint's subjects by the change to that stint's part (stored by the last recompute)."""
     periods = data_periods(since, span=span)
     today = timezone.localdate(timezone=LOCAL())
     stints = credit.stints(subject)
-    # (kind, start) → whom the rep's change moves: above the rep, everyone its stint credits, where
-    # one stint covers the period; where a move splits it, the company alone (the trees below
-    # are recomputed from the facts).
-    covering = {}
-    across = []
-    for kind, kind_periods in periods.items():
-        for p in kind_periods:
-            trailing_year = month_start(p.last_month - (TRAILING_MONTHS - 1))  # cltv's window
-            one = [st for st in stints if st.covers(min(p.start, trailing_year), p.end)]
-            covering[kind, p.start] = one[0].credits[1:] if one else (COMPANY,)
-            if not one:
-                across.append(p)
-    above = sorted({s for subjects in covering.values() for s in subjects} | {COMPANY})
+    covering = {
+        (kind, p.start): _covering(stints, p) for kind, kind_periods in periods.items() for p in kind_periods
+    }
+    split = {
+        kind: [p for p in kind_periods if covering[kind, p.start] is None]
+        for kind, kind_periods in periods.items()
+    }
+    above = sorted({s for stint in stints for s in stint.credits[1:]} | {COMPANY})
     forecasts = _forecasts([subject, *above], periods, credit.org)
-    new = _own(subject, periods, credit, forecasts, today)
+    new, new_parts = _own(subject, periods, credit, forecasts, today)
     stored = stored_pairs([subject, *above], periods)
+    old_parts = stored_parts(subject.pk, split)
     summed = [(key, pair) for key, pair in new.items() if key[0] not in OWN_ONLY_KEYS]
-    if any((s, *key) not in stored for key, _ in summed for s in covering.get(key[1:], ())):
+    by_since = {stint.since: stint for stint in stints}
+    # Per (metric, kind, start): (the subjects above a stint, its figure now, its figure stored).
+    changes = []
+    for (metric, kind, start), (num, den, *_) in summed:
+        zero = (ZERO, None if den is None else ZERO)
+        stint = covering[kind, start]
+        if stint is not None:
+            old = stored.get((subject, metric, kind, start), zero)
+            changes.append((metric, kind, start, stint.credits[1:], (num, den), old))
+            continue
+        sinces = {k[0] for k in (*new_parts, *old_parts) if k[1:] == (metric, kind, start)}
+        olds = [old_parts.get((since, metric, kind, start), zero) for since in sinces]
+        if _total(olds, zero) != stored.get((subject, metric, kind, start), zero):
+            return recompute_all(since=min(p.start for ps in split.values() for p in ps))  # no parts yet
+        for since_ in sinces:
+            new_part = new_parts.get((since_, metric, kind, start), zero)
+            changes.append(
+                (
+                    metric,
+                    kind,
+                    start,
+                    by_since[since_].credits[1:],
+                    new_part[:2],
+                    old_parts.get((since_, metric, kind, start), zero),
+                )
+            )
+    if any(
+        (s, metric, kind, start) not in stored
+        for metric, kind, start, subjects, _, _ in changes
+        for s in subjects
+    ):
         return recompute_all(full=True)
     index = {(kind, p.start): p.index for kind, kind_periods in periods.items() for p in kind_periods}
     ended = {(kind, p.start): p.end < today for kind, kind_periods in periods.items() for p in kind_periods}
     rows = [(subject, *key, pair) for key, pair in new.items()]
     moved = defaultdict(dict)  # (subject above, kind, start) → {metric: pair} after the move
-    for (metric, kind, start), (num, den, *_) in summed:
-        old_num, old_den = stored.get((subject, metric, kind, start), (ZERO, None if den is None else ZERO))
-        for s in covering.get((kind, start), ()):
-            up_num, up_den = stored[s, metric, kind, start]
+    for metric, kind, start, subjects, (num, den), (old_num, old_den) in changes:
+        for s in subjects:
+            up_num, up_den = moved[s, kind, start].get(metric) or stored[s, metric, kind, start]
             pair = (up_num + rounded(num) - old_num, None if den is None else up_den + rounded(den) - old_den)
             moved[s, kind, start][metric] = pair
     for (s, kind, start), pairs in moved.items():
@@ -185,10 +249,15 @@ def _rep(subject: Subject, since, span, credit: Credit) -> int:
         forecast = forecasts.get((s, kind, index[kind, start]))
         pairs.update(forecast_pairs(pairs["revenue_won"][0], forecast, ended=ended[kind, start]))
         rows += [(s, metric, kind, start, pair) for metric, pair in pairs.items()]
-    written = write_pairs(rows)
-    if across:  # everything, from the facts, for the periods a move splits (and those after)
-        written += recompute_all(since=min(p.start for p in across))
-    return written
+    split_parts = [(subject.pk, *key, pair) for key, pair in new_parts.items()]
+    return write_pairs(rows) + write_parts(split_parts, reps=[subject.pk], periods_by_kind=split)
+
+
+def _total(pairs, zero):
+    num, den = zero
+    for n, d in pairs:
+        num, den = num + n, None if den is None else den + d
+    return num, den
 
 
 def _forecasts(subjects: list[Subject], periods_by_kind, org: Org) -> dict:
@@ -207,15 +276,21 @@ def _forecasts(subjects: list[Subject], periods_by_kind, org: Org) -> dict:
     return forecasts_up_the_tree(latest_commits(periods_by_kind, None), org)
 
 
-def _own(subject: Subject, periods_by_kind, credit: Credit, forecasts, today, children=None) -> dict:
-    """{(metric, kind, start): pair} for every period: the subject's own facts (the company's:
-    every fact of no rep), plus `children`'s summed snapshots if given."""
+def _own(subject: Subject, periods_by_kind, credit: Credit, forecasts, today, children=None):
+    """({(metric, kind, start): pair} for every period, {(stint since, metric, kind, start): pair}
+    for the periods a move splits): the subject's own facts (the company's: every fact of no
+    rep), plus `children`'s summed snapshots if given; and, for a rep, each stint's part."""
     firsts = [periods[0].first_month for periods in periods_by_kind.values() if periods]
     leaves = Leaves(frozenset(), None, company=True) if subject == COMPANY else Leaves.of(subject)
     own = Periods(MonthlyFacts(leaves, min(firsts) if firsts else None, credit))
-    found = {}
+    found, parts = {}, {}
     for kind, periods in periods_by_kind.items():
-        folded = up_the_tree(own.fold(kind, periods), credit).get(subject, {})
+        folded_by_stint = own.fold(kind, periods)
+        for _, since, metric, kind_, start, pair in _parts(
+            folded_by_stint, kind, periods, credit, {subject.pk}
+        ):
+            parts[since, metric, kind_, start] = pair
+        folded = up_the_tree(folded_by_stint, credit).get(subject, {})
         for period in periods:
             pairs = summed_pairs(folded.get(period.index, {}))
             add_pairs(pairs, (children or {}).get((kind, period.start), {}))
@@ -223,7 +298,7 @@ def _own(subject: Subject, periods_by_kind, credit: Credit, forecasts, today, ch
             pairs.update(forecast_pairs(pairs["revenue_won"][0], forecast, ended=period.end < today))
             for metric, pair in pairs.items():
                 found[metric, kind, period.start] = pair
-    return found
+    return found, parts
 
 
 def _company(since, credit: Credit) -> int:
@@ -231,7 +306,7 @@ def _company(since, credit: Credit) -> int:
     periods = data_periods(since)
     today = timezone.localdate(timezone=LOCAL())
     forecasts = _forecasts([COMPANY], periods, credit.org)
-    new = _own(COMPANY, periods, credit, forecasts, today, children=reps_pairs(periods))
+    new, _ = _own(COMPANY, periods, credit, forecasts, today, children=reps_pairs(periods))
     return write_pairs([(COMPANY, *key, pair) for key, pair in new.items()])
 
 

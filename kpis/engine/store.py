@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from kpis import catalogue
 from kpis.fields import FigureState
-from kpis.models import KpiSnapshot
+from kpis.models import KpiPart, KpiSnapshot
 from kpis.periods import Period
 from teams.models import Rep
 from teams.subjects import Scope, Subject
@@ -280,15 +280,21 @@ def stored_pairs(subjects, periods_by_kind) -> dict:
     return {(Subject(s, pk), m, k, start): (num, den) for s, pk, m, k, start, num, den in found}
 
 
+def _in_periods(periods_by_kind) -> Q | None:
+    """The rows of these periods; None when there are none."""
+    found = Q()
+    for kind, periods in periods_by_kind.items():
+        if periods:
+            found |= Q(period_kind=kind, period_start__in=[p.start for p in periods])
+    return found or None
+
+
 def reps_pairs(periods_by_kind) -> dict:
     """{(kind, start): {metric: pair}} summed over every rep's stored snapshots: with the facts
     of no rep, the company's figures (whose reps were in which team does not matter to it)."""
     children = Q(scope=Scope.REP)
-    in_periods = Q()
-    for kind, periods in periods_by_kind.items():
-        if periods:
-            in_periods |= Q(period_kind=kind, period_start__in=[p.start for p in periods])
-    if not in_periods:
+    in_periods = _in_periods(periods_by_kind)
+    if in_periods is None:
         return {}
     rows = (
         KpiSnapshot.objects.filter(children, in_periods)
@@ -301,6 +307,53 @@ def reps_pairs(periods_by_kind) -> dict:
     for row in rows:
         sums[row["period_kind"], row["period_start"]][row["metric"]] = (row["num"], row["den"])
     return sums
+
+
+# --- parts: what each stint of a rep was credited, in the periods a move splits -----------------
+
+PartRows = Iterable[
+    tuple[int, dt.date | None, str, str, dt.date, Pair]
+]  # rep, stint since, metric, kind, start
+
+
+def write_parts(rows: PartRows, *, reps=None, periods_by_kind=None) -> int:
+    """Replace the stored parts of `reps` (None: every rep) in these periods (None: all) with
+    `rows`; returns the number written."""
+    stored = KpiPart.objects.all()
+    if periods_by_kind is not None:
+        in_periods = _in_periods(periods_by_kind)
+        stored = stored.filter(in_periods) if in_periods is not None else stored.none()
+    if reps is not None:
+        stored = stored.filter(rep_id__in=reps)
+    stored.delete()
+    parts = [
+        KpiPart(
+            rep_id=rep,
+            stint_since=since or KpiPart.FROM_THE_START,
+            metric=metric,
+            period_kind=kind,
+            period_start=start,
+            numerator=rounded(num),
+            denominator=rounded(den),
+        )
+        for rep, since, metric, kind, start, (num, den, *_) in rows
+    ]
+    KpiPart.objects.bulk_create(parts, batch_size=BATCH)
+    return len(parts)
+
+
+def stored_parts(rep_id: int, periods_by_kind) -> dict:
+    """{(stint since, metric, kind, start): (numerator, denominator)} of one rep, as stored now."""
+    in_periods = _in_periods(periods_by_kind)
+    if in_periods is None:
+        return {}
+    found = KpiPart.objects.filter(in_periods, rep_id=rep_id).values_list(
+        "stint_since", "metric", "period_kind", "period_start", "numerator", "denominator"
+    )
+    return {
+        (None if since == KpiPart.FROM_THE_START else since, metric, kind, start): (num, den)
+        for since, metric, kind, start, num, den in found
+    }
 
 
 def spans() -> tuple[tuple[dt.date, dt.date] | None, tuple[dt.date | None, dt.date | None], bool]:

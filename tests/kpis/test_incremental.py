@@ -13,7 +13,8 @@ import pytest
 from django.db import transaction
 
 from kpis import engine, tasks
-from kpis.models import KpiSnapshot
+from kpis.engine import recompute
+from kpis.models import KpiPart, KpiSnapshot
 from kpis.periods import Period
 from tests.factories import (
     AcquisitionSpendFactory,
@@ -356,3 +357,51 @@ def test_changes_committed_one_after_another_each_reach_the_snapshots(org, deal,
     assert snapshot(org.alice, "revenue_won", "2017-01") == D("1700")
     assert snapshot(org.east, "revenue_won", "2017-01") == D("1700")
     assert snapshot("company", "revenue_won", "2017-01") == D("1700")
+
+
+@pytest.mark.parametrize(
+    "which, amount, gains, keeps",
+    [
+        ("o1", "1100", "east", "west"),  # January: alice was in east
+        ("o2", "2600", "west", "east"),  # March: alice was in west
+    ],
+)
+def test_a_deal_of_a_rep_who_moved_mid_quarter_moves_only_the_team_it_was_credited_to(
+    which,
+    amount,
+    gains,
+    keeps,
+    world,
+    snapshot,
+    snapshot_rows,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    org = world.org
+    with django_capture_on_commit_callbacks(execute=True):
+        org.alice.team = org.west
+        org.alice.save(effective=day("2017-02-15"))
+    assert KpiPart.objects.filter(
+        rep=org.alice, period_kind="quarter", period_start=day("2017-01-01")
+    ).exists()
+    before = {name: snapshot(getattr(org, name), "revenue_won", "2017-Q1") for name in ("east", "west")}
+    region, company = (
+        snapshot(org.region, "revenue_won", "2017-Q1"),
+        snapshot("company", "revenue_won", "2017"),
+    )
+
+    def everything(**kwargs):
+        raise AssertionError(f"recomputed everything ({kwargs}): each team's part should have moved")
+
+    monkeypatch.setattr(recompute, "recompute_all", everything)
+    obj = getattr(world, which)
+    change = D(amount) - obj.amount
+    with django_capture_on_commit_callbacks(execute=True):
+        save(obj, amount=D(amount))
+    assert snapshot(getattr(org, gains), "revenue_won", "2017-Q1") == before[gains] + change
+    assert snapshot(getattr(org, keeps), "revenue_won", "2017-Q1") == before[keeps]
+    assert snapshot(org.region, "revenue_won", "2017-Q1") == region + change
+    assert snapshot("company", "revenue_won", "2017") == company + change
+    monkeypatch.undo()
+    incremental = snapshot_rows()
+    assert differences(incremental, fresh(snapshot_rows)) == []
