@@ -6,10 +6,11 @@
 - Incremental (`recompute_subject`), after a change to one subject's own facts from a date on:
   - a rep is recomputed from its own facts, and every subject its stint then credited moves by
     exactly as much as the rep moved (sums are linear), so nothing beside the branch is read —
-    for each period that lies within one stint of the rep (and its trailing year too);
-  - what cannot be split that way — a period across a rep's move, a team's own facts
-    (team-level spend), a move itself — is recomputed from the facts, for every subject, for
-    the periods from that date on. (Recomputing only some trees from the facts would leave the
+    for each period that lies within one stint of the rep (and its trailing year too); in a
+    period a move splits, each stint's subjects move by the change to that stint's part (the
+    parts every recompute from the facts stores: store.write_parts);
+  - what cannot be split that way — a team's own facts (team-level spend), a move itself — is
+    recomputed from the facts, for every subject, for the periods from that date on. (Recomputing only some trees from the facts would leave the
     stored snapshots inconsistent with the deltas other pending recomputes apply to them.)
   - the company is its own facts (and every team's own) plus the sum of its reps' snapshots.
   When the stored snapshots do not cover the branch (a first fact in a new month, a team without
