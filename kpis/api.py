@@ -7,6 +7,8 @@ salesperf.api.ScopedViewSet), its filters (kpis.filtersets) and who may write it
 - customers, opportunities, NPS responses, spend: managers (their subtree) and admins;
 - stages: admins; snapshots are read-only (only kpis.engine writes them).
 Forecast submissions are targets.api's (written by targets.services.forecast_submit).
+Every fact's viewset also takes a batch at `bulk/` (bulk_upsert_action, over kpis.bulk), written
+by whoever may write one row of it.
 """
 
 from django.core.validators import ProhibitNullCharactersValidator
