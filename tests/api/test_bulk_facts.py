@@ -77,7 +77,10 @@ class Fact:
 
 
 def lead_row(org, c, external_id, **fields):
-    return {"external_id": external_id, "name": f"Lead {external_id}", "rep": org.alice.pk} | {
+    return {
+        "external_id": external_id,
+        "name": f"Lead {external_id}",
+        "rep": org.alice.pk,
         "created_on": "2017-02-01",
         **fields,
     }
@@ -452,6 +455,22 @@ def test_a_batch_of_leads_is_recomputed_once_and_the_count_follows(
     assert snapshot(org.alice, "leads_generated", "2017-03") == 1
 
 
+def test_a_batch_of_spend_is_recomputed_once_and_cac_follows(
+    org, customers, client_as, django_capture_on_commit_callbacks, snapshot, tasks_started
+):
+    # Alice wins two customers in February 2017 and is charged 100 + 250 for it: CAC 175.
+    CustomerFactory(owner=org.alice, acquired_on=dt.date(2017, 2, 3))
+    CustomerFactory(owner=org.alice, acquired_on=dt.date(2017, 2, 17))
+    rows = [spend_row(org, customers, "S-1"), spend_row(org, customers, "S-2", amount="250.00")]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client_as("manager"), "/api/v1/spend/bulk/", rows)
+
+    assert response.json() == {"created": 2, "updated": 0}
+    assert sorted(tasks_started) == ONE_FAN_OUT
+    assert snapshot(org.alice, "cac", "2017-02") == Decimal(175)
+
+
 # --- the size of a batch
 
 
@@ -612,6 +631,18 @@ def test_a_correction_under_a_new_external_id_is_a_new_submission(org, client_as
         ("F-1", Decimal("9000.00")),
         ("F-1b", Decimal("9500.00")),
     ]
+
+
+def test_a_batch_of_forecasts_is_recomputed_once(
+    org, client_as, django_capture_on_commit_callbacks, tasks_started
+):
+    rows = [forecast_row(org, "F-1"), forecast_row(org, "F-2", rep=org.bob.pk)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client_as("manager"), FORECASTS, rows)
+
+    assert response.json() == {"created": 2, "updated": 0}
+    assert sorted(tasks_started) == ONE_FAN_OUT
 
 
 FORECAST_CASES = {
