@@ -7,11 +7,15 @@ salesperf.api.ScopedViewSet), its filters (kpis.filtersets) and who may write it
 - customers, opportunities, NPS responses, spend: managers (their subtree) and admins;
 - stages: admins; snapshots are read-only (only kpis.engine writes them).
 Forecast submissions are targets.api's (written by targets.services.forecast_submit).
+Every fact's viewset also takes a batch at `bulk/` (bulk_upsert_action, over kpis.bulk), written
+by whoever may write one row of it.
 """
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -25,7 +29,7 @@ from teams import visibility
 from teams.subjects import Subject
 
 from . import catalogue, waterfall
-from .bulk import BULK_MAX_ROWS, BulkRejected, bulk_upsert
+from .bulk import BULK_MAX_ROWS, BulkRejected, RowError, bulk_upsert
 from .deal_history import recorded_by
 from .filtersets import (
     ActivityFilterSet,
@@ -102,27 +106,48 @@ BULK_ERRORS = {
 }
 
 
-def bulk_upsert_action(serializer_class, example: dict):
-    """`POST …/bulk/`: the rows of a sync script, upserted on external_id (kpis.bulk)."""
+def refuse_null_characters(rows) -> None:
+    """BulkRejected for the rows whose external id has a NUL character: kpis.bulk looks the ids up
+    before it validates them, and PostgreSQL refuses to compare text holding one (a server error).
+    The message is DRF's for a NUL in any other field."""
+    if not isinstance(rows, list):
+        return  # kpis.bulk says what a batch must be
+    errors = [
+        RowError(index, None, "external_id", str(ProhibitNullCharactersValidator.message))
+        for index, row in enumerate(rows)
+        if isinstance(row, dict) and "\x00" in str(row.get("external_id", ""))
+    ]
+    if errors:
+        raise BulkRejected(errors)
+
+
+UPSERT = "A row whose external_id is stored is updated (all its fields, as a PUT), any other created"
+
+
+def bulk_upsert_action(serializer_class, example: dict, *, missing: str = "amount", matched: str = UPSERT):
+    """`POST …/bulk/`: the rows of a sync script, upserted on external_id (kpis.bulk). The example
+    row is shown twice, the second time refused for a `missing` field; `matched` says what
+    becomes of a row whose external_id is stored."""
+    second = {**example, "external_id": f"{example['external_id']}-2"}
+    rows = serializer_class(many=True)
+    # The examples are lists of rows already: drf-spectacular would wrap each in one more list.
+    set_override(rows, "many", False)
 
     @extend_schema(
         summary="Create or update many rows, matched on external_id",
         description=(
             f"A JSON list of at most {BULK_MAX_ROWS:,} rows, each with the fields of a single "
-            "write and its `external_id` (required). A row whose external_id is stored is updated "
-            "(all its fields, as a PUT), any other created; one you may not see is an error for that "
-            "row. All or nothing: one bad row and the answer is a 400 listing every error by row "
-            "index, and nothing is written. The KPIs are recomputed once for the batch."
+            f"write and its `external_id` (required). {matched}; one you may not see is an error "
+            "for that row. All or nothing: one bad row and the answer is a 400 listing every error "
+            "by row index, and nothing is written. The KPIs are recomputed once for the batch."
         ),
-        request=serializer_class(many=True),
+        request=rows,
         responses={
             200: BulkResultSerializer,
             400: OpenApiResponse(BULK_ERRORS, description="Every error of every row; nothing was written."),
         },
         examples=[
-            OpenApiExample(
-                "Two rows", value=[example, {**example, "external_id": "D-1002"}], request_only=True
-            ),
+            OpenApiExample("Two rows", value=[example, second], request_only=True),
             OpenApiExample(
                 "Written", value={"created": 1, "updated": 1}, response_only=True, status_codes=["200"]
             ),
@@ -132,8 +157,8 @@ def bulk_upsert_action(serializer_class, example: dict):
                     "errors": [
                         {
                             "index": 1,
-                            "external_id": "D-1002",
-                            "field": "amount",
+                            "external_id": second["external_id"],
+                            "field": missing,
                             "message": "This field is required.",
                         }
                     ]
@@ -146,6 +171,7 @@ def bulk_upsert_action(serializer_class, example: dict):
     @action(detail=False, methods=["post"], url_path="bulk", parser_classes=[JSONParser])
     def bulk(self, request, format=None):  # format: the router's suffix routes (bulk.json)
         try:
+            refuse_null_characters(request.data)
             result = bulk_upsert(serializer_class=serializer_class, rows=request.data, request=request)
         except BulkRejected as rejected:
             return Response(rejected.as_response(), status=status.HTTP_400_BAD_REQUEST)
@@ -177,6 +203,19 @@ class LeadViewSet(ScopedViewSet):
     filterset_class = LeadFilterSet
     ordering_fields = ["created_on", "converted_on", "name", "id"]
     ordering = ["-created_on"]
+    bulk = bulk_upsert_action(
+        LeadSerializer,
+        {
+            "external_id": "L-501",
+            "name": "Globex inbound",
+            "rep": 3,
+            "source": "web",
+            "created_on": "2026-10-02",
+            "converted_on": None,
+            "customer": None,
+        },
+        missing="created_on",
+    )
 
 
 class OpportunityViewSet(ScopedViewSet):
@@ -221,6 +260,19 @@ class ActivityViewSet(ScopedViewSet):
     filterset_class = ActivityFilterSet
     ordering_fields = ["occurred_at", "kind", "id"]
     ordering = ["-occurred_at"]
+    bulk = bulk_upsert_action(
+        ActivitySerializer,
+        {
+            "external_id": "A-9001",
+            "rep": 3,
+            "kind": "call",
+            "occurred_at": "2026-10-02T14:30:00Z",
+            "customer": 17,
+            "opportunity": None,
+            "subject": "Renewal call",
+        },
+        missing="occurred_at",
+    )
 
 
 class NpsResponseViewSet(ScopedViewSet):
@@ -232,6 +284,11 @@ class NpsResponseViewSet(ScopedViewSet):
     filterset_class = NpsResponseFilterSet
     ordering_fields = ["responded_on", "score", "id"]
     ordering = ["-responded_on"]
+    bulk = bulk_upsert_action(
+        NpsResponseSerializer,
+        {"external_id": "N-77", "customer": 17, "responded_on": "2026-10-05", "score": 9, "comment": ""},
+        missing="score",
+    )
 
 
 class SpendViewSet(ScopedViewSet):
@@ -243,6 +300,17 @@ class SpendViewSet(ScopedViewSet):
     filterset_class = SpendFilterSet
     ordering_fields = ["spent_on", "amount", "id"]
     ordering = ["-spent_on"]
+    bulk = bulk_upsert_action(
+        SpendSerializer,
+        {
+            "external_id": "S-12",
+            "rep": None,
+            "team": 2,
+            "spent_on": "2026-10-01",
+            "amount": "2500.00",
+            "channel": "ads",
+        },
+    )
 
 
 class StageViewSet(ScopedViewSet):

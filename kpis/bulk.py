@@ -42,6 +42,20 @@ CHECKS = {
     "customer_churned_after_acquired": lambda c: (
         c.churned_on is None or (c.acquired_on is not None and c.churned_on >= c.acquired_on)
     ),
+    "lead_converted_after_created": lambda d: (
+        d.converted_on is None or d.created_on is None or d.converted_on >= d.created_on
+    ),
+    "nps_score_0_10": lambda r: r.score is None or 0 <= r.score <= 10,
+    "spend_amount_not_negative": lambda s: s.amount is None or s.amount >= 0,
+    "spend_rep_or_team": lambda s: s.rep_id is None or s.team_id is None,
+    # A NULL scope makes every `scope = …` NULL: the CHECK then passes unless both are named.
+    "forecast_subject_matches_scope": lambda f: (
+        (f.rep_id is None or f.team_id is None)
+        if f.scope is None
+        else {"rep": (True, False), "team": (False, True), "company": (False, False)}.get(f.scope)
+        == (f.rep_id is not None, f.team_id is not None)
+    ),
+    "forecast_amount_not_negative": lambda f: f.amount is None or f.amount >= 0,
 }
 
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kpis import catalogue
-from kpis.api import NOT_VISIBLE, subject_and_period
+from kpis.api import NOT_VISIBLE, bulk_upsert_action, subject_and_period
 from kpis.fields import PeriodKind
 from kpis.filtersets import ForecastFilterSet, PeriodFilter
 from kpis.models import ForecastSubmission
@@ -26,6 +26,7 @@ from .forecast import forecast_rollup
 from .models import Target
 from .selectors import scorecard
 from .serializers import (
+    ForecastBulkSerializer,
     ForecastRollupSerializer,
     ForecastSerializer,
     ScorecardSerializer,
@@ -76,13 +77,37 @@ class ForecastViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     Append-only history: anyone submits for the subjects they may forecast for (a rep for
     themself, a manager for their subtree, an admin for anything); nobody edits or deletes a
     submission — a correction is a new one. `submitted_at` and `submitted_by` are set by the
-    server."""
+    server. In bulk (`bulk/`), a stored external_id is recognised, never updated
+    (targets.serializers.ForecastBulkSerializer)."""
 
     queryset = ForecastSubmission.objects.all()
     serializer_class = ForecastSerializer
     filterset_class = ForecastFilterSet
     ordering_fields = ["submitted_at", "period_start", "amount", "id"]
     ordering = ["-submitted_at"]
+    bulk = bulk_upsert_action(
+        ForecastBulkSerializer,
+        {
+            "external_id": "F-2026-Q4-3",
+            "scope": "rep",
+            "rep": 3,
+            "team": None,
+            "period_kind": "quarter",
+            "period_start": "2026-10-01",
+            "category": "commit",
+            "amount": "48000.00",
+        },
+        missing="scope",
+        matched=(
+            "Submissions are history, as for a single write (no PUT): a row whose external_id is "
+            "stored must repeat that submission, and is then left as it is (counted as updated); "
+            "one that differs is an error on the fields that differ — send a correction under a new "
+            "external_id. Any other row is submitted now, by you, under the single write's rules: "
+            "for a subject you may forecast for, for a period not ended, an `amount` or (a team's or "
+            "the company's commit) an `adjustment` over the roll-up; `submitted_at` and "
+            "`submitted_by` are the server's"
+        ),
+    )
 
 
 class ScorecardView(APIView):

@@ -4,11 +4,14 @@ Writes are read into the arguments of targets.services, which validates them and
 write what, as it does for the pages.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import serializers
 
 from kpis.fields import PeriodKind
 from kpis.models import ForecastSubmission
 from kpis.periods import Period
+from salesperf.api import field_errors
 from teams.filtersets import MAX_ID
 from teams.models import Rep, Team
 from teams.serializers import BlankIsNullMixin, VisibleRelatedField
@@ -16,7 +19,7 @@ from teams.subjects import Scope, subject_name
 
 from .csv_io import COMPANY_NAME
 from .models import Target
-from .services import forecast_submit, target_save
+from .services import forecast_check, forecast_submit, target_save
 
 
 class SubjectIdField(serializers.IntegerField):
@@ -195,7 +198,72 @@ class ForecastSerializer(BlankIsNullMixin, serializers.ModelSerializer):
             amount=validated_data.get("amount"),
             adjustment=validated_data.get("adjustment"),
             category=validated_data.get("category", ForecastSubmission.Category.COMMIT),
+            external_id=validated_data.get("external_id"),
         )
+
+
+HISTORY = "A submission is history and never changes: send the correction under a new external_id."
+
+
+class ForecastBulkSerializer(ForecastSerializer):
+    """A row of `POST /api/v1/forecasts/bulk/` (kpis.bulk.bulk_upsert runs it once per row, its
+    `instance` the stored submission of the row's external_id, if any).
+
+    A submission is history (forecast_submit): the single write has no PUT, and a correction is
+    a new submission. So a row whose external_id is stored must repeat that submission — a sync
+    script sends it again — and is then left as it is; a row that differs is an error on the
+    fields that differ, not an update. Any other row is submitted now, by the caller, under
+    forecast_submit's rules (forecast_check); submitted_at and submitted_by are the server's."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        period = attrs.pop("period")
+        if self.instance is not None:
+            return self._repeated(attrs)
+        subject = attrs.get("rep") or attrs.get("team")
+        try:
+            forecast = forecast_check(
+                user=self.context["request"].user,
+                scope=attrs["scope"],
+                subject_id=subject.pk if subject else 0,
+                period=period,
+                amount=attrs.get("amount"),
+                adjustment=attrs.get("adjustment"),
+                category=attrs.get("category", ForecastSubmission.Category.COMMIT),
+                external_id=attrs.get("external_id"),
+                # One moment for the batch: its rows are one submission of the script's.
+                now=self.context.setdefault("now", timezone.now()),
+                # The rep or team field found it among those the user sees (VisibleRelatedField).
+                subject_seen=True,
+            )
+            self.clean_instance(forecast)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(field_errors(exc)) from None
+        # By id (rep_id, not rep): the rows are written with bulk_create, the related rows not read.
+        return {
+            f.attname: getattr(forecast, f.attname)
+            for f in forecast._meta.concrete_fields
+            if f.attname != "id"
+        }
+
+    def _repeated(self, attrs) -> dict:
+        """Nothing to write when the row repeats the stored submission (`attrs` as given, its
+        category commit unless named); else the differing fields' errors."""
+        stored = self.instance
+        given = {"category": ForecastSubmission.Category.COMMIT, **attrs}
+        differ = [
+            name
+            for name, value in given.items()
+            if getattr(stored, ForecastSubmission._meta.get_field(name).attname)
+            != getattr(value, "pk", value)
+        ]
+        if differ:
+            raise serializers.ValidationError({name: [HISTORY] for name in differ})
+        return {}
+
+    def clean_instance(self, instance):
+        """The model's full_clean (a batch, kpis.bulk.BatchChecks, checks without a query a row)."""
+        instance.full_clean()
 
 
 def decimal(**kwargs):

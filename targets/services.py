@@ -430,7 +430,7 @@ def may_forecast_for(user, scope: str, subject_id: int) -> bool:
 
 @transaction.atomic
 def forecast_submit(
-    *, user, scope, subject_id, period, amount=None, adjustment=None, category="commit"
+    *, user, scope, subject_id, period, amount=None, adjustment=None, category="commit", external_id=None
 ) -> ForecastSubmission:
     """Record a forecast, made now by `user`: the one way in for the pages and the API.
 
@@ -438,7 +438,42 @@ def forecast_submit(
     roll-up of its children's latest submissions (targets.forecast.Line.rollup) plus the
     adjustment, and both are kept with it. Submissions are history, never edited: a correction is
     a new submission. Only a commit made before its period begins counts for forecast_accuracy.
+    `external_id`: the source's id of a submission synced from a CRM.
     """
+    forecast = forecast_check(
+        user=user,
+        scope=scope,
+        subject_id=subject_id,
+        period=period,
+        amount=amount,
+        adjustment=adjustment,
+        category=category,
+        external_id=external_id,
+        now=timezone.now(),
+    )
+    forecast.full_clean()  # the model's limits (dates in range, amount's digits), as the admin checks
+    forecast.save()
+    return forecast
+
+
+def forecast_check(
+    *,
+    user,
+    scope,
+    subject_id,
+    period,
+    amount=None,
+    adjustment=None,
+    category="commit",
+    external_id=None,
+    now,
+    subject_seen=False,
+) -> ForecastSubmission:
+    """The submission forecast_submit records, checked by its rules but neither full_clean'ed nor
+    saved: a batch (the bulk API, targets.serializers.ForecastBulkSerializer) checks its rows
+    with this and writes them at once. `subject_seen`: the caller found the rep or team among
+    those `user` sees (visible_to), which are those they may forecast for — a batch so spares
+    may_forecast_for's queries for every row."""
     subject_id = 0 if scope == Scope.COMPANY else subject_id
     period = _period(period, "period")
     if category not in ForecastSubmission.Category.values:
@@ -449,9 +484,8 @@ def forecast_submit(
         raise ValidationError({"scope": "Only admins submit company forecasts."})
     if scope not in Scope.values:
         raise ValidationError({"scope": f"'{scope}' is not a scope: use rep, team or company."})
-    if not may_forecast_for(user, scope, subject_id):  # unknown or not yours: one answer, no name
+    if not (subject_seen or may_forecast_for(user, scope, subject_id)):  # unknown or not yours: one answer
         raise ValidationError({"subject": f"There is no {scope} {subject_id} you may submit forecasts for."})
-    now = timezone.now()
     if period.end < timezone.localdate(now):
         raise ValidationError({"period": f"{period.label} has ended: forecast a period to come or running."})
     if amount is not None and adjustment is not None:
@@ -467,7 +501,8 @@ def forecast_submit(
     if amount < 0:
         field = "amount" if rollup is None else "adjustment"
         raise ValidationError({field: "A forecast cannot be negative."})
-    forecast = ForecastSubmission(
+    return ForecastSubmission(
+        external_id=external_id,
         scope=scope,
         rep_id=subject_id if scope == Scope.REP else None,
         team_id=subject_id if scope == Scope.TEAM else None,
@@ -480,9 +515,6 @@ def forecast_submit(
         submitted_at=now,
         submitted_by=user,
     )
-    forecast.full_clean()  # the model's limits (dates in range, amount's digits), as the admin checks
-    forecast.save()
-    return forecast
 
 
 def _money(value, field) -> Decimal:

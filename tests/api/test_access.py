@@ -6,6 +6,7 @@ Each resource has one row of Alice's (tests/api/conftest.py: `alices`) and a wri
 - "manager": managers (their subtree) and admins (customers, opportunities, NPS, spend);
 - "admin": admins only (teams, reps, stages);
 - "read": nobody (snapshots).
+Every resource but teams, reps, stages and snapshots also takes a batch (`bulk/`), as its creates.
 """
 
 from dataclasses import dataclass, field
@@ -152,6 +153,15 @@ WRITES = {
     },
 }
 
+# A batch (POST …/bulk/) of one new row of Alice's side: whoever may create one row may post a
+# batch; a row naming what the writer may not use is that row's error (400), naming the field.
+BULK = {
+    "rep": (401, 200, 400, 200, 400, 200),
+    "manager": (401, 403, 403, 200, 400, 200),
+    "append": (401, 200, 400, 200, 400, 200),
+}
+BULK_RESOURCES = [r for r in RESOURCES if r.policy in BULK]
+
 CASES = pytest.mark.parametrize("resource", RESOURCES, ids=[r.path for r in RESOURCES])
 EVERY_ROLE = pytest.mark.parametrize("role", ROLES)
 
@@ -228,3 +238,19 @@ def test_delete(resource, role, alices, client_as):
     expected = expected_write(resource, "delete", role)
     assert response.status_code == expected, response.content
     assert type(row).objects.filter(pk=row.pk).exists() == (expected != 204)
+
+
+@pytest.mark.parametrize("resource", BULK_RESOURCES, ids=[r.path for r in BULK_RESOURCES])
+@EVERY_ROLE
+def test_bulk_create(resource, role, org, alices, client_as):
+    model = type(getattr(alices, resource.row))
+    before = model.objects.count()
+    row = {**resource.create(org, alices), "external_id": "X-1"}
+
+    response = client_as(role).post(f"/api/v1/{resource.path}/bulk/", [row], format="json")
+
+    expected = BULK[resource.policy][ROLES.index(role)]
+    assert response.status_code == expected, response.content
+    assert model.objects.count() == before + (expected == 200)
+    if expected == 400:
+        assert [e["field"] for e in response.json()["errors"]] == [resource.scope_field]

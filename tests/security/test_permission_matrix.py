@@ -322,13 +322,19 @@ MATRIX: dict[str, Callable] = {
     "api teams": api("team", lambda w: [(w.org.east, "east"), (w.org.west, "west")], lists="teams"),
     "api reps": api("rep", lambda w: [(w.org.alice, "alice"), (w.org.carol, "carol")], lists="reps"),
     "api customers": api("customer", reps_rows(lambda rep: rep.customers.get()), lists="reps"),
-    # Bulk upserts: a rep may not write these at all (403, as a single write); an empty form body
-    # is not the JSON list of rows they take (415). Another team's rows are per-row errors:
-    # tests/api/test_bulk.py.
+    # Bulk upserts: whoever may write a resource one row at a time may write it in bulk, the
+    # others get 403 (a rep: customers, deals, NPS, spend); an empty form body is not the JSON
+    # list of rows they take (415). Rows of reps or teams one may not see are per-row errors:
+    # tests/api/test_bulk.py and test_bulk_facts.py.
     "api customers bulk": one("api:customer-bulk", method="post", allowed=MANAGERS, refused=403, ok=415),
     "api opportunities bulk": one(
         "api:opportunity-bulk", method="post", allowed=MANAGERS, refused=403, ok=415
     ),
+    "api leads bulk": one("api:lead-bulk", method="post", ok=415),
+    "api activities bulk": one("api:activity-bulk", method="post", ok=415),
+    "api nps bulk": one("api:nps-response-bulk", method="post", allowed=MANAGERS, refused=403, ok=415),
+    "api spend bulk": one("api:spend-bulk", method="post", allowed=MANAGERS, refused=403, ok=415),
+    "api forecasts bulk": one("api:forecast-bulk", method="post", ok=415),
     "api leads": api("lead", reps_rows(lambda rep: rep.leads.get()), lists="reps"),
     "api opportunities": api("opportunity", reps_rows(lambda rep: rep.opportunities.get()), lists="reps"),
     "api activities": api("activity", reps_rows(lambda rep: rep.activities.get()), lists="reps"),
