@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, router, transaction
 from django.utils import timezone
 
 from kpis import catalogue
@@ -20,7 +20,7 @@ from teams.tree import TeamTree
 
 from . import numbers, plan
 from .forecast import forecast_rollup
-from .models import Target
+from .models import Notification, Target
 
 SIX = Decimal("0.000001")
 # What Target.value (20 digits, 6 after the point) and Target.uplift_pct (7, 2) can hold.
@@ -405,10 +405,34 @@ def _write(user, changes: list[_Valid], existing: dict) -> list[Target]:
 
 
 def target_delete(*, user, target: Target, tree: TeamTree | None = None) -> None:
-    scope, subject_id = target.subject
-    _Access(user, tree or _tree_above(scope, subject_id)).check(scope, subject_id)
-    target._history_user = user
-    target.delete()
+    """One target (a batch of one)."""
+    target_delete_batch(user=user, targets=[target], tree=tree or _tree_above(*target.subject))
+
+
+@transaction.atomic
+def target_delete_batch(*, user, targets: list[Target], tree: TeamTree) -> None:
+    """Delete targets, all or none (the ValidationError of the first the user may not delete),
+    each with its row of history: who deleted it, when, what it was. Four statements however
+    many: the reps' teams, the history, the targets' notifications, the targets."""
+    access = _Access(user, tree, [t.rep_id for t in targets if t.rep_id])
+    for target in targets:
+        access.check(*target.subject)
+    history = Target.history.model
+    by, now = (user if user.is_authenticated else None), timezone.now()
+    history.objects.bulk_create(
+        history(
+            history_type="-",
+            history_date=now,
+            history_user=by,
+            **{field.attname: getattr(target, field.attname) for field in history.tracked_fields},
+        )
+        for target in targets
+    )
+    ids = [t.pk for t in targets]
+    Notification.objects.filter(target_id__in=ids).delete()
+    # Not QuerySet.delete(): django-simple-history's post_delete signal would write the history
+    # again, one statement a target. Notifications were the one thing to cascade to.
+    Target.every.filter(pk__in=ids)._raw_delete(router.db_for_write(Target))
 
 
 @transaction.atomic

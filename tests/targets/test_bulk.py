@@ -10,11 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kpis.periods import Period
-from targets.models import Target
+from targets.models import Notification, Target
 from targets.services import (
     TargetChange,
     may_set_targets_for,
     target_delete,
+    target_delete_batch,
     target_save,
     target_save_batch,
 )
@@ -67,19 +68,54 @@ def test_a_batch_of_300_cells_takes_the_statements_of_a_batch_of_10(org, postgre
 
 
 def test_a_grid_of_1440_cells_posts_with_the_statements_of_a_grid_of_24(org, big_team, client, postgresql):
-    def post(user, team, reps):
+    def post(user, team, reps, value):
         client.force_login(user)
-        form = {f"c-{rep.pk}-{month.label}": "50" for rep in reps for month in MONTHS}
+        form = {f"c-{rep.pk}-{month.label}": value for rep in reps for month in MONTHS}
         with CaptureQueriesContext(connection) as queries:
             response = client.post(f"/targets/grid/?team={team.pk}&metric=revenue_won&year=2017", form)
         assert response.status_code == 302
         return len(queries)
 
-    small = post(org.east_manager, org.east, [org.alice, org.bob])
-    large = post(big_team.manager, big_team.team, big_team.reps)
-
+    small = post(org.east_manager, org.east, [org.alice, org.bob], "50")
+    large = post(big_team.manager, big_team.team, big_team.reps, "50")
     assert small == large
     assert Target.objects.filter(rep__team=big_team.team).count() == len(big_team.reps) * 12 == 1440
+
+    # Every cell emptied: every target deleted, as few statements for many.
+    assert post(org.east_manager, org.east, [org.alice, org.bob], "") == post(
+        big_team.manager, big_team.team, big_team.reps, ""
+    )
+    assert not Target.objects.exists()
+    assert Target.history.filter(history_type="-").count() == 24 + 1440
+
+
+def test_deleting_targets_in_a_batch_keeps_their_history_and_drops_their_notifications(org):
+    saved = target_save_batch(
+        user=org.east_manager, changes=cells([org.alice, org.bob], "100"), tree=TeamTree.load()
+    )
+    Notification.objects.create(user=org.alice.user, target=saved[0], message="Alice is behind")
+    Notification.objects.create(user=org.alice.user, message="not about a target")
+
+    target_delete_batch(user=org.boss, targets=saved[:13], tree=TeamTree.load())
+
+    assert [t.rep for t in Target.objects.all()] == [org.bob] * 11
+    gone = Target.history.filter(history_type="-")
+    assert {(h.id, h.history_user, h.value) for h in gone} == {(t.pk, org.boss, D(100)) for t in saved[:13]}
+    assert list(Notification.objects.values_list("message", flat=True)) == ["not about a target"]
+
+
+def test_a_batch_delete_with_one_target_the_user_may_not_delete_deletes_none(org):
+    saved = target_save_batch(
+        user=org.boss, changes=cells([org.alice, org.carol], "100")[::12], tree=TeamTree.load()
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        target_delete_batch(user=org.east_manager, targets=saved, tree=TeamTree.load())
+
+    assert refused.value.message_dict == {
+        "subject": [f"There is no rep {org.carol.pk} you may set targets for."]
+    }
+    assert Target.objects.count() == 2 and not Target.history.filter(history_type="-").exists()
 
 
 def test_a_batch_keeps_who_changed_each_target_when_and_to_what(org):
