@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -166,8 +167,9 @@ def _run(size, csv_rows, singles, tries, log) -> dict:
     client = Client()
     client.force_login(bench.manager)
 
-    def post_grid(bump=0):
-        response = client.post(bench.grid_url(), bench.grid_post(bump))
+    def post_grid(bump=0):  # as the browser posts the grid's form: URL-encoded
+        body = urlencode(bench.grid_post(bump))
+        response = client.post(bench.grid_url(), body, content_type="application/x-www-form-urlencoded")
         if response.status_code != 302:
             raise RuntimeError(f"The grid answered {response.status_code}, not a redirect.")
 
