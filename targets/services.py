@@ -399,8 +399,9 @@ def _write(user, changes: list[_Valid], existing: dict) -> list[Target]:
     Target.objects.bulk_create(
         changed, update_conflicts=True, unique_fields=["id"], update_fields=CHANGED_FIELDS
     )
-    Target.history.bulk_history_create(new, default_date=now)
-    Target.history.bulk_history_create(changed, update=True, default_date=now)
+    # No change reason, as a save() records (bulk_history_create's default is "").
+    Target.history.bulk_history_create(new, default_date=now, default_change_reason=None)
+    Target.history.bulk_history_create(changed, update=True, default_date=now, default_change_reason=None)
     return [written[change.key] for change in changes]
 
 

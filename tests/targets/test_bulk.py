@@ -140,9 +140,11 @@ def test_a_batch_keeps_who_changed_each_target_when_and_to_what(org):
 
     alices = Target.objects.get(rep=org.alice)
     history = alices.history.order_by("history_date", "history_id")
-    assert [(h.history_type, h.history_user, h.value, h.created_by) for h in history] == [
-        ("+", org.east_manager, D(100), org.east_manager),
-        ("~", org.boss, D(150), org.east_manager),
+    assert [
+        (h.history_type, h.history_user, h.value, h.created_by, h.history_change_reason) for h in history
+    ] == [
+        ("+", org.east_manager, D(100), org.east_manager, None),
+        ("~", org.boss, D(150), org.east_manager, None),
     ]
     [change] = history[1].diff_against(history[0]).changes
     assert (change.field, change.old, change.new) == ("value", D(100), D(150))
