@@ -53,7 +53,11 @@ def _tree_above(scope: str, subject_id) -> TeamTree:
         Scope.TEAM: f"SELECT id FROM {teams} WHERE id = %s",
         Scope.REP: f"SELECT team_id FROM {reps} WHERE id = %s",
     }.get(scope)
-    if start is None or not isinstance(subject_id, int):
+    try:
+        subject_id = int(subject_id)
+    except (TypeError, ValueError):
+        start = None
+    if start is None:
         return TeamTree(parent={}, manager={})  # the company, or no subject at all
     with connection.cursor() as cursor:
         cursor.execute(

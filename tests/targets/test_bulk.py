@@ -257,3 +257,16 @@ def test_a_single_save_and_delete_read_only_the_subjects_branch(org, no_whole_tr
         "subject": [f"There is no rep {org.carol.pk} you may set targets for."]
     }
     assert list(Target.objects.all()) == [relative]
+
+
+@pytest.mark.parametrize("subject_id", [0, -1, None])
+def test_a_single_save_for_no_possible_subject_is_the_usual_refusal(org, subject_id):
+    with pytest.raises(ValidationError) as refused:
+        target_save(
+            user=org.boss, scope="rep", subject_id=subject_id, metric="deals_won", period="2017-Q2", value="1"
+        )
+
+    assert refused.value.message_dict == {
+        "subject": [f"There is no rep {subject_id} you may set targets for."]
+    }
+    assert not Target.objects.exists()
