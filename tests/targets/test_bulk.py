@@ -270,3 +270,10 @@ def test_a_single_save_for_no_possible_subject_is_the_usual_refusal(org, subject
         "subject": [f"There is no rep {subject_id} you may set targets for."]
     }
     assert not Target.objects.exists()
+
+
+def test_notifications_are_the_one_thing_a_deleted_target_takes_with_it():
+    """target_delete_batch deletes them itself, without Django's collector (whose post_delete
+    signals would write the history one row at a time): a new relation to Target goes there too."""
+    relations = [f for f in Target._meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete]
+    assert [(f.related_model, f.on_delete.__name__) for f in relations] == [(Notification, "CASCADE")]
