@@ -24,7 +24,7 @@ from .. import numbers
 from ..forms import METRIC_CHOICES
 from ..models import Target
 from ..plan import GridTotals, grid_totals
-from ..services import BatchInvalid, TargetChange, target_delete, target_save_batch
+from ..services import BatchInvalid, TargetChange, target_delete_batch, target_save_batch
 from .targets import error_text
 
 
@@ -175,14 +175,13 @@ def _plain(value: Decimal) -> str:
 def _save_grid(user, metric, cells, existing, tree) -> int:
     """Saves every changed cell in one transaction, or none: _Invalid with the failing cells
     marked, or the service's ValidationError (CONFLICT) when another save won the race."""
-    changes, changed_cells, deleted = [], [], 0
+    changes, changed_cells, emptied = [], [], []
     for row in cells:
         for cell in row:
             old = existing.get((cell.rep.pk, cell.month.start))
             if not cell.value:
                 if old:
-                    target_delete(user=user, target=old, tree=tree)
-                    deleted += 1
+                    emptied.append(old)
                 continue
             try:
                 if old and numbers.parse(cell.value) == old.value:
@@ -192,6 +191,7 @@ def _save_grid(user, metric, cells, existing, tree) -> int:
                 continue
             changes.append(TargetChange(Scope.REP, cell.rep.pk, metric.key, cell.month, value=cell.value))
             changed_cells.append(cell)
+    target_delete_batch(user=user, targets=emptied, tree=tree)
     try:
         target_save_batch(user=user, changes=changes, tree=tree, replace=True)
     except BatchInvalid as e:
@@ -199,4 +199,4 @@ def _save_grid(user, metric, cells, existing, tree) -> int:
             changed_cells[index].error = error_text(error)
     if any(cell.error for row in cells for cell in row):
         raise _Invalid
-    return deleted + len(changes)
+    return len(emptied) + len(changes)

@@ -2,10 +2,10 @@
 "changed by someone else, reload" — the form again, the grid unsaved (409), the import listed
 with the reason, a 400 from the API — never a 500 from the unique constraint.
 
-The race is made deterministic: `a_competitor` writes the same target just before this
-request's insert, after this request has looked for it, as a second request committing between
-the two would. Written on the same connection, the competitor's row goes with this request's
-rollback: what the tests see kept is what this request kept (nothing).
+The race is made deterministic: `a_competitor` writes the same target just after this request
+has looked for it, before its insert, as a second request committing between the two would.
+Written on the same connection, the competitor's row goes with this request's rollback: what
+the tests see kept is what this request kept (nothing).
 """
 
 from decimal import Decimal
@@ -14,6 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from targets import services
 from targets.models import Target
 from targets.services import CONFLICT, target_save
 
@@ -22,24 +23,28 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def a_competitor(monkeypatch):
-    """From now on, the next new target is written by someone else first (value 1)."""
-    save = Target.save
+    """From now on, the first target a save looks for and does not find is written by someone
+    else (value 1) right after the look, before the save's insert."""
+    existing = services._existing
 
-    def save_second(target, *args, **kwargs):
-        if target.pk is None and not Target.objects.filter(value=1).exists():
+    def existing_then_compete(changes):
+        found = existing(changes)
+        new = [c for c in changes if c.key not in found]
+        if new and not Target.objects.filter(value=1).exists():
+            change = new[0]
             competitor = Target(
-                scope=target.scope,
-                rep_id=target.rep_id,
-                team_id=target.team_id,
-                metric=target.metric,
-                period_kind=target.period_kind,
-                period_start=target.period_start,
+                scope=change.scope,
+                rep_id=change.subject_id if change.scope == "rep" else None,
+                team_id=change.subject_id if change.scope == "team" else None,
+                metric=change.metric,
+                period_kind=change.period.kind,
+                period_start=change.period.start,
                 value=1,
             )
-            Target.objects.bulk_create([competitor])  # no save(): not raced itself
-        return save(target, *args, **kwargs)
+            Target.objects.bulk_create([competitor])
+        return found
 
-    return lambda: monkeypatch.setattr(Target, "save", save_second)
+    return lambda: monkeypatch.setattr(services, "_existing", existing_then_compete)
 
 
 def values():

@@ -8,13 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from kpis.models import ForecastSubmission
-from kpis.periods import Period
 from targets.models import Target
 from targets.selectors import reconciliation_gaps
 from targets.services import (
-    TargetChange,
     forecast_submit,
-    target_save_batch,
     target_spread_over_months,
     target_spread_over_reps,
 )
@@ -395,20 +392,3 @@ def test_a_negative_forecast_is_refused(org):
 def test_a_best_case_forecast_is_accepted_and_an_unknown_category_is_not(org):
     assert forecast(org.alice.user, org.alice, "7000", "best_case").category == "best_case"
     assert list(rejected(forecast, org.alice.user, org.alice, "1", "hope")) == ["category"]
-
-
-def test_a_batch_reads_once_then_writes_each_target_and_its_history(org, django_assert_max_num_queries):
-    tree = TeamTree.load()
-    months = Period.parse("2017").months()
-    changes = [
-        TargetChange("rep", rep.pk, "revenue_won", month, value="100")
-        for rep in (org.alice, org.bob)
-        for month in months
-    ]
-
-    # Two reads (the reps' teams, the targets already set), two savepoints, then two per target.
-    with django_assert_max_num_queries(6 + 2 * len(changes)):
-        saved = target_save_batch(user=org.east_manager, changes=changes, tree=tree)
-
-    assert len(saved) == Target.objects.count() == 24
-    assert Target.history.count() == 24
