@@ -10,8 +10,9 @@
     period a move splits, each stint's subjects move by the change to that stint's part (the
     parts every recompute from the facts stores: store.write_parts);
   - what cannot be split that way — a team's own facts (team-level spend), a move itself — is
-    recomputed from the facts, for every subject, for the periods from that date on. (Recomputing only some trees from the facts would leave the
-    stored snapshots inconsistent with the deltas other pending recomputes apply to them.)
+    recomputed from the facts, for every subject, for the periods from that date on.
+    (Recomputing only some trees from the facts would leave the stored snapshots inconsistent
+    with the deltas other pending recomputes apply to them.)
   - the company is its own facts (and every team's own) plus the sum of its reps' snapshots.
   When the stored snapshots do not cover the branch (a first fact in a new month, a team without
   rows yet), there is nothing to move: it recomputes everything instead — as it does when
