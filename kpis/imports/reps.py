@@ -1,7 +1,8 @@
 """The reps kind: people, their users and their teams, which the bulk machinery cannot write (a
 rep's change of team is a dated move, recorded by Rep.save; a rep needs a user).
 
-A row is matched on the rep's external id. A new rep takes the user its username or e-mail finds,
+A row is matched on the rep's external id, or on the full name of a rep stored without one (a
+first import links the reps that exist). A new rep takes the user its username or e-mail finds,
 else a new user (no password: they sign in once an admin gives them one); a team named that does
 not exist is created at the top. Creating a user or a team, making an existing user a rep, and
 moving a rep are listed for the admin to confirm (Preview.confirm) and done only once confirmed:
@@ -41,6 +42,11 @@ def reps_plan(*, rows: list[tuple[int, dict]], checked, user) -> tuple[RepPlan, 
     stored = {
         r.external_id: r for r in Rep.objects.filter(external_id__in=[d["external_id"] for _, d in rows])
     }
+    # A rep stored without an external id is matched by full name: a first import links them.
+    unlinked = {
+        r.full_name: r
+        for r in Rep.objects.filter(external_id=None, full_name__in=[d["full_name"] for _, d in rows])
+    }
     names = dict(Rep.objects.values_list("full_name", "external_id"))
     wanted = {d.get(k) for _, d in rows for k in ("username", "email")} - {None, ""}
     users = {}
@@ -55,8 +61,8 @@ def reps_plan(*, rows: list[tuple[int, dict]], checked, user) -> tuple[RepPlan, 
     for line, data in rows:
         errors = _row_errors(data)
         name, key = data["full_name"], data["external_id"]
-        rep = stored.get(key)
-        if name in names and names[name] != key:
+        rep = stored.get(key) or unlinked.get(name)
+        if name in names and names[name] != key and (rep is None or rep.full_name != name):
             errors.append(("full_name", f"'{name}' is the name of another rep"))
         if name in seen_names:
             errors.append(("full_name", f"'{name}' is also on line {seen_names[name]}"))
@@ -97,8 +103,8 @@ def reps_plan(*, rows: list[tuple[int, dict]], checked, user) -> tuple[RepPlan, 
             checked.confirm.append(
                 f"moves rep {rep.full_name} from team '{rep.team}' to '{_team_name(team)}' from today"
             )
-        if moved or rep.full_name != name:
-            rep.full_name, rep.new_team = name, team
+        if moved or rep.full_name != name or rep.external_id != key:
+            rep.full_name, rep.external_id, rep.new_team = name, key, team
             plan.changed.append((index, rep))
         else:
             plan.unchanged.append(index)

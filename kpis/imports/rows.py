@@ -76,7 +76,7 @@ class Reader:
             if not text:
                 if spec.required:
                     errors.append((spec.name, "required, and the cell is empty"))
-                data[spec.to] = "" if spec.reads == Reads.TEXT else None
+                data[spec.to] = "" if spec.reads in (Reads.TEXT, Reads.CHOICE) else None
                 shown[spec.label] = ""
                 continue
             try:
