@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from .crm_import import ImportFailed, import_crm
 from .deal_history import recorded_by
-from .models import Job, JobFile
+from .imports import ImportFailed as MappedImportFailed
+from .imports import import_table, read_table
+from .models import ImportMapping, Job, JobFile
 
 log = logging.getLogger(__name__)
 PROGRESS_SECONDS = 24 * 60 * 60
@@ -28,7 +30,12 @@ SHOWN_ERRORS = 200  # a page shows the first ones while the job runs; the record
 
 
 class JobFailed(Exception):
-    """The job could not do its work at all (a file or column missing, a change not confirmed)."""
+    """The job could not do its work at all (a file or column missing, a change not confirmed);
+    `errors` are the rows that made it refuse the whole file, kept in the record after the reason."""
+
+    def __init__(self, message: str, errors: list[str] | None = None):
+        super().__init__(message)
+        self.errors = errors or []
 
 
 @transaction.atomic
@@ -36,9 +43,22 @@ def job_start(*, kind: str, user, files: dict[str, bytes], options: dict | None 
     """Record a job and its files; a worker runs it once this transaction commits."""
     from .tasks import run_job
 
-    job = Job.objects.create(kind=kind, created_by=user, options=options or {})
-    JobFile.objects.bulk_create([JobFile(job=job, name=name, content=data) for name, data in files.items()])
+    job = _job_record(kind=kind, user=user, files=files, options=options or {})
     transaction.on_commit(lambda: run_job.delay(job.pk))
+    return job
+
+
+def job_draft(*, kind: str, user, files: dict[str, bytes], options: dict) -> Job:
+    """Record a job and its files without running it (`options["draft"]`): an upload the admin is
+    still mapping. The mapped import's pages keep the file here between their steps, where any
+    web process reads it, then start the real job with it and delete the draft."""
+    return _job_record(kind=kind, user=user, files=files, options={**options, "draft": True})
+
+
+@transaction.atomic
+def _job_record(*, kind: str, user, files: dict[str, bytes], options: dict) -> Job:
+    job = Job.objects.create(kind=kind, created_by=user, options=options)
+    JobFile.objects.bulk_create([JobFile(job=job, name=name, content=data) for name, data in files.items()])
     return job
 
 
@@ -100,7 +120,7 @@ def job_run(job_id: int) -> None:
         with recorded_by(job.created_by):  # its changes to deals are the starter's
             result, errors = RUNNERS[job.kind](job, progress)
     except JobFailed as e:
-        ended.update(state=Job.State.FAILED, finished_at=timezone.now(), errors=[str(e)])
+        ended.update(state=Job.State.FAILED, finished_at=timezone.now(), errors=[str(e), *e.errors])
     except Exception:
         ended.update(state=Job.State.FAILED, finished_at=timezone.now(), errors=[INTERNAL_ERROR])
         raise
@@ -139,4 +159,58 @@ def _crm_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
     }, report.skipped
 
 
-RUNNERS = {Job.Kind.CRM_IMPORT: _crm_import}
+def _facts_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
+    """One CSV file of any CRM, mapped (kpis.imports): all rows or none, or — chosen — the good
+    rows, the bad ones kept as a CSV file of the job (`errors_file_name`) to fix and upload again."""
+    options = job.options
+    upload = job.files.get(name=options["file"])
+    mapping = _mapping_of(options)
+    try:
+        table = read_table(bytes(upload.content), name=upload.name)
+        result = import_table(
+            kind=options["kind"],
+            table=table,
+            mapping=mapping,
+            user=job.created_by,
+            good_rows_only=bool(options.get("good_rows_only")),
+            confirmed=bool(options.get("confirmed")),
+            progress=progress,
+        )
+    except MappedImportFailed as e:
+        raise JobFailed(str(e), errors=e.errors) from e
+    error_file = None
+    if result.error_csv is not None:
+        error_file = errors_file_name(upload.name)
+        # A job run again (its worker died) replaces the file rather than adding a second one.
+        JobFile.objects.update_or_create(job=job, name=error_file, defaults={"content": result.error_csv})
+    counts = {
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "refused": result.refused,
+    }
+    return {
+        "kind": options["kind"],
+        "mapping": mapping.name,
+        "counts": counts,
+        "encoding": result.encoding,
+        "error_file": error_file,
+    }, result.errors
+
+
+def _mapping_of(options: dict) -> ImportMapping:
+    """The saved mapping the job names, or the unsaved one the admin previewed (its fields)."""
+    if "mapping_id" not in options:
+        return ImportMapping(kind=options["kind"], **options["mapping"])
+    mapping = ImportMapping.objects.filter(pk=options["mapping_id"], kind=options["kind"]).first()
+    if mapping is None:
+        raise JobFailed("The saved mapping this import used was deleted: map the file again.")
+    return mapping
+
+
+def errors_file_name(upload_name: str) -> str:
+    """deals.csv → deals.errors.csv: never the name of the upload beside it."""
+    return f"{Path(upload_name).stem}.errors.csv"
+
+
+RUNNERS = {Job.Kind.CRM_IMPORT: _crm_import, Job.Kind.FACTS_IMPORT: _facts_import}
