@@ -87,14 +87,16 @@ def test_an_admin_maps_previews_and_imports_a_hubspot_export_then_reimports_it(
 
     # The deal's figure where a manager reads it: Alice's revenue won in February 2017.
     page.goto(f"/drill/?scope=rep&subject={org.alice.pk}&metric=revenue_won&period=2017-02")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Revenue won: USD 12,500")
     deal = page.get_by_role("row").filter(has_text="Acme renewal")
-    expect(deal).to_contain_text("12,500")
+    expect(deal).to_contain_text("USD 12,500.00")
+    expect(deal).to_contain_text("Won")
     page.screenshot(path=screenshots / "import-6-drill-down.png", full_page=True)
 
     # The same file again, with the saved mapping: every row unchanged, nothing written.
     page.goto("/ops/import/facts/")
     choose_file(page)
-    page.get_by_label("Saved mapping").select_option(label="HubSpot deals (Opportunities)")
+    page.get_by_role("combobox", name="Saved mapping").select_option(label="HubSpot deals (Opportunities)")
     page.get_by_role("button", name="Next: map the columns").click()
     expect(page.get_by_text("Columns from the saved mapping HubSpot deals.")).to_be_visible()
     expect(page.get_by_label("Stage “Appointment Scheduled”")).to_have_value(str(stages["engaging"].pk))
