@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.utils.html import escape
 
+from kpis.jobs import Progress
 from kpis.models import ImportMapping, Job, JobFile, Opportunity
 from teams.models import Rep, Team
 from tests.factories import StageFactory, lost_stage, won_stage
@@ -290,6 +291,31 @@ def test_a_reimport_with_the_saved_mapping_changes_nothing(org, client, stages):
     ).context["job"]
     assert job.result["counts"] == {"created": 0, "updated": 0, "unchanged": 2, "refused": 0}
     assert Opportunity.objects.count() == 2
+
+
+def test_the_job_page_follows_the_rows_read_and_written_while_it_runs(org, client, stages, monkeypatch):
+    """What /ops/jobs/<id>/status/ answers while the import's transaction is still open: the step,
+    rows done of all (through the cache: kpis.jobs.Progress), looked at on each report."""
+    seen = []
+
+    class Watched(Progress):
+        def __init__(self, job_id):
+            super().__init__(job_id)
+            self.job_id = job_id
+
+        def __call__(self, step, done=0, total=None):
+            super().__call__(step, done, total)
+            status = client.get(f"/ops/jobs/{self.job_id}/status/").json()
+            seen.append((status["state"], status["step"], status["done"], status["total"]))
+
+    monkeypatch.setattr("kpis.jobs.Progress", Watched)
+    client.force_login(org.admin)
+    import_(client, upload(client).url, mapping_post(values=stage_values(stages)))
+    assert seen == [
+        ("running", "reading", 0, 2),
+        ("running", "checking", 0, 2),
+        ("running", "writing", 2, 2),
+    ]
 
 
 def test_an_unsaved_mapping_travels_with_the_job(org, client, stages):
