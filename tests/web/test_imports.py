@@ -326,6 +326,81 @@ def test_an_unsaved_mapping_travels_with_the_job(org, client, stages):
     assert not ImportMapping.objects.exists()
 
 
+# A Salesforce-style export as Excel writes it in a German locale: Windows-1252, semicolons,
+# day-first dates, decimal commas and a euro sign. By hand: SF-1 won on 14.03.2017 for
+# "1.500,00 €" → 1500.00; SF-2 "Prospecting" (mapped to Engaging), open, "2.250,75 €" → 2250.75,
+# its close date 30.06.2017 its expected close.
+SALESFORCE = (
+    "Opportunity ID;Opportunity Name;Stage;Amount;Close Date;Created Date;Opportunity Owner\n"
+    "SF-1;Café Nord;Closed Won;1.500,00 €;14.03.2017;05.01.2017;Alice\n"
+    "SF-2;Zürich Pilot;Prospecting;2.250,75 €;30.06.2017;01.03.2017;Bob\n"
+).encode("cp1252")
+SALESFORCE_COLUMNS = {
+    "external_id": "Opportunity ID",
+    "name": "Opportunity Name",
+    "owner": "Opportunity Owner",
+    "stage": "Stage",
+    "amount": "Amount",
+    "created_on": "Created Date",
+    "closed_on": "Close Date",
+}
+
+
+def test_a_salesforce_export_in_windows_1252_with_decimal_commas_imports_and_reimports_unchanged(
+    org, client, stages
+):
+    client.force_login(org.admin)
+    draft_url = upload(client, SALESFORCE, name="salesforce.csv").url
+    page = client.get(draft_url)
+    assert "Read as <strong>Windows-1252</strong>; 2 rows, 7 columns" in page.content.decode()
+    form = page.context["form"]
+    assert {name: form[f"column_{name}"].value() for name in SALESFORCE_COLUMNS} == SALESFORCE_COLUMNS
+    values = [
+        ("stage", "Closed Won", str(stages["won"].pk)),
+        ("stage", "Prospecting", str(stages["engaging"].pk)),
+    ]
+    data = mapping_post(values=values, **columns(**SALESFORCE_COLUMNS)) | {
+        "date_format": "%d.%m.%Y",
+        "decimal_comma": "on",
+        "save_as": "Salesforce opportunities",
+    }
+    preview = client.post(draft_url, data).context["preview"]
+    assert (preview.counts["create"], preview.errors) == (2, [])
+    job = import_(client, draft_url, data).context["job"]
+    assert job.result["counts"]["created"] == 2 and job.result["encoding"] == "Windows-1252"
+
+    won, open_deal = Opportunity.objects.order_by("external_id")
+    assert (won.name, won.stage, won.amount, won.closed_on, won.created_on) == (
+        "Café Nord",
+        stages["won"],
+        Decimal("1500.00"),
+        dt.date(2017, 3, 14),
+        dt.date(2017, 1, 5),
+    )
+    assert (
+        open_deal.name,
+        open_deal.rep,
+        open_deal.amount,
+        open_deal.closed_on,
+        open_deal.expected_close_on,
+    ) == (
+        "Zürich Pilot",
+        org.bob,
+        Decimal("2250.75"),
+        None,
+        dt.date(2017, 6, 30),
+    )
+
+    # Again, with the saved mapping: its date format and decimal comma come back with it.
+    saved = ImportMapping.objects.get(name="Salesforce opportunities")
+    assert (saved.date_format, saved.decimal_comma) == ("%d.%m.%Y", True)
+    draft_url = upload(client, SALESFORCE, name="salesforce.csv", mapping=saved).url
+    form = client.get(draft_url).context["form"]
+    assert (form["date_format"].value(), form["decimal_comma"].value()) == ("%d.%m.%Y", True)
+    job = import_(client, draft_url, data).context["job"]
+    assert job.result["counts"] == {"created": 0, "updated": 0, "unchanged": 2, "refused": 0}
+
+
 BAD_ROW = '"HS-103","Initech","-5","2017-02-30","Closed Won","Alice","2017-01-05"\n'
 
 
