@@ -29,8 +29,8 @@ class CrmImportForm(forms.Form):
 
 class FactsUploadForm(forms.Form):
     """The mapped import's first step: a CSV file of any CRM, what it holds, and optionally the
-    saved mapping to read it with. The file is read here (its bytes: `self.content`), so a file
-    that is no CSV we can read is a form error and nothing is kept."""
+    saved mapping to read it with. The file is read here (its bytes: `self.content`, the table:
+    `self.table`), so a file that is no CSV we can read is a form error and nothing is kept."""
 
     file = forms.FileField(label="CSV file", max_length=200)
     kind = forms.ChoiceField(label="It holds", choices=[(key, kind.label) for key, kind in KINDS.items()])
@@ -52,7 +52,7 @@ class FactsUploadForm(forms.Form):
             )
         self.content = upload.read()
         try:
-            read_table(self.content, name=upload.name)
+            self.table = read_table(self.content, name=upload.name)
         except ImportFailed as e:
             raise forms.ValidationError(str(e)) from e
         return upload

@@ -11,6 +11,7 @@ broker (eager mode) the job runs inside the request that starts it, and the page
 
 import logging
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 from django.core.cache import cache
@@ -20,13 +21,14 @@ from django.utils import timezone
 from .crm_import import ImportFailed, import_crm
 from .deal_history import recorded_by
 from .imports import ImportFailed as MappedImportFailed
-from .imports import import_table, read_table
+from .imports import Preview, import_table, preview_import, read_table
 from .models import ImportMapping, Job, JobFile
 
 log = logging.getLogger(__name__)
 PROGRESS_SECONDS = 24 * 60 * 60
 INTERNAL_ERROR = "Internal error: see the worker's log."
 SHOWN_ERRORS = 200  # a page shows the first ones while the job runs; the record keeps them all
+PREVIEW_ROWS = 20  # a mapped import's preview shows the first rows as they would be saved
 
 
 class JobFailed(Exception):
@@ -51,8 +53,26 @@ def job_start(*, kind: str, user, files: dict[str, bytes], options: dict | None 
 def job_draft(*, kind: str, user, files: dict[str, bytes], options: dict) -> Job:
     """Record a job and its files without running it (`options["draft"]`): an upload the admin is
     still mapping. The mapped import's pages keep the file here between their steps, where any
-    web process reads it, then start the real job with it and delete the draft."""
+    web process reads it, preview it with `job_draft_preview`, then start the real job with it
+    and delete the draft."""
     return _job_record(kind=kind, user=user, files=files, options={**options, "draft": True})
+
+
+def job_draft_preview(*, draft: Job, options: dict) -> None:
+    """Run a draft (again) with these options: its runner previews, which writes nothing, and the
+    draft keeps the preview as its result. A preview of every row of a large file takes longer
+    than a web request may (47 s for 100,000 deals), so a worker runs it and the page follows."""
+    from .tasks import run_job
+
+    Job.objects.filter(pk=draft.pk).update(
+        options={**options, "draft": True},
+        state=Job.State.QUEUED,
+        started_at=None,
+        finished_at=None,
+        result={},
+        errors=[],
+    )
+    transaction.on_commit(lambda: run_job.delay(draft.pk))
 
 
 @transaction.atomic
@@ -161,7 +181,10 @@ def _crm_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
 
 def _facts_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
     """One CSV file of any CRM, mapped (kpis.imports): all rows or none, or — chosen — the good
-    rows, the bad ones kept as a CSV file of the job (`errors_file_name`) to fix and upload again."""
+    rows, the bad ones kept as a CSV file of the job (`errors_file_name`) to fix and upload again.
+    A draft previews instead (`_facts_preview`)."""
+    if job.options.get("draft"):
+        return _facts_preview(job, progress)
     options = job.options
     upload = job.files.get(name=options["file"])
     mapping = _mapping_of(options)
@@ -196,6 +219,33 @@ def _facts_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
         "encoding": result.encoding,
         "error_file": error_file,
     }, result.errors
+
+
+def _facts_preview(job: Job, progress: Progress) -> tuple[dict, list[str]]:
+    """What importing the draft's file with its mapping would do (kpis.imports.preview_import):
+    the result keeps all but the row errors, which are the job's errors."""
+    upload = job.files.get(name=job.options["file"])
+    try:
+        table = read_table(bytes(upload.content), name=upload.name)
+        progress("checking every row", 0, len(table.rows))
+        preview = preview_import(
+            kind=job.options["kind"],
+            table=table,
+            mapping=_mapping_of(job.options),
+            user=job.created_by,
+            rows=PREVIEW_ROWS,
+        )
+    except MappedImportFailed as e:
+        raise JobFailed(str(e), errors=e.errors) from e
+    shown = {name: value for name, value in asdict(preview).items() if name != "errors"}
+    return {"preview": shown}, preview.errors
+
+
+def draft_preview(draft: Job) -> Preview | None:
+    """The preview a draft's last run left, if it succeeded."""
+    if draft.state != Job.State.SUCCEEDED or "preview" not in draft.result:
+        return None
+    return Preview(**draft.result["preview"], errors=draft.errors)
 
 
 def _mapping_of(options: dict) -> ImportMapping:

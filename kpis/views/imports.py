@@ -4,9 +4,11 @@ to ours → preview the first rows as they would be saved, every row error and t
 as a background job whose page (kpis.views.ops.job) follows it.
 
 Between the steps the upload is a draft job's file (kpis.jobs.job_draft: in the database, where
-any web process reads it, never in a cookie); the import starts the real job with it and deletes
-the draft. Reading, mapping and checking rows is kpis.imports'; these pages only move files,
-mappings and previews between the browser and it.
+any web process reads it, never in a cookie). "Preview" runs the draft with the mapping as a
+background job that writes nothing (every row of a large file is checked: longer than a request
+may take) and the mapping page follows it as the job's page does; "Import" starts the real job with
+the file and deletes the draft. Reading, mapping and checking rows is kpis.imports'; these pages
+only move files, mappings and previews between the browser and it.
 """
 
 import datetime as dt
@@ -18,13 +20,12 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from ..forms import FactsUploadForm, ImportMappingForm, ValueMapFormSet, mapped_values
-from ..imports import KINDS, ImportFailed, preview_import, read_table, suggest_columns
-from ..jobs import job_draft, job_start
+from ..imports import KINDS, suggest_columns
+from ..jobs import draft_preview, job_draft, job_draft_preview, job_progress, job_start
 from ..models import ImportMapping, Job
 from ..pages import login_required, require_admin
 from .ops import get_job_for_admin
 
-PREVIEW_ROWS = 20
 SHOWN_ERRORS = 1000  # a preview lists this many row errors and counts them all (the page stays light)
 DRAFT_LIFETIME = dt.timedelta(days=1)  # an upload left unmapped this long is deleted
 
@@ -38,12 +39,18 @@ def upload(request):
         Job.objects.filter(
             kind=Job.Kind.FACTS_IMPORT, options__draft=True, created_at__lt=timezone.now() - DRAFT_LIFETIME
         ).delete()
-        file, saved = form.cleaned_data["file"], form.cleaned_data["mapping"]
+        file, saved, table = form.cleaned_data["file"], form.cleaned_data["mapping"], form.table
         draft = job_draft(
             kind=Job.Kind.FACTS_IMPORT,
             user=request.user,
             files={file.name: form.content},
-            options={"kind": form.cleaned_data["kind"], "file": file.name, "saved": saved and saved.pk},
+            options={
+                "kind": form.cleaned_data["kind"],
+                "file": file.name,
+                "saved": saved and saved.pk,
+                # What the mapping page shows of the file, so that it need not read it again.
+                "table": {"header": table.header, "encoding": table.encoding, "rows": len(table.rows)},
+            },
         )
         return redirect("kpis:facts_import_map", pk=draft.pk)
     mappings = ImportMapping.objects.all()
@@ -52,46 +59,46 @@ def upload(request):
 
 @login_required
 def mapping(request, pk: int):
-    """Steps 2 and 3: map the columns and values, preview (writes nothing), then import."""
+    """Steps 2 and 3: map the columns and values and preview (the draft runs as a background job
+    that writes nothing, and this page follows it), then import."""
     draft = _get_draft_for_admin(request.user, pk)
-    kind = KINDS[draft.options["kind"]]
-    upload = draft.files.get(name=draft.options["file"])
-    table = read_table(bytes(upload.content), name=upload.name)
+    kind, header = KINDS[draft.options["kind"]], draft.options["table"]["header"]
     saved = ImportMapping.objects.filter(pk=draft.options["saved"]).first()
-    preview = None
+    previewed = draft.options.get("mapping")  # the mapping of the last preview, as the admin set it
+    preview, status = draft_preview(draft), job_progress(draft)
+    run = None  # the last preview: "running", "failed" (the mapping cannot import the file), "done"
+    if previewed:
+        run = "done" if preview else Job.State.FAILED.value if status["finished"] else "running"
     if request.method == "POST":
-        form = ImportMappingForm(request.POST, kind=kind, header=table.header)
+        form = ImportMappingForm(request.POST, kind=kind, header=header)
         values = ValueMapFormSet(request.POST, prefix="values", form_kwargs={"kind": kind})
-        if form.is_valid() and values.is_valid():
+        if not (form.is_valid() and values.is_valid()):
+            run = None  # a preview of another mapping than the one shown would mislead
+        else:
             mapping = form.mapping(mapped_values(values))
-            if "import" in request.POST:
-                try:
-                    return _start(request, draft=draft, upload=upload, form=form, mapping=mapping)
-                except ValidationError as e:
-                    form.add_error("save_as", e.messages)
+            if "import" not in request.POST:
+                job_draft_preview(draft=draft, options={**draft.options, "mapping": _fields(mapping)})
+                return redirect("kpis:facts_import_map", pk=draft.pk)
             try:
-                preview = preview_import(
-                    kind=kind.key, table=table, mapping=mapping, user=request.user, rows=PREVIEW_ROWS
-                )
-            except ImportFailed as e:  # the mapping does not fit the file as a whole
-                form.add_error(None, str(e))
-            else:
-                values = _value_forms(kind, mapping.values, preview.unmapped)
+                return _start(request, draft=draft, form=form, mapping=mapping)
+            except ValidationError as e:
+                form.add_error("save_as", e.messages)
     else:
-        form = ImportMappingForm(
-            kind=kind, header=table.header, initial=_initial(kind.key, table.header, saved)
-        )
-        values = _value_forms(kind, saved.values if saved else {}, {})
-    missing = {f: c for f, c in (saved.columns if saved else {}).items() if c not in table.header}
+        start = previewed or (_fields(saved) if saved else None)
+        form = ImportMappingForm(kind=kind, header=header, initial=_initial(kind.key, header, start))
+        values = _value_forms(kind, start["values"] if start else {}, preview.unmapped if preview else {})
+    missing = {f: c for f, c in (saved.columns if saved else {}).items() if c not in header}
     context = {
         "draft": draft,
         "kind": kind,
-        "table": table,
+        "file": draft.options["table"] | {"name": draft.options["file"]},
         "saved": saved,
         "missing": missing,
         "form": form,
         "values": values,
+        "run": run,
         "preview": preview,
+        "status": status,
         "shown_errors": SHOWN_ERRORS,
         "nav": "import",
     }
@@ -106,17 +113,29 @@ def _get_draft_for_admin(user, pk: int) -> Job:
     return draft
 
 
-def _initial(kind: str, header: list[str], saved: ImportMapping | None) -> dict:
-    """The saved mapping's columns where the file has them, else the columns suggested by name."""
+def _fields(mapping: ImportMapping) -> dict:
+    """A mapping as JSON for a job's options (ImportMapping(kind=..., **fields) again)."""
+    return {
+        "name": mapping.name,
+        "columns": mapping.columns,
+        "values": mapping.values,
+        "date_format": mapping.date_format,
+        "decimal_comma": mapping.decimal_comma,
+    }
+
+
+def _initial(kind: str, header: list[str], start: dict | None) -> dict:
+    """The columns of the mapping we start from (the last preview's, else the saved one's) where
+    the file has them, the others suggested by their names in the file."""
     columns = suggest_columns(kind, header)
-    if saved is None:
+    if start is None:
         return {f"column_{field}": column for field, column in columns.items()}
-    columns.update({field: column for field, column in saved.columns.items() if column in header})
+    columns.update({field: column for field, column in start["columns"].items() if column in header})
     return {
         **{f"column_{field}": column for field, column in columns.items()},
-        "date_format": saved.date_format,
-        "decimal_comma": saved.decimal_comma,
-        "save_as": saved.name,
+        "date_format": start["date_format"],
+        "decimal_comma": start["decimal_comma"],
+        "save_as": start["name"],
     }
 
 
@@ -129,8 +148,9 @@ def _value_forms(kind, values: dict[str, dict[str, str]], unmapped: dict[str, li
     return ValueMapFormSet(initial=rows, prefix="values", form_kwargs={"kind": kind})
 
 
-def _start(request, *, draft: Job, upload, form, mapping: ImportMapping):
+def _start(request, *, draft: Job, form, mapping: ImportMapping):
     """Step 4: save the mapping if named, start the job on the draft's file, drop the draft."""
+    upload = draft.files.get(name=draft.options["file"])
     options = {
         "kind": mapping.kind,
         "file": upload.name,
@@ -140,12 +160,7 @@ def _start(request, *, draft: Job, upload, form, mapping: ImportMapping):
     if mapping.name:
         options["mapping_id"] = import_mapping_save(mapping=mapping, user=request.user).pk
     else:
-        options["mapping"] = {
-            "columns": mapping.columns,
-            "values": mapping.values,
-            "date_format": mapping.date_format,
-            "decimal_comma": mapping.decimal_comma,
-        }
+        options["mapping"] = _fields(mapping)
     job = job_start(
         kind=Job.Kind.FACTS_IMPORT,
         user=request.user,

@@ -38,10 +38,23 @@ def test_an_upload_returns_at_once_and_the_worker_imports_it(celery_worker, clie
 
 
 def test_a_mapped_import_runs_on_the_worker_and_its_page_shows_the_result(celery_worker, client, org):
-    """The mapped import's last step returns at once; the worker imports the file (issue 19)."""
+    """The mapped import's preview and import each return at once; the worker previews, then
+    imports the file (issue 19)."""
     stages = {"won": won_stage(), "engaging": StageFactory(name="Engaging")}
     client.force_login(org.admin)
     draft_url = upload(client).url
+    draft = Job.objects.get()
+
+    # The preview: the worker checks every row of the draft's file; the page then shows it.
+    assert client.post(draft_url, mapping_post(values=stage_values(stages))).url == draft_url
+    wait_for(
+        lambda: Job.objects.filter(pk=draft.pk, state="succeeded").exists(),
+        timeout=60,
+        message=f"the preview of draft {draft.pk} on the worker",
+    )
+    preview = client.get(draft_url).context["preview"]
+    assert preview.counts == {"create": 2, "update": 0, "unchanged": 0, "refused": 0}
+    assert not Opportunity.objects.exists()
 
     started = client.post(draft_url, mapping_post(values=stage_values(stages)) | {"import": "1"})
 

@@ -21,7 +21,7 @@ from django.utils.html import escape
 from kpis.jobs import Progress
 from kpis.models import ImportMapping, Job, JobFile, Opportunity
 from teams.models import Rep, Team
-from tests.factories import StageFactory, lost_stage, won_stage
+from tests.factories import StageFactory, UserFactory, lost_stage, won_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,16 @@ def stage_values(stages):
         ("stage", "Closed Won", str(stages["won"].pk)),
         ("stage", "Appointment Scheduled", str(stages["engaging"].pk)),
     ]
+
+
+def preview(client, draft_url, data):
+    """Post "Preview", let the draft's run finish (eagerly, once the request commits), open the
+    mapping page again, which shows it."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        posted = client.post(draft_url, data)
+    assert posted.status_code == 302, posted.context and posted.context["form"].errors
+    assert posted.url == draft_url
+    return client.get(draft_url)
 
 
 def import_(client, draft_url, data):
@@ -179,6 +189,15 @@ def test_a_saved_mapping_of_another_kind_is_a_form_error(org, client):
     assert not Job.objects.exists()
 
 
+REPS = '"Name","Email","Team Name"\n"Dana Scully","dana@example.com","North"\n'
+REPS_MAPPING = {
+    "column_external_id": "Email",
+    "column_full_name": "Name",
+    "column_email": "Email",
+    "column_team": "Team Name",
+    "date_format": "",
+}
+
 # --- steps 2 and 3: map and preview
 
 
@@ -187,15 +206,15 @@ def test_the_preview_shows_the_rows_counts_and_errors_and_offers_the_unknown_sta
 ):
     client.force_login(org.admin)
     draft_url = upload(client).url
-    page = client.post(draft_url, mapping_post(values=[("stage", "Closed Won", str(stages["won"].pk))]))
-    preview = page.context["preview"]
+    page = preview(client, draft_url, mapping_post(values=[("stage", "Closed Won", str(stages["won"].pk))]))
+    shown = page.context["preview"]
 
-    assert preview.counts == {"create": 1, "update": 0, "unchanged": 0, "refused": 1}
-    assert preview.unmapped == {"stage": ["Appointment Scheduled"]}
-    assert preview.errors == [
+    assert shown.counts == {"create": 1, "update": 0, "unchanged": 0, "refused": 1}
+    assert shown.unmapped == {"stage": ["Appointment Scheduled"]}
+    assert shown.errors == [
         "hubspot-deals.csv, line 3: stage: unknown stage 'Appointment Scheduled': map it to one of ours"
     ]
-    first = preview.rows[0]
+    first = shown.rows[0]
     assert (first["External id"], first["Stage"], first["Amount"], first["Close date"], first["Import"]) == (
         "HS-101",
         "Won",
@@ -214,6 +233,44 @@ def test_the_preview_shows_the_rows_counts_and_errors_and_offers_the_unknown_sta
     html = page.content.decode()
     assert "Preview — nothing saved yet" in html and "Appointment Scheduled" in html
     assert not Opportunity.objects.exists()
+
+
+def test_a_preview_is_a_background_run_of_the_draft_that_the_page_follows(org, client, stages):
+    """With a broker the preview waits for a worker: the page says so and polls the draft's status
+    (static/js/app.js reloads it when the run ends); the mapping stays as the admin set it."""
+    client.force_login(org.admin)
+    draft_url = upload(client).url
+    client.post(draft_url, mapping_post(values=stage_values(stages), save_as="Mine"))  # never run here
+    draft = Job.objects.get()
+    assert (draft.state, draft.options["draft"], draft.options["mapping"]["name"]) == ("queued", True, "Mine")
+
+    page = client.get(draft_url)
+    html = page.content.decode()
+    assert "Preview — checking every row" in html
+    assert f'data-status-url="/ops/jobs/{draft.pk}/status/" data-finished="0"' in html
+    assert page.context["form"]["save_as"].value() == "Mine"
+    offered = [(f["field"].value(), f["value"].value(), f["ours"].value()) for f in page.context["values"]]
+    assert offered == stage_values(stages)
+    assert 'name="import"' not in html  # no import before the preview is done
+    assert client.get(f"/ops/jobs/{draft.pk}/status/").json()["state"] == "queued"
+
+
+def test_a_preview_runs_as_the_admin_who_uploaded_and_says_when_it_cannot_import_the_file(org, client):
+    """Another admin may carry on with the upload; what it may import is its uploader's to say."""
+    uploader = UserFactory(username="former_admin", is_staff=True)
+    client.force_login(uploader)
+    draft_url = upload(client, REPS, name="owners.csv", kind="reps").url
+    uploader.is_staff = False
+    uploader.save()
+
+    client.force_login(org.admin)
+    data = REPS_MAPPING | {"values-TOTAL_FORMS": "0", "values-INITIAL_FORMS": "0"}
+    page = preview(client, draft_url, data)
+    html = page.content.decode()
+    assert "Preview — this mapping cannot import the file" in html
+    assert "owners.csv: you may not import reps." in html
+    assert 'name="import"' not in html
+    assert not Rep.objects.filter(full_name="Dana Scully").exists()
 
 
 def test_a_mapping_without_a_required_column_is_a_form_error_and_previews_nothing(org, client, stages):
@@ -306,8 +363,8 @@ def test_a_reimport_with_the_saved_mapping_changes_nothing(org, client, stages):
     offered = [(f["field"].value(), f["value"].value(), f["ours"].value()) for f in page.context["values"]]
     assert offered == stage_values(stages)
 
-    preview = client.post(draft_url, mapping_post(values=stage_values(stages))).context["preview"]
-    assert preview.counts == {"create": 0, "update": 0, "unchanged": 2, "refused": 0}
+    shown = preview(client, draft_url, mapping_post(values=stage_values(stages))).context["preview"]
+    assert shown.counts == {"create": 0, "update": 0, "unchanged": 2, "refused": 0}
     job = import_(
         client, draft_url, mapping_post(values=stage_values(stages), save_as="HubSpot deals")
     ).context["job"]
@@ -386,8 +443,8 @@ def test_a_salesforce_export_in_windows_1252_with_decimal_commas_imports_and_rei
         "decimal_comma": "on",
         "save_as": "Salesforce opportunities",
     }
-    preview = client.post(draft_url, data).context["preview"]
-    assert (preview.counts["create"], preview.errors) == (2, [])
+    shown = preview(client, draft_url, data).context["preview"]
+    assert (shown.counts["create"], shown.errors) == (2, [])
     job = import_(client, draft_url, data).context["job"]
     assert job.result["counts"]["created"] == 2 and job.result["encoding"] == "Windows-1252"
 
@@ -475,33 +532,25 @@ def test_a_job_without_refused_rows_has_no_error_csv(org, client, stages):
     assert client.get(f"/ops/jobs/{job.pk}/errors.csv").status_code == 404
 
 
-REPS = '"Name","Email","Team Name"\n"Dana Scully","dana@example.com","North"\n'
-
-
 def test_what_needs_confirming_is_asked_and_the_import_refuses_it_unconfirmed(org, client):
     client.force_login(org.admin)
     draft_url = upload(client, REPS, name="owners.csv", kind="reps").url
-    reps = {
-        "column_full_name": "Name",
-        "column_email": "Email",
-        "column_team": "Team Name",
-        "date_format": "",
-    }
-    management = {f"values-{k}": v for k, v in [("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0")]}
-    page = client.post(draft_url, reps | management | {"column_external_id": "Email"})
+    data = REPS_MAPPING | {"values-TOTAL_FORMS": "0", "values-INITIAL_FORMS": "0"}
+    page = preview(client, draft_url, data)
     confirm = page.context["preview"].confirm
-    assert confirm, "a new team and a new user need the admin's confirmation"
+    assert any("North" in item for item in confirm), confirm  # a new team, and a new user
     html = page.content.decode()
-    assert "This import needs your confirmation" in html and escape(confirm[0]) in html
+    assert "This import needs your confirmation" in html
+    assert all(escape(item) in html for item in confirm)
 
-    refused = import_(client, draft_url, reps | management | {"column_external_id": "Email"}).context["job"]
+    refused = import_(client, draft_url, data).context["job"]
     assert refused.state == "failed"
+    assert refused.errors[0].startswith("owners.csv: the import needs your confirmation:")
     assert not Rep.objects.filter(full_name="Dana Scully").exists()
     assert not Team.objects.filter(name="North").exists()
 
     draft_url = upload(client, REPS, name="owners.csv", kind="reps").url
-    data = reps | management | {"column_external_id": "Email", "confirmed": "on"}
-    confirmed = import_(client, draft_url, data).context["job"]
+    confirmed = import_(client, draft_url, data | {"confirmed": "on"}).context["job"]
     assert confirmed.state == "succeeded", confirmed.errors
     assert Rep.objects.get(full_name="Dana Scully").team.name == "North"
 
