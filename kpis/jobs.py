@@ -61,7 +61,8 @@ def job_draft(*, kind: str, user, files: dict[str, bytes], options: dict) -> Job
 def job_draft_preview(*, draft: Job, options: dict) -> None:
     """Run a draft (again) with these options: its runner previews, which writes nothing, and the
     draft keeps the preview as its result. A preview of every row of a large file takes longer
-    than a web request may (47 s for 100,000 deals), so a worker runs it and the page follows."""
+    than a web request may (35–47 s for 100,000 deals here), so a worker runs it and the page
+    follows. A run of the draft's earlier options still going leaves the record to this one."""
     from .tasks import run_job
 
     Job.objects.filter(pk=draft.pk).update(
@@ -127,15 +128,17 @@ def job_progress(job: Job) -> dict:
 
 def job_run(job_id: int) -> None:
     """Run a job (the task's body). A duplicate delivery of a finished job does nothing; one of a
-    job a dead worker left running runs it again (imports are idempotent)."""
+    job a dead worker left running runs it again (imports are idempotent). The latest run owns the
+    record: a run that ends after another began (a draft previewed again meanwhile) leaves it."""
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.state in (Job.State.SUCCEEDED, Job.State.FAILED):
         log.info("Job %s is gone or finished; nothing to run.", job_id)
         return
-    Job.objects.filter(pk=job_id).update(state=Job.State.RUNNING, started_at=timezone.now())
+    started = timezone.now()
+    Job.objects.filter(pk=job_id).update(state=Job.State.RUNNING, started_at=started)
     job.state = Job.State.RUNNING
     progress = Progress(job_id)
-    ended = Job.objects.filter(pk=job_id)
+    ended = Job.objects.filter(pk=job_id, started_at=started)
     try:
         with recorded_by(job.created_by):  # its changes to deals are the starter's
             result, errors = RUNNERS[job.kind](job, progress)

@@ -18,6 +18,7 @@ from django.test import TestCase
 from django.utils import timezone
 from django.utils.html import escape
 
+from kpis import jobs
 from kpis.jobs import Progress
 from kpis.models import ImportMapping, Job, JobFile, Opportunity
 from teams.models import Rep, Team
@@ -253,6 +254,33 @@ def test_a_preview_is_a_background_run_of_the_draft_that_the_page_follows(org, c
     assert offered == stage_values(stages)
     assert 'name="import"' not in html  # no import before the preview is done
     assert client.get(f"/ops/jobs/{draft.pk}/status/").json()["state"] == "queued"
+
+
+def test_a_preview_asked_again_while_one_runs_is_the_one_the_page_shows(org, client, stages, monkeypatch):
+    """The admin changes the mapping and previews again before the first preview ended: the first
+    run's end leaves the draft to the second (kpis.jobs.job_run: the latest run owns the record)."""
+    client.force_login(org.admin)
+    draft_url = upload(client).url
+    client.post(draft_url, mapping_post(values=stage_values(stages), save_as="First"))  # queued
+    draft = Job.objects.get()
+    again = {**draft.options, "mapping": {**draft.options["mapping"], "name": "Second"}}
+    real_preview = jobs.preview_import
+
+    def previewed_again_meanwhile(**kwargs):
+        shown = real_preview(**kwargs)
+        jobs.job_draft_preview(draft=draft, options=again)  # its run waits in the queue
+        return shown
+
+    monkeypatch.setattr(jobs, "preview_import", previewed_again_meanwhile)
+    jobs.job_run(draft.pk)
+    draft.refresh_from_db()
+    assert (draft.state, draft.result, draft.options["mapping"]["name"]) == ("queued", {}, "Second")
+
+    monkeypatch.setattr(jobs, "preview_import", real_preview)
+    jobs.job_run(draft.pk)  # the second run
+    page = client.get(draft_url)
+    assert page.context["form"]["save_as"].value() == "Second"
+    assert page.context["preview"].counts["create"] == 2
 
 
 def test_a_preview_runs_as_the_admin_who_uploaded_and_says_when_it_cannot_import_the_file(org, client):
