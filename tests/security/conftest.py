@@ -104,7 +104,12 @@ def world(org):
         kind=Job.Kind.FACTS_IMPORT,
         user=org.admin,
         files={"deals.csv": b"Record ID,Deal Name,Amount\nHS-1,Deal,100\n"},
-        options={"kind": "opportunities", "file": "deals.csv", "saved": None},
+        options={
+            "kind": "opportunities",
+            "file": "deals.csv",
+            "saved": None,
+            "table": {"header": ["Record ID", "Deal Name", "Amount"], "encoding": "UTF-8", "rows": 1},
+        },
     )
     refused = Job.objects.create(
         kind=Job.Kind.FACTS_IMPORT, state=Job.State.SUCCEEDED, result={"error_file": "deals.errors.csv"}
