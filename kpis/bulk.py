@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import CheckConstraint
 from django.db.models.expressions import DatabaseDefault
 from rest_framework import serializers
@@ -306,7 +306,8 @@ def _insert(model, instances, update_fields=None) -> None:
         model.objects.bulk_create(instances, **(kwargs if update_fields else {}))
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
-    columns = [[_db_value(f, getattr(i, f.attname)) for i in instances] for f in fields]
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy, which looks the connection up per use
+    columns = [[_db_value(f, getattr(i, f.attname), db) for i in instances] for f in fields]
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in fields)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
@@ -320,10 +321,10 @@ def _insert(model, instances, update_fields=None) -> None:
         cursor.execute(sql, columns)
 
 
-def _db_value(field, value):
+def _db_value(field, value, db):
     if isinstance(value, DatabaseDefault):  # a column left to its db_default (a plain value)
         value = getattr(field.db_default, "value", field.db_default)  # "" or Value("")
-    return field.get_db_prep_save(value, connection)
+    return field.get_db_prep_save(value, db)
 
 
 def _chunks(items: list):
