@@ -1,16 +1,19 @@
-"""Bulk upsert by external id: `POST /api/v1/opportunities/bulk/` and `/customers/bulk/`.
+"""Bulk upsert by external id: `POST /api/v1/opportunities/bulk/` and `/customers/bulk/`, and the
+mapped CSV import (kpis.imports), which writes through the same three steps.
 
-A batch is written whole or not at all. Every row goes through the resource's own serializer —
-the single write's fields, messages, visibility of related ids and the model's full_clean — with
-what would cost a query per row done once for the batch instead:
+Every row goes through the resource's own serializer — the single write's fields, messages,
+visibility of related ids and the model's full_clean — with what would cost a query per row done
+once for the batch instead (`bulk_check`):
 - the related ids the rows name are looked up among those the writer may use, one query a field;
 - the stored rows are loaded by external_id in one query; one the writer may not see is an error
   for that row, never an update;
 - the model's unique check (external_id: matched here) and its check constraints, which Django
   runs as one query each per row, are evaluated in Python (CHECKS) with Django's own messages.
-Valid rows are written with bulk_create (an upsert on external_id for the stored ones that
-changed), inside `bulk_changes` (one recompute on commit, not one per row) and `recorded_by` (the
-deal history names the writer).
+`bulk_plan` says what saving the valid rows does (new, changed, unchanged: a row that changes
+nothing is not written) and `bulk_save` writes it — one INSERT per batch, an upsert on external_id
+for the changed rows — inside `bulk_changes` (one recompute on commit, not one per row) and
+`recorded_by` (the deal history names the writer). The API is all or nothing (`bulk_upsert`); an
+import may take the valid rows of a file with errors.
 """
 
 from dataclasses import asdict, dataclass
