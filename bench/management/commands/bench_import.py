@@ -66,7 +66,8 @@ class Command(BaseCommand):
         admin = get_user_model().objects.filter(is_staff=True, is_active=True).first()
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         self.stdout.write(
-            f"{rows:,} deals, {len(data) / 1024 / 1024:.1f} MB, {len(reps)} reps; as {admin}; load average {load}."
+            f"{rows:,} deals, {len(data) / 1024 / 1024:.1f} MB, {len(reps)} reps; as {admin}; "
+            f"load average {load}."
         )
         for run in ("first import", "re-import, unchanged"):
             states = OpportunityState.objects.count()
