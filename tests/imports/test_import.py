@@ -275,3 +275,49 @@ def test_a_manager_imports_only_for_the_reps_they_see_and_a_rep_not_deals_at_all
     with pytest.raises(ImportFailed) as refused:
         preview_import(kind="opportunities", table=t, mapping=m, user=people.alice.user)
     assert refused.value.message == "deals.csv: you may not import opportunities."
+
+
+REPS = "User ID,Name,Email,Username,Team\n"
+
+
+@pytest.mark.parametrize(
+    "rows, errors",
+    [
+        (
+            "U-1,Dana,not-an-email,,East\n",
+            ["reps.csv, line 2: email: Enter a valid email address."],
+        ),
+        (
+            "U-1,Dana,,carol,East\n",
+            ["reps.csv, line 2: username: the user 'carol' is already another rep"],
+        ),
+        ("U-1,Bob,,,East\n", []),  # Bob, stored without an external id, is linked by his name
+        (
+            "U-1,Dana,,dana,East\nU-2,Dana,,dana2,East\n",
+            ["reps.csv, line 3: full_name: 'Dana' is also on line 2"],
+        ),
+    ],
+    ids=[
+        "bad e-mail",
+        "a user who is already a rep",
+        "an unlinked rep of that name is linked",
+        "a name twice",
+    ],
+)
+def test_bad_reps_rows_are_refused_with_their_reason(people, rows, errors):
+    t = table("reps.csv", (REPS + rows).encode())
+
+    with assert_unchanged(User, Rep, Team):
+        preview = preview_import(kind="reps", table=t, mapping=mapping("reps", t), user=people.admin)
+
+    assert preview.errors == errors
+
+
+def test_a_rep_named_like_another_linked_rep_is_refused(people):
+    people.carol.external_id = "C-9"
+    people.carol.save()
+    t = table("reps.csv", (REPS + "U-1,Carol,,,East\n").encode())
+
+    preview = preview_import(kind="reps", table=t, mapping=mapping("reps", t), user=people.admin)
+
+    assert preview.errors == ["reps.csv, line 2: full_name: 'Carol' is the name of another rep"]
