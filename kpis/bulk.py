@@ -85,11 +85,11 @@ def bulk_upsert(*, serializer_class, rows, request) -> dict:
 @dataclass
 class Checked:
     """Rows checked by their serializer: the valid ones (index, the stored row or None, the
-    validated fields) and the errors of the others."""
+    validated fields, the instance they were checked as) and the errors of the others."""
 
     model: type
     child: serializers.Serializer
-    valid: list[tuple[int, object, dict]]
+    valid: list[tuple[int, object, dict, object]]
     errors: list[RowError]
 
 
@@ -131,7 +131,8 @@ def bulk_check(*, serializer_class, rows: list[dict], request, progress=None) ->
             first_row[key] = index
         child.instance = instance
         try:
-            valid.append((index, instance, child.run_validation(row)))
+            attrs = child.run_validation(row)
+            valid.append((index, instance, attrs, child.cleaned))
         except serializers.ValidationError as exc:
             errors += [RowError(index, key, field, str(message)) for field, message in _messages(exc.detail)]
     return Checked(model, child, valid, errors)
@@ -198,6 +199,7 @@ class BatchChecks:
     external_id is matched by the batch, and the check constraints are evaluated in Python (CHECKS)."""
 
     def clean_instance(self, instance):
+        self.cleaned = instance  # a new row is saved as the instance checked (bulk_plan)
         errors = {}
         # A related row named is one loaded from those the writer may use (Loaded), or the stored
         # row's own: it exists, and Django's check of that is a query a row.
@@ -255,9 +257,9 @@ def bulk_plan(*, checked: Checked) -> Plan:
         if f.name in child.fields and not child.fields[f.name].read_only and not f.primary_key
     ]
     plan = Plan(model, fields, [], [], [])
-    for index, instance, attrs in checked.valid:
+    for index, instance, attrs, cleaned in checked.valid:
         if instance is None:
-            plan.new.append((index, _as_saved(model(**attrs))))
+            plan.new.append((index, _as_saved(cleaned)))
             continue
         before = [getattr(instance, model._meta.get_field(f).attname) for f in fields]
         for name, value in attrs.items():
