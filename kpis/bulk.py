@@ -304,7 +304,7 @@ def _insert(model, instances, update_fields=None) -> None:
 
     On PostgreSQL, one INSERT … SELECT FROM unnest() of an array per column: bulk_create's
     INSERT … VALUES of 1,000 rows has 12,000 placeholders, which Django compiles and psycopg
-    splits value by value (a third of a 100,000-deal import's time, measured: docs/imports.md).
+    splits value by value (a third of a 100,000-deal import's CPU: docs/performance.md).
     It is still an INSERT statement, which the deal-history trigger records as `recorded_by`."""
     if connection.vendor != "postgresql":
         kwargs = {"update_conflicts": True, "unique_fields": ["external_id"], "update_fields": update_fields}
