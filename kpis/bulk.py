@@ -1,23 +1,26 @@
-"""Bulk upsert by external id: `POST /api/v1/opportunities/bulk/` and `/customers/bulk/`.
+"""Bulk upsert by external id: `POST /api/v1/opportunities/bulk/` and `/customers/bulk/`, and the
+mapped CSV import (kpis.imports), which writes through the same three steps.
 
-A batch is written whole or not at all. Every row goes through the resource's own serializer —
-the single write's fields, messages, visibility of related ids and the model's full_clean — with
-what would cost a query per row done once for the batch instead:
+Every row goes through the resource's own serializer — the single write's fields, messages,
+visibility of related ids and the model's full_clean — with what would cost a query per row done
+once for the batch instead (`bulk_check`):
 - the related ids the rows name are looked up among those the writer may use, one query a field;
 - the stored rows are loaded by external_id in one query; one the writer may not see is an error
   for that row, never an update;
 - the model's unique check (external_id: matched here) and its check constraints, which Django
   runs as one query each per row, are evaluated in Python (CHECKS) with Django's own messages.
-Valid rows are written with bulk_create (an upsert on external_id for the stored ones that
-changed), inside `bulk_changes` (one recompute on commit, not one per row) and `recorded_by` (the
-deal history names the writer).
+`bulk_plan` says what saving the valid rows does (new, changed, unchanged: a row that changes
+nothing is not written) and `bulk_save` writes it — one INSERT per batch, an upsert on external_id
+for the changed rows — inside `bulk_changes` (one recompute on commit, not one per row) and
+`recorded_by` (the deal history names the writer). The API is all or nothing (`bulk_upsert`); an
+import may take the valid rows of a file with errors.
 """
 
 from dataclasses import asdict, dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import CheckConstraint
 from django.db.models.expressions import DatabaseDefault
 from rest_framework import serializers
@@ -82,11 +85,11 @@ def bulk_upsert(*, serializer_class, rows, request) -> dict:
 @dataclass
 class Checked:
     """Rows checked by their serializer: the valid ones (index, the stored row or None, the
-    validated fields) and the errors of the others."""
+    validated fields, the instance they were checked as) and the errors of the others."""
 
     model: type
     child: serializers.Serializer
-    valid: list[tuple[int, object, dict]]
+    valid: list[tuple[int, object, dict, object]]
     errors: list[RowError]
 
 
@@ -128,7 +131,8 @@ def bulk_check(*, serializer_class, rows: list[dict], request, progress=None) ->
             first_row[key] = index
         child.instance = instance
         try:
-            valid.append((index, instance, child.run_validation(row)))
+            attrs = child.run_validation(row)
+            valid.append((index, instance, attrs, child.cleaned))
         except serializers.ValidationError as exc:
             errors += [RowError(index, key, field, str(message)) for field, message in _messages(exc.detail)]
     return Checked(model, child, valid, errors)
@@ -195,6 +199,7 @@ class BatchChecks:
     external_id is matched by the batch, and the check constraints are evaluated in Python (CHECKS)."""
 
     def clean_instance(self, instance):
+        self.cleaned = instance  # a new row is saved as the instance checked (bulk_plan)
         errors = {}
         # A related row named is one loaded from those the writer may use (Loaded), or the stored
         # row's own: it exists, and Django's check of that is a query a row.
@@ -252,9 +257,9 @@ def bulk_plan(*, checked: Checked) -> Plan:
         if f.name in child.fields and not child.fields[f.name].read_only and not f.primary_key
     ]
     plan = Plan(model, fields, [], [], [])
-    for index, instance, attrs in checked.valid:
+    for index, instance, attrs, cleaned in checked.valid:
         if instance is None:
-            plan.new.append((index, _as_saved(model(**attrs))))
+            plan.new.append((index, _as_saved(cleaned)))
             continue
         before = [getattr(instance, model._meta.get_field(f).attname) for f in fields]
         for name, value in attrs.items():
@@ -299,14 +304,15 @@ def _insert(model, instances, update_fields=None) -> None:
 
     On PostgreSQL, one INSERT … SELECT FROM unnest() of an array per column: bulk_create's
     INSERT … VALUES of 1,000 rows has 12,000 placeholders, which Django compiles and psycopg
-    splits value by value (a third of a 100,000-deal import's time, measured: docs/imports.md).
+    splits value by value (a third of a 100,000-deal import's CPU: docs/performance.md).
     It is still an INSERT statement, which the deal-history trigger records as `recorded_by`."""
     if connection.vendor != "postgresql":
         kwargs = {"update_conflicts": True, "unique_fields": ["external_id"], "update_fields": update_fields}
         model.objects.bulk_create(instances, **(kwargs if update_fields else {}))
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
-    columns = [[_db_value(f, getattr(i, f.attname)) for i in instances] for f in fields]
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy, which looks the connection up per use
+    columns = [[_db_value(f, getattr(i, f.attname), db) for i in instances] for f in fields]
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in fields)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
@@ -320,10 +326,10 @@ def _insert(model, instances, update_fields=None) -> None:
         cursor.execute(sql, columns)
 
 
-def _db_value(field, value):
+def _db_value(field, value, db):
     if isinstance(value, DatabaseDefault):  # a column left to its db_default (a plain value)
         value = getattr(field.db_default, "value", field.db_default)  # "" or Value("")
-    return field.get_db_prep_save(value, connection)
+    return field.get_db_prep_save(value, db)
 
 
 def _chunks(items: list):

@@ -117,13 +117,12 @@ def _row_errors(data: dict) -> list[tuple[str, str]]:
     for name, limit in (("external_id", 100), ("full_name", 150), ("username", 150)):
         if len(data.get(name) or "") > limit:
             errors.append((name, f"over {limit} characters"))
-    try:
-        if data.get("email"):
-            validate_email(data["email"])
-        if data.get("username"):
-            UnicodeUsernameValidator()(data["username"])
-    except ValidationError as e:
-        errors.append(("email" if "email" in str(e.messages).lower() else "username", " ".join(e.messages)))
+    for name, validate in (("email", validate_email), ("username", UnicodeUsernameValidator())):
+        try:
+            if data.get(name):
+                validate(data[name])
+        except ValidationError as e:
+            errors.append((name, " ".join(e.messages)))
     team = data.get("team")
     if isinstance(team, NewTeam) and len(team) > 150:
         errors.append(("team", "over 150 characters"))

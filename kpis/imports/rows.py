@@ -35,22 +35,22 @@ class Lookups:
                 self.reps[rep.pk] = rep
                 for name in {rep.full_name, rep.user.username, rep.user.email} - {""}:
                     self.by_rep_name.setdefault(name.casefold(), set()).add(rep.pk)
-        named = set().union(
-            *(cells_of[s.name] for s in kind.fields if s.reads == Reads.CUSTOMER and s.name in cells_of)
-        )
         self.customers_by_id, self.customers_by_name = {}, {}
-        if named:
+        if named := self._cells(kind, cells_of, Reads.CUSTOMER):
             for c in Customer.objects.visible_to(user).filter(Q(external_id__in=named) | Q(name__in=named)):
                 self.customers_by_id[c.external_id] = c
                 self.customers_by_name.setdefault(c.name, []).append(c)
-        deals = set().union(
-            *(cells_of[s.name] for s in kind.fields if s.reads == Reads.OPPORTUNITY and s.name in cells_of)
-        )
         self.deals = {}
-        if deals:
-            self.deals = {
-                d.external_id: d for d in Opportunity.objects.visible_to(user).filter(external_id__in=deals)
-            }
+        if deals := self._cells(kind, cells_of, Reads.OPPORTUNITY):
+            visible = Opportunity.objects.visible_to(user)
+            self.deals = {d.external_id: d for d in visible.filter(external_id__in=deals)}
+
+    @staticmethod
+    def _cells(kind: Kind, cells_of: dict[str, set[str]], reads: str) -> set[str]:
+        """Every value the file gives the fields that read `reads`."""
+        return set().union(
+            *(cells_of[s.name] for s in kind.fields if s.reads == reads and s.name in cells_of)
+        )
 
 
 class Reader:
@@ -65,6 +65,7 @@ class Reader:
         ]
         self.width = len(header)
         self.unmapped: dict[str, set[str]] = {}
+        self.memo: dict[tuple[str, str], tuple | str] = {}  # (field, text) → (value, shown), or why not
 
     def row(self, cells: list[str]) -> tuple[dict, dict, list[tuple[str, str]]]:
         """(serializer data, {label: shown value}, [(field, reason)])."""
@@ -114,12 +115,18 @@ class Reader:
                     raise ValueError(f"no deal with the external id '{text}' among those you may see")
                 return deal.pk, str(deal)
             case Reads.PERIOD:
-                try:
-                    period = Period.parse(text)
-                except ValueError as e:
-                    raise ValueError(str(e)) from None
+                period = Period.parse(text)  # its ValueError says what a period looks like
                 return period, period.label
-        return self.mapped(spec, text)
+        # A file names the same few stages and owners on every row: each is looked up once.
+        key = (spec.name, text)
+        if key not in self.memo:
+            try:
+                self.memo[key] = self.mapped(spec, text)
+            except ValueError as e:
+                self.memo[key] = str(e)
+        if isinstance(self.memo[key], str):
+            raise ValueError(self.memo[key])
+        return self.memo[key]
 
     def customer(self, text):
         found = self.lookups.customers_by_id.get(text)

@@ -194,7 +194,7 @@ def _check(kind: str, table: Table, mapping: ImportMapping, user, progress=None)
     }
     reader = Reader(spec, table.header, mapping, Lookups(spec, cells_of, user))
     checked = _Checked(table=table, plan=None, lines=[])
-    data_rows = []
+    data_rows, ids = [], {}
     for n, (line, cells) in enumerate(table.rows):
         if progress and n % 1000 == 0:
             progress("reading", n, len(table.rows))
@@ -206,10 +206,13 @@ def _check(kind: str, table: Table, mapping: ImportMapping, user, progress=None)
         checked.shown[line] = shown
         for field_name, reason in errors:
             checked.refuse(line, field_name, reason)
+        if data.get("external_id"):
+            ids.setdefault(data["external_id"], []).append(line)
         if not errors:
             data_rows.append((line, data))
     checked.unmapped = {name: sorted(values) for name, values in reader.unmapped.items()}
-    data_rows = _once_each(data_rows, checked)
+    twice = _given_twice(ids, checked)
+    data_rows = [(line, data) for line, data in data_rows if data["external_id"] not in twice]
     if spec.serializer_class is None:
         checked.plan, checked.lines = reps.reps_plan(rows=data_rows, checked=checked, user=user)
         return checked
@@ -232,17 +235,14 @@ def _check(kind: str, table: Table, mapping: ImportMapping, user, progress=None)
     return checked
 
 
-def _once_each(data_rows: list[tuple[int, dict]], checked: _Checked) -> list[tuple[int, dict]]:
-    """An external id given on two lines or more: every such line is refused (which one is right?)."""
-    lines_of: dict[str, list[int]] = {}
-    for line, data in data_rows:
-        lines_of.setdefault(data["external_id"], []).append(line)
-    twice = {key: lines for key, lines in lines_of.items() if len(lines) > 1}
+def _given_twice(ids: dict[str, list[int]], checked: _Checked) -> set[str]:
+    """External ids on two lines or more: every such line is refused (which one is right?)."""
+    twice = {key: lines for key, lines in ids.items() if len(lines) > 1}
     for key, lines in twice.items():
         for line in lines:
             others = ", ".join(str(other) for other in lines if other != line)
             checked.refuse(line, "external_id", f"'{key}' is also on line {others}: give each record once")
-    return [(line, data) for line, data in data_rows if data["external_id"] not in twice]
+    return set(twice)
 
 
 def _forecasts_stay(checked: _Checked, user) -> None:

@@ -109,6 +109,10 @@ ROW_ERRORS = {
         "HS-2,B,12o0,2017-03-01,Closed Won,Alice,\n",
         "amount: '12o0' is not an amount written like 1,234.50",
     ),
+    "more than two decimals": (
+        "HS-2,B,$5.125,2017-03-01,Closed Won,Alice,\n",
+        "amount: Ensure that there are no more than 2 decimal places.",
+    ),
     "unknown owner": (
         "HS-2,B,$5,2017-03-01,Closed Won,Zoe,\n",
         "owner: unknown owner 'Zoe': map it to one of ours",

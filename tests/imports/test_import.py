@@ -3,14 +3,16 @@ preview that writes nothing, all or nothing by default, the good rows with an er
 asked, re-imports that change nothing, the deal history naming the importer, one recompute per
 import, confirmation before anything creates users, and the importer's visibility."""
 
+import io
 from decimal import Decimal
 
 import pytest
 from celery.signals import task_prerun
+from django.core.management import call_command
 from django.utils import timezone
 
 from kpis.imports import ImportFailed, import_table, preview_import, suggest_columns
-from kpis.models import Opportunity, OpportunityState
+from kpis.models import ImportMapping, Opportunity, OpportunityState
 from teams.models import Rep, Team, User
 from tests.bad_input.helpers import FACTS, assert_unchanged
 
@@ -275,3 +277,70 @@ def test_a_manager_imports_only_for_the_reps_they_see_and_a_rep_not_deals_at_all
     with pytest.raises(ImportFailed) as refused:
         preview_import(kind="opportunities", table=t, mapping=m, user=people.alice.user)
     assert refused.value.message == "deals.csv: you may not import opportunities."
+
+
+REPS = "User ID,Name,Email,Username,Team\n"
+
+
+@pytest.mark.parametrize(
+    "rows, errors",
+    [
+        (
+            "U-1,Dana,not-an-email,,East\n",
+            ["reps.csv, line 2: email: Enter a valid email address."],
+        ),
+        (
+            "U-1,Dana,,carol,East\n",
+            ["reps.csv, line 2: username: the user 'carol' is already another rep"],
+        ),
+        ("U-1,Bob,,,East\n", []),  # Bob, stored without an external id, is linked by his name
+        (
+            "U-1,Dana,,dana,East\nU-2,Dana,,dana2,East\n",
+            ["reps.csv, line 3: full_name: 'Dana' is also on line 2"],
+        ),
+    ],
+    ids=[
+        "bad e-mail",
+        "a user who is already a rep",
+        "an unlinked rep of that name is linked",
+        "a name twice",
+    ],
+)
+def test_bad_reps_rows_are_refused_with_their_reason(people, rows, errors):
+    t = table("reps.csv", (REPS + rows).encode())
+
+    with assert_unchanged(User, Rep, Team):
+        preview = preview_import(kind="reps", table=t, mapping=mapping("reps", t), user=people.admin)
+
+    assert preview.errors == errors
+
+
+def test_a_rep_named_like_another_linked_rep_is_refused(people):
+    people.carol.external_id = "C-9"
+    people.carol.save()
+    t = table("reps.csv", (REPS + "U-1,Carol,,,East\n").encode())
+
+    preview = preview_import(kind="reps", table=t, mapping=mapping("reps", t), user=people.admin)
+
+    assert preview.errors == ["reps.csv, line 2: full_name: 'Carol' is the name of another rep"]
+
+
+def test_a_mapping_saved_in_admin_records_who_made_it_and_is_used_by_name(client, people, stages, tmp_path):
+    client.force_login(people.admin)
+    columns = '{"external_id": "Record ID", "owner": "Deal owner", "stage": "Deal Stage", "amount": "Amount"}'
+
+    response = client.post(
+        "/admin/kpis/importmapping/add/",
+        {"name": "Pipedrive", "kind": "opportunities", "columns": columns, "values": "{}", "date_format": ""},
+    )
+
+    assert response.status_code == 302, response.content
+    saved = ImportMapping.objects.get(name="Pipedrive")
+    assert (saved.created_by, saved.columns["stage"]) == (people.admin, "Deal Stage")
+    path = tmp_path / "deals.csv"
+    path.write_text("Record ID,Deal owner,Deal Stage,Amount\nP-1,Bob,Engaging,€ 12\n")
+    out = io.StringIO()
+    call_command("import_facts", str(path), "--kind", "opportunities", "--mapping", "Pipedrive", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "1 created, 0 updated, 0 unchanged, 0 refused."
+    deal = Opportunity.objects.get(external_id="P-1")
+    assert (deal.rep, deal.amount, deal.states.get().recorded_by) == (people.bob, Decimal("12"), None)

@@ -1,6 +1,7 @@
 import csv
 import datetime as dt
 import io
+import os
 import random
 import time
 from decimal import Decimal
@@ -63,7 +64,11 @@ class Command(BaseCommand):
             },
         )
         admin = get_user_model().objects.filter(is_staff=True, is_active=True).first()
-        self.stdout.write(f"{rows:,} deals, {len(data) / 1024 / 1024:.1f} MB, {len(reps)} reps; as {admin}.")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        self.stdout.write(
+            f"{rows:,} deals, {len(data) / 1024 / 1024:.1f} MB, {len(reps)} reps; as {admin}; "
+            f"load average {load}."
+        )
         for run in ("first import", "re-import, unchanged"):
             states = OpportunityState.objects.count()
             marks = {}
@@ -71,7 +76,7 @@ class Command(BaseCommand):
             def progress(step, done=0, total=None, marks=marks):
                 marks[step] = time.perf_counter()
 
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             result = import_table(
                 kind="opportunities",
                 table=read_table(data, name="deals.csv"),
@@ -79,11 +84,12 @@ class Command(BaseCommand):
                 user=admin,
                 progress=progress,
             )
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             written = marks.get("writing", marks.get("checking", started)) - started
             self.stdout.write(
                 f"{run}: {seconds:.1f} s, {rows / seconds:,.0f} rows/s ({written:.1f} s to read, check and "
-                f"write; {seconds - written:.1f} s to commit and recompute) — {result.created} created, "
+                f"write; {seconds - written:.1f} s to commit and recompute; {cpu:.1f} s of this process's "
+                f"CPU, PostgreSQL's apart) — {result.created} created, "
                 f"{result.updated} updated, {result.unchanged} unchanged, {result.refused} refused, "
                 f"{OpportunityState.objects.count() - states} new history rows."
             )
