@@ -87,7 +87,8 @@ def mapping(request, pk: int):
         start = previewed or (_fields(saved) if saved else None)
         form = ImportMappingForm(kind=kind, header=header, initial=_initial(kind.key, header, start))
         values = _value_forms(kind, start["values"] if start else {}, preview.unmapped if preview else {})
-    missing = {f: c for f, c in (saved.columns if saved else {}).items() if c not in header}
+    labels = {spec.name: spec.label for spec in kind.fields}
+    missing = {labels.get(f, f): c for f, c in (saved.columns if saved else {}).items() if c not in header}
     context = {
         "draft": draft,
         "kind": kind,

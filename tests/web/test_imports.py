@@ -328,7 +328,7 @@ def test_a_saved_mapping_naming_a_column_the_file_lacks_says_so(org, client, sta
     page = client.get(upload(client, mapping=saved).url)
     html = page.content.decode()
     assert "The mapping “Old export” names columns this file lacks:" in html
-    assert "amount: “Deal Value”" in html
+    assert "Amount: “Deal Value”" in html
     assert page.context["form"]["column_amount"].value() == "Amount"  # the suggestion instead
 
 
