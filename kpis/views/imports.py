@@ -13,6 +13,7 @@ only move files, mappings and previews between the browser and it.
 
 import datetime as dt
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -76,13 +77,17 @@ def mapping(request, pk: int):
             run = None  # a preview of another mapping than the one shown would mislead
         else:
             mapping = form.mapping(mapped_values(values))
-            if "import" not in request.POST:
+            if "import" in request.POST and run == "done" and _same(_fields(mapping), previewed):
+                try:
+                    return _start(request, draft=draft, form=form, mapping=mapping)
+                except ValidationError as e:
+                    form.add_error("save_as", e.messages)
+            else:
+                # What is imported is what was previewed: a mapping changed since is previewed first.
+                if "import" in request.POST:
+                    messages.info(request, "The mapping changed since its preview: here is its preview.")
                 job_draft_preview(draft=draft, options={**draft.options, "mapping": _fields(mapping)})
                 return redirect("kpis:facts_import_map", pk=draft.pk)
-            try:
-                return _start(request, draft=draft, form=form, mapping=mapping)
-            except ValidationError as e:
-                form.add_error("save_as", e.messages)
     else:
         start = previewed or (_fields(saved) if saved else None)
         form = ImportMappingForm(kind=kind, header=header, initial=_initial(kind.key, header, start))
@@ -123,6 +128,11 @@ def _fields(mapping: ImportMapping) -> dict:
         "date_format": mapping.date_format,
         "decimal_comma": mapping.decimal_comma,
     }
+
+
+def _same(mapping: dict, previewed: dict) -> bool:
+    """The same mapping but for its name (naming it after the preview changes nothing it does)."""
+    return {**mapping, "name": ""} == {**previewed, "name": ""}
 
 
 def _initial(kind: str, header: list[str], start: dict | None) -> dict:

@@ -95,7 +95,9 @@ def preview(client, draft_url, data):
 
 
 def import_(client, draft_url, data):
-    """Post "Import", let the job run (eagerly, once the request commits), open its page."""
+    """Preview, then post "Import" with the same mapping, let the job run (eagerly, once the
+    request commits), open its page."""
+    preview(client, draft_url, data)
     with TestCase.captureOnCommitCallbacks(execute=True):
         started = client.post(draft_url, data | {"import": "1"})
     assert started.status_code == 302, started.context and started.context["form"].errors
@@ -417,12 +419,34 @@ def test_the_job_page_follows_the_rows_read_and_written_while_it_runs(org, clien
 
     monkeypatch.setattr("kpis.jobs.Progress", Watched)
     client.force_login(org.admin)
-    import_(client, upload(client).url, mapping_post(values=stage_values(stages)))
+    draft_url, data = upload(client).url, mapping_post(values=stage_values(stages))
+    preview(client, draft_url, data)
+    assert seen == [("running", "checking every row", 0, 2)]  # the preview, on the mapping page
+    seen.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(draft_url, data | {"import": "1"})
     assert seen == [
         ("running", "reading", 0, 2),
         ("running", "checking", 0, 2),
         ("running", "writing", 2, 2),
     ]
+
+
+def test_a_mapping_changed_since_its_preview_is_previewed_before_it_is_imported(org, client, stages):
+    client.force_login(org.admin)
+    draft_url = upload(client).url
+    preview(client, draft_url, mapping_post(values=stage_values(stages)))
+    changed = mapping_post(values=stage_values(stages), column_name="Record ID")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        posted = client.post(draft_url, changed | {"import": "1"})
+    assert posted.url == draft_url
+    page = client.get(draft_url)
+    assert "The mapping changed since its preview: here is its preview." in page.content.decode()
+    assert page.context["preview"].rows[0]["Name"] == "HS-101"  # the changed mapping's preview
+    assert Job.objects.get().options["draft"] and not Opportunity.objects.exists()
+    # Naming it after the preview changes nothing it does: that imports.
+    job = import_(client, draft_url, changed | {"save_as": "Ids as names"}).context["job"]
+    assert job.state == "succeeded" and Opportunity.objects.get(external_id="HS-101").name == "HS-101"
 
 
 def test_an_unsaved_mapping_travels_with_the_job(org, client, stages):
@@ -587,9 +611,9 @@ def test_saving_under_the_name_of_a_mapping_of_another_kind_is_a_form_error(org,
     ImportMapping.objects.create(name="HubSpot", kind="leads", columns={})
     client.force_login(org.admin)
     draft_url = upload(client).url
-    page = client.post(
-        draft_url, mapping_post(values=stage_values(stages), save_as="HubSpot", **{"import": "1"})
-    )
+    data = mapping_post(values=stage_values(stages), save_as="HubSpot")
+    preview(client, draft_url, data)
+    page = client.post(draft_url, data | {"import": "1"})
     assert page.status_code == 200
     assert page.context["form"].errors["save_as"] == [
         "“HubSpot” is a mapping for leads: choose another name."
