@@ -312,7 +312,8 @@ def _insert(model, instances, update_fields=None) -> None:
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy, which looks the connection up per use
-    columns = [[_db_value(f, getattr(i, f.attname), db) for i in instances] for f in fields]
+    # pre_save(add=True), as bulk_create: the value to store (auto_now and such fields set it).
+    columns = [[_db_value(f, f.pre_save(i, True), db) for i in instances] for f in fields]
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in fields)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)

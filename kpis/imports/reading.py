@@ -18,12 +18,14 @@ BOMS_OF_UTF16 = (b"\xff\xfe", b"\xfe\xff")
 
 class ImportFailed(Exception):
     """A file that cannot be imported at all (its message names the file), or an import refused
-    as a whole: `errors` then lists every row error, "FILE, line N: field: reason"."""
+    as a whole: `errors` then lists every row error, "FILE, line N: field: reason", and
+    `error_csv` holds those rows as the file has them, with their errors (to fix and re-import)."""
 
-    def __init__(self, message: str, errors: list[str] | None = None):
+    def __init__(self, message: str, errors: list[str] | None = None, error_csv: bytes | None = None):
         super().__init__(message)
         self.message = message
         self.errors = list(errors or [])
+        self.error_csv = error_csv
 
 
 @dataclass

@@ -148,6 +148,7 @@ class Reader:
             case Reads.REP:
                 pks = self.lookups.by_rep_name.get(text.casefold(), set())
                 if len(pks) > 1:
+                    self.unmapped.setdefault(spec.name, set()).add(text)
                     raise ValueError(f"'{text}' names {len(pks)} reps: {CHOOSE}")
                 found = [self.lookups.reps[pk] for pk in pks]
                 what = "owner"

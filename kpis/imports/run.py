@@ -130,6 +130,7 @@ def import_table(
             f"{table.name}: {len(checked.errors)} of {len(table.rows)} rows have errors; "
             "nothing was imported.",
             errors,
+            _error_csv(checked),
         )
     if checked.confirm and not confirmed:
         listed = "".join(f"\n- {item}" for item in checked.confirm)

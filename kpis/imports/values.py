@@ -28,7 +28,7 @@ def example(date_format: str) -> str:
 def parse_date(text: str, date_format: str) -> dt.date:
     try:
         if date_format:
-            day = dt.datetime.strptime(text, date_format).date()
+            day = _strptime_with_or_without_time(text, date_format).date()
         else:
             day = _iso(text).date() if len(text) > 10 else dt.date.fromisoformat(text)
     except ValueError:

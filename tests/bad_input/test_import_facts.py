@@ -151,6 +151,20 @@ def test_a_bad_row_is_reported_with_file_line_and_field_and_nothing_is_written(t
     assert failed.stderr.splitlines() == [f"deals.csv, line 3: {error}"]
 
 
+def test_a_refused_file_still_gives_its_bad_rows_as_an_error_csv(tmp_path, deals):
+    refused(
+        tmp_path,
+        HEADER + GOOD + "HS-2,B,-1,2017-03-01,Closed Won,Alice,\n",
+        "--errors-csv",
+        str(tmp_path / "e.csv"),
+    )
+
+    assert (tmp_path / "e.csv").read_text("utf-8-sig").splitlines() == [
+        HEADER.strip() + ",error",
+        "HS-2,B,-1,2017-03-01,Closed Won,Alice,,line 3: amount: '-1' is negative: amounts are 0 or more",
+    ]
+
+
 def test_an_external_id_given_twice_refuses_both_lines(tmp_path, deals):
     failed = refused(tmp_path, HEADER + GOOD + GOOD.replace("Acme", "Acme again"))
 

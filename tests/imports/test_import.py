@@ -344,3 +344,18 @@ def test_a_mapping_saved_in_admin_records_who_made_it_and_is_used_by_name(client
     assert out.getvalue().splitlines()[-1] == "1 created, 0 updated, 0 unchanged, 0 refused."
     deal = Opportunity.objects.get(external_id="P-1")
     assert (deal.rep, deal.amount, deal.states.get().recorded_by) == (people.bob, Decimal("12"), None)
+
+
+def test_an_owner_named_like_two_reps_is_offered_for_mapping_and_taken_once_mapped(people, stages):
+    people.bob.user.email = "alice"  # Bob's e-mail is Alice's name: "Alice" names them both
+    people.bob.user.save()
+    t = table("deals.csv", b"Record ID,Deal owner,Deal Stage,Amount\nD-1,Alice,Engaging,10\n")
+    m = mapping("opportunities", t)
+
+    preview = preview_import(kind="opportunities", table=t, mapping=m, user=people.admin)
+    m.values = {"owner": {"Alice": str(people.alice.pk)}}
+    import_table(kind="opportunities", table=t, mapping=m, user=people.admin)
+
+    assert preview.errors == ["deals.csv, line 2: owner: 'Alice' names 2 reps: map it to one of ours"]
+    assert preview.unmapped == {"owner": ["Alice"]}
+    assert Opportunity.objects.get(external_id="D-1").rep == people.alice

@@ -18,6 +18,7 @@ from kpis.models import (
     Opportunity,
 )
 from teams.models import Rep, Team
+from tests.factories import OpportunityFactory
 
 from .conftest import FILES, hubspot_mapping, mapping, table
 
@@ -214,3 +215,30 @@ def test_every_kind_re_imported_unchanged_writes_nothing(people, kind):
     again = import_table(kind=kind, table=t, mapping=m, user=people.admin)
 
     assert (again.created, again.updated, again.unchanged) == (0, 0, len(t.rows))
+
+
+def test_an_activity_names_its_deal_by_external_id_among_those_the_importer_sees(people, stages):
+    deal = OpportunityFactory(external_id="D-1", rep=people.alice, stage=stages["open"])
+    OpportunityFactory(external_id="D-2", rep=people.carol, stage=stages["open"])  # west's
+    t = table(
+        "activities.csv",
+        b"Activity ID,Assigned To,Type,Date,Deal ID\n"
+        b"A-1,Alice,call,2017-03-01,D-1\n"
+        b"A-2,Alice,call,2017-03-01,D-2\n",
+    )
+
+    preview = preview_import(
+        kind="activities", table=t, mapping=mapping("activities", t), user=people.east_manager
+    )
+    result = import_table(
+        kind="activities",
+        table=t,
+        mapping=mapping("activities", t),
+        user=people.east_manager,
+        good_rows_only=True,
+    )
+
+    assert preview.errors == [
+        "activities.csv, line 3: opportunity: no deal with the external id 'D-2' among those you may see"
+    ]
+    assert (result.created, Activity.objects.get(external_id="A-1").opportunity) == (1, deal)

@@ -72,6 +72,8 @@ class Command(BaseCommand):
         except ImportFailed as e:
             for error in e.errors:
                 self.stderr.write(error)
+            if e.error_csv and options["errors_csv"]:
+                Path(options["errors_csv"]).write_bytes(e.error_csv)
             hint = " To go ahead, add --confirm." if "confirmation" in e.message else ""
             raise CommandError(e.message + hint) from None
         for error in result.errors:
