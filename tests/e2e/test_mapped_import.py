@@ -121,6 +121,7 @@ def test_with_a_worker_the_pages_follow_the_preview_and_the_import_until_they_en
     stages,  # noqa: F811
     celery_worker,  # noqa: F811
     monkeypatch,
+    screenshots,
 ):
     """With a broker the preview and the import each return at once and run on the worker; the
     mapping page and the job's page poll their status (static/js/app.js), show the step, and
@@ -146,6 +147,7 @@ def test_with_a_worker_the_pages_follow_the_preview_and_the_import_until_they_en
         expect(page.get_by_role("heading", name="Preview — checking every row")).to_be_visible()
         expect(page.locator("#job-progress .step")).to_have_text("checking every row")  # polled
         expect(page.locator("#job-progress .count")).to_have_text("0 of 2")
+        page.screenshot(path=screenshots / "import-previewing.png", full_page=True)
         gates["preview"].set()
         expect(page.get_by_role("heading", name="Preview — nothing saved yet")).to_be_visible()
         counts = page.get_by_test_id("counts")
