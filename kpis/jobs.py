@@ -33,11 +33,13 @@ PREVIEW_ROWS = 20  # a mapped import's preview shows the first rows as they woul
 
 class JobFailed(Exception):
     """The job could not do its work at all (a file or column missing, a change not confirmed);
-    `errors` are the rows that made it refuse the whole file, kept in the record after the reason."""
+    `errors` are the rows that made it refuse the whole file, kept in the record after the reason,
+    and `result` what it leaves all the same (the refused rows as a file)."""
 
-    def __init__(self, message: str, errors: list[str] | None = None):
+    def __init__(self, message: str, errors: list[str] | None = None, result: dict | None = None):
         super().__init__(message)
         self.errors = errors or []
+        self.result = result or {}
 
 
 @transaction.atomic
@@ -143,7 +145,9 @@ def job_run(job_id: int) -> None:
         with recorded_by(job.created_by):  # its changes to deals are the starter's
             result, errors = RUNNERS[job.kind](job, progress)
     except JobFailed as e:
-        ended.update(state=Job.State.FAILED, finished_at=timezone.now(), errors=[str(e), *e.errors])
+        ended.update(
+            state=Job.State.FAILED, finished_at=timezone.now(), errors=[str(e), *e.errors], result=e.result
+        )
     except Exception:
         ended.update(state=Job.State.FAILED, finished_at=timezone.now(), errors=[INTERNAL_ERROR])
         raise
@@ -202,13 +206,8 @@ def _facts_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
             confirmed=bool(options.get("confirmed")),
             progress=progress,
         )
-    except MappedImportFailed as e:
-        raise JobFailed(str(e), errors=e.errors) from e
-    error_file = None
-    if result.error_csv is not None:
-        error_file = errors_file_name(upload.name)
-        # A job run again (its worker died) replaces the file rather than adding a second one.
-        JobFile.objects.update_or_create(job=job, name=error_file, defaults={"content": result.error_csv})
+    except MappedImportFailed as e:  # a file refused whole still gives its bad rows to fix
+        raise JobFailed(str(e), errors=e.errors, result={"error_file": _keep_errors(job, e.error_csv)}) from e
     counts = {
         "created": result.created,
         "updated": result.updated,
@@ -220,8 +219,18 @@ def _facts_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
         "mapping": mapping.name,
         "counts": counts,
         "encoding": result.encoding,
-        "error_file": error_file,
+        "error_file": _keep_errors(job, result.error_csv),
     }, result.errors
+
+
+def _keep_errors(job: Job, error_csv: bytes | None) -> str | None:
+    """The refused rows as a file of the job (`errors_file_name`); its name, or None: none refused."""
+    if error_csv is None:
+        return None
+    name = errors_file_name(job.options["file"])
+    # A job run again (its worker died) replaces the file rather than adding a second one.
+    JobFile.objects.update_or_create(job=job, name=name, defaults={"content": error_csv})
+    return name
 
 
 def _facts_preview(job: Job, progress: Progress) -> tuple[dict, list[str]]:

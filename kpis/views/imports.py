@@ -204,7 +204,8 @@ def import_mapping_save(*, mapping: ImportMapping, user) -> ImportMapping:
 
 @login_required
 def error_csv(request, pk: int):
-    """The rows a "good rows only" import refused, as in the file plus an error column."""
+    """The rows an import refused, as in the file plus an error column: those a "good rows only"
+    import left out, or those that made an all-or-nothing one refuse the file."""
     job = get_job_for_admin(request.user, pk)
     name = job.result.get("error_file") if job.kind == Job.Kind.FACTS_IMPORT else None
     file = job.files.filter(name=name).first() if name else None

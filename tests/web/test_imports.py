@@ -548,8 +548,15 @@ def test_all_or_nothing_refuses_a_file_with_a_bad_row_and_lists_every_error(org,
         "hubspot-deals.csv: 1 of 3 rows have errors; nothing was imported.",
         *BAD_ROW_ERRORS,
     ]
-    assert "Nothing was imported." in page.content.decode()
+    html = page.content.decode()
+    assert "Nothing was imported." in html
     assert not Opportunity.objects.exists()
+    # The rows that made it refuse the file, to fix and import again.
+    assert job.result == {"error_file": "hubspot-deals.errors.csv"}
+    assert f'href="/ops/jobs/{job.pk}/errors.csv"' in html
+    download = client.get(f"/ops/jobs/{job.pk}/errors.csv")
+    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert [r["Record ID"] for r in rows] == ["HS-103"]
 
 
 def test_good_rows_only_imports_them_and_keeps_the_bad_ones_as_a_csv_to_download(org, client, stages):
