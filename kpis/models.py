@@ -637,3 +637,9 @@ class ImportMapping(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self):
+        from .imports import mapping_errors  # the kinds' fields; kpis.imports reads this model
+
+        if errors := mapping_errors(self):
+            raise ValidationError(errors)

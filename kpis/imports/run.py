@@ -157,16 +157,37 @@ def import_table(
     )
 
 
+def mapping_errors(mapping: ImportMapping) -> dict[str, str]:
+    """What makes a mapping unusable whatever the file: {its field: why} (ImportMapping.clean)."""
+    spec = KINDS.get(mapping.kind)
+    if spec is None:
+        return {"kind": f"Choose one of {', '.join(KINDS)}."}
+    fields = [f.name for f in spec.fields]
+    columns, values = mapping.columns, mapping.values
+    if not isinstance(columns, dict) or not all(isinstance(c, str) for c in columns.values()):
+        return {"columns": 'Give {"field": "the column\'s header", ...}.'}
+    if unknown := sorted(set(columns) - set(fields)):
+        return {
+            "columns": f"Not fields of {spec.key}: {', '.join(unknown)} (its fields: {', '.join(fields)})."
+        }
+    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        return {"values": 'Give {"field": {"a value in the file": "ours"}, ...}.'}
+    if unknown := sorted(set(values) - {f.name for f in spec.fields if f.maps_values}):
+        return {"values": f"Not fields whose values are mapped: {', '.join(unknown)}."}
+    return {}
+
+
 def _columns(spec: Kind, table: Table, mapping: ImportMapping) -> None:
     """The mapping fits the kind and the file, or ImportFailed saying what is wrong."""
     if mapping.kind and mapping.kind != spec.key:
         raise ImportFailed(
             f"{table.name}: the mapping '{mapping.name}' is for {mapping.kind}, not {spec.key}."
         )
-    columns = mapping.columns or {}
-    fields = {f.name for f in spec.fields}
-    problems = [f"'{name}' is not a field of {spec.key}" for name in columns if name not in fields]
-    problems += [
+    shape = ImportMapping(kind=spec.key, columns=mapping.columns, values=mapping.values)
+    if errors := mapping_errors(shape):
+        raise ImportFailed(f"{table.name}: the mapping's " + " ".join(f"{k}: {v}" for k, v in errors.items()))
+    columns = mapping.columns
+    problems = [
         f"{name}: the mapping names the column '{column}', which the file lacks"
         for name, column in columns.items()
         if column not in table.header

@@ -359,3 +359,21 @@ def test_an_owner_named_like_two_reps_is_offered_for_mapping_and_taken_once_mapp
     assert preview.errors == ["deals.csv, line 2: owner: 'Alice' names 2 reps: map it to one of ours"]
     assert preview.unmapped == {"owner": ["Alice"]}
     assert Opportunity.objects.get(external_id="D-1").rep == people.alice
+
+
+def test_a_mapping_that_names_no_field_of_its_kind_is_refused_in_admin_and_by_the_import(client, people):
+    client.force_login(people.admin)
+    form = {"name": "Bad", "kind": "opportunities", "columns": '{"deal_name": "Deal Name"}', "values": "{}"}
+
+    response = client.post("/admin/kpis/importmapping/add/", form)
+
+    assert response.status_code == 200 and not ImportMapping.objects.exists()
+    assert "Not fields of opportunities: deal_name" in response.context["adminform"].form.errors["columns"][0]
+    t = table("deals.csv", b"Record ID,Amount\nD-1,10\n")
+    with pytest.raises(ImportFailed) as refused:
+        preview_import(
+            kind="opportunities", table=t, mapping=ImportMapping(columns=["Record ID"]), user=people.admin
+        )
+    assert refused.value.message == (
+        """deals.csv: the mapping's columns: Give {"field": "the column's header", ...}."""
+    )
