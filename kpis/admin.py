@@ -20,6 +20,7 @@ from .models import (
     Activity,
     Customer,
     ForecastSubmission,
+    ImportMapping,
     Job,
     KpiSnapshot,
     Lead,
@@ -345,3 +346,21 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    """Saved mappings of the mapped CSV import (kpis.imports, docs/imports.md): `columns` is
+    {field: column header}, `values` {field: {value in the file: salesperf's value}}."""
+
+    list_display = ("name", "kind", "date_format", "decimal_comma", "created_by", "updated_at")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    list_select_related = ("created_by",)
+    ordering = ("name",)
+    readonly_fields = ("created_by", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        if obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

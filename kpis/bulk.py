@@ -1,24 +1,28 @@
-"""Bulk upsert by external id: `POST /api/v1/opportunities/bulk/` and `/customers/bulk/`.
+"""Bulk upsert by external id: `POST /api/v1/opportunities/bulk/` and `/customers/bulk/`, and the
+mapped CSV import (kpis.imports), which writes through the same three steps.
 
-A batch is written whole or not at all. Every row goes through the resource's own serializer —
-the single write's fields, messages, visibility of related ids and the model's full_clean — with
-what would cost a query per row done once for the batch instead:
+Every row goes through the resource's own serializer — the single write's fields, messages,
+visibility of related ids and the model's full_clean — with what would cost a query per row done
+once for the batch instead (`bulk_check`):
 - the related ids the rows name are looked up among those the writer may use, one query a field;
 - the stored rows are loaded by external_id in one query; one the writer may not see is an error
   for that row, never an update;
 - the model's unique check (external_id: matched here) and its check constraints, which Django
   runs as one query each per row, are evaluated in Python (CHECKS) with Django's own messages.
-Valid rows are written with bulk_create (an upsert on external_id for the stored ones that
-changed), inside `bulk_changes` (one recompute on commit, not one per row) and `recorded_by` (the
-deal history names the writer).
+`bulk_plan` says what saving the valid rows does (new, changed, unchanged: a row that changes
+nothing is not written) and `bulk_save` writes it — one INSERT per batch, an upsert on external_id
+for the changed rows — inside `bulk_changes` (one recompute on commit, not one per row) and
+`recorded_by` (the deal history names the writer). The API is all or nothing (`bulk_upsert`); an
+import may take the valid rows of a file with errors.
 """
 
 from dataclasses import asdict, dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import CheckConstraint
+from django.db.models.expressions import DatabaseDefault
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -84,6 +88,28 @@ def bulk_upsert(*, serializer_class, rows, request) -> dict:
     batch_error = _batch_error(rows)
     if batch_error:
         raise BulkRejected([RowError(None, None, api_settings.NON_FIELD_ERRORS_KEY, batch_error)])
+    checked = bulk_check(serializer_class=serializer_class, rows=rows, request=request)
+    if checked.errors:
+        raise BulkRejected(checked.errors)
+    plan = bulk_plan(checked=checked)
+    bulk_save(plan=plan, user=request.user)
+    return {"created": len(plan.new), "updated": len(plan.changed) + len(plan.unchanged)}
+
+
+@dataclass
+class Checked:
+    """Rows checked by their serializer: the valid ones (index, the stored row or None, the
+    validated fields, the instance they were checked as) and the errors of the others."""
+
+    model: type
+    child: serializers.Serializer
+    valid: list[tuple[int, object, dict, object]]
+    errors: list[RowError]
+
+
+def bulk_check(*, serializer_class, rows: list[dict], request, progress=None) -> Checked:
+    """Every row through `serializer_class` as `request.user`, writing nothing. The mapped CSV
+    import (kpis.imports) takes the valid rows of a file that has errors; the API refuses it."""
     child = _row_serializer(serializer_class, rows, request)
     model = child.Meta.model
     keys = [_key(row) for row in rows]
@@ -95,6 +121,8 @@ def bulk_upsert(*, serializer_class, rows, request) -> dict:
     )
     valid, errors, first_row = [], [], {}
     for index, (row, key) in enumerate(zip(rows, keys, strict=True)):
+        if progress and index % WRITE_BATCH == 0:
+            progress("checking", index, len(rows))
         instance = existing.get(key)
         if instance is not None and instance.pk not in visible:
             errors.append(
@@ -117,12 +145,11 @@ def bulk_upsert(*, serializer_class, rows, request) -> dict:
             first_row[key] = index
         child.instance = instance
         try:
-            valid.append((instance, child.run_validation(row)))
+            attrs = child.run_validation(row)
+            valid.append((index, instance, attrs, child.cleaned))
         except serializers.ValidationError as exc:
             errors += [RowError(index, key, field, str(message)) for field, message in _messages(exc.detail)]
-    if errors:
-        raise BulkRejected(errors)
-    return _write(model, child, valid, request.user)
+    return Checked(model, child, valid, errors)
 
 
 def _batch_error(rows) -> str | None:
@@ -186,6 +213,7 @@ class BatchChecks:
     external_id is matched by the batch, and the check constraints are evaluated in Python (CHECKS)."""
 
     def clean_instance(self, instance):
+        self.cleaned = instance  # a new row is saved as the instance checked (bulk_plan)
         errors = {}
         # A related row named is one loaded from those the writer may use (Loaded), or the stored
         # row's own: it exists, and Django's check of that is a query a row.
@@ -223,41 +251,105 @@ def _messages(detail, prefix=""):
         yield prefix or api_settings.NON_FIELD_ERRORS_KEY, str(detail)
 
 
-def _write(model, child, valid, user) -> dict:
+@dataclass
+class Plan:
+    """What saving checked rows does: new rows, stored rows that change (both as instances to
+    write, by row index) and stored rows that would not change (not written)."""
+
+    model: type
+    fields: list[str]  # what an update writes: the serializer's writable model fields
+    new: list[tuple[int, object]]
+    changed: list[tuple[int, object]]
+    unchanged: list[int]
+
+
+def bulk_plan(*, checked: Checked) -> Plan:
+    model, child = checked.model, checked.child
     fields = [
         f.name
         for f in model._meta.concrete_fields
         if f.name in child.fields and not child.fields[f.name].read_only and not f.primary_key
     ]
-    new, changed = [], []
-    for instance, attrs in valid:
+    plan = Plan(model, fields, [], [], [])
+    for index, instance, attrs, cleaned in checked.valid:
         if instance is None:
-            new.append(_as_saved(model(**attrs)))
+            plan.new.append((index, _as_saved(cleaned)))
             continue
         before = [getattr(instance, model._meta.get_field(f).attname) for f in fields]
         for name, value in attrs.items():
             setattr(instance, name, value)
         _as_saved(instance)
         if before != [getattr(instance, model._meta.get_field(f).attname) for f in fields]:
-            changed.append(instance)
-    if new or changed:
-        try:
-            with recorded_by(user), bulk_changes(recompute=True), transaction.atomic():
-                model.objects.bulk_create(new, batch_size=WRITE_BATCH)
-                # An upsert on external_id updates the stored rows: Django's bulk_update builds a
-                # CASE per field and row, 20 s for 5,000 deals where this takes well under one.
-                model.objects.bulk_create(
-                    changed,
-                    batch_size=WRITE_BATCH,
-                    update_conflicts=True,
-                    unique_fields=["external_id"],
-                    update_fields=fields,
-                )
-        except IntegrityError:  # a row written meanwhile by someone else, with one of these ids
-            raise BulkRejected(
-                [RowError(None, None, api_settings.NON_FIELD_ERRORS_KEY, CONFLICTING_WRITE)]
-            ) from None
-    return {"created": len(new), "updated": len(valid) - len(new)}
+            plan.changed.append((index, instance))
+        else:
+            plan.unchanged.append(index)
+    return plan
+
+
+def bulk_save(*, plan: Plan, user, recompute: bool = True, progress=None) -> None:
+    """Writes a plan's new and changed rows as `user` (deal history), with one recompute on commit
+    unless told not to; BulkRejected when someone else wrote one of its external ids meanwhile."""
+    new, changed = [i for _, i in plan.new], [i for _, i in plan.changed]
+    if not (new or changed):
+        return
+    total, done = len(new) + len(changed), 0
+    try:
+        with recorded_by(user), bulk_changes(recompute=recompute), transaction.atomic():
+            for chunk in _chunks(new):
+                _insert(plan.model, chunk)
+                done += len(chunk)
+                if progress:
+                    progress("writing", done, total)
+            for chunk in _chunks(changed):
+                _insert(plan.model, chunk, update_fields=plan.fields)
+                done += len(chunk)
+                if progress:
+                    progress("writing", done, total)
+    except IntegrityError:  # a row written meanwhile by someone else, with one of these ids
+        raise BulkRejected(
+            [RowError(None, None, api_settings.NON_FIELD_ERRORS_KEY, CONFLICTING_WRITE)]
+        ) from None
+
+
+def _insert(model, instances, update_fields=None) -> None:
+    """Inserts the instances, or with `update_fields` upserts them on external_id (Django's
+    bulk_update builds a CASE per field and row: 20 s for 5,000 deals where an upsert takes well
+    under one).
+
+    On PostgreSQL, one INSERT … SELECT FROM unnest() of an array per column: bulk_create's
+    INSERT … VALUES of 1,000 rows has 12,000 placeholders, which Django compiles and psycopg
+    splits value by value (a third of a 100,000-deal import's CPU: docs/performance.md).
+    It is still an INSERT statement, which the deal-history trigger records as `recorded_by`."""
+    if connection.vendor != "postgresql":
+        kwargs = {"update_conflicts": True, "unique_fields": ["external_id"], "update_fields": update_fields}
+        model.objects.bulk_create(instances, **(kwargs if update_fields else {}))
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy, which looks the connection up per use
+    # pre_save(add=True), as bulk_create: the value to store (auto_now and such fields set it).
+    columns = [[_db_value(f, f.pre_save(i, True), db) for i in instances] for f in fields]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays})"
+    if update_fields:
+        updated = [model._meta.get_field(name).column for name in update_fields]
+        sql += f" ON CONFLICT ({quote('external_id')}) DO UPDATE SET " + ", ".join(
+            f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updated
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, columns)
+
+
+def _db_value(field, value, db):
+    if isinstance(value, DatabaseDefault):  # a column left to its db_default (a plain value)
+        value = getattr(field.db_default, "value", field.db_default)  # "" or Value("")
+    return field.get_db_prep_save(value, db)
+
+
+def _chunks(items: list):
+    for start in range(0, len(items), WRITE_BATCH):
+        yield items[start : start + WRITE_BATCH]
 
 
 def _as_saved(instance):

@@ -11,6 +11,7 @@ broker (eager mode) the job runs inside the request that starts it, and the page
 
 import logging
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 from django.core.cache import cache
@@ -19,16 +20,26 @@ from django.utils import timezone
 
 from .crm_import import ImportFailed, import_crm
 from .deal_history import recorded_by
-from .models import Job, JobFile
+from .imports import ImportFailed as MappedImportFailed
+from .imports import Preview, import_table, preview_import, read_table
+from .models import ImportMapping, Job, JobFile
 
 log = logging.getLogger(__name__)
 PROGRESS_SECONDS = 24 * 60 * 60
 INTERNAL_ERROR = "Internal error: see the worker's log."
 SHOWN_ERRORS = 200  # a page shows the first ones while the job runs; the record keeps them all
+PREVIEW_ROWS = 20  # a mapped import's preview shows the first rows as they would be saved
 
 
 class JobFailed(Exception):
-    """The job could not do its work at all (a file or column missing, a change not confirmed)."""
+    """The job could not do its work at all (a file or column missing, a change not confirmed);
+    `errors` are the rows that made it refuse the whole file, kept in the record after the reason,
+    and `result` what it leaves all the same (the refused rows as a file)."""
+
+    def __init__(self, message: str, errors: list[str] | None = None, result: dict | None = None):
+        super().__init__(message)
+        self.errors = errors or []
+        self.result = result or {}
 
 
 @transaction.atomic
@@ -36,9 +47,41 @@ def job_start(*, kind: str, user, files: dict[str, bytes], options: dict | None 
     """Record a job and its files; a worker runs it once this transaction commits."""
     from .tasks import run_job
 
-    job = Job.objects.create(kind=kind, created_by=user, options=options or {})
-    JobFile.objects.bulk_create([JobFile(job=job, name=name, content=data) for name, data in files.items()])
+    job = _job_record(kind=kind, user=user, files=files, options=options or {})
     transaction.on_commit(lambda: run_job.delay(job.pk))
+    return job
+
+
+def job_draft(*, kind: str, user, files: dict[str, bytes], options: dict) -> Job:
+    """Record a job and its files without running it (`options["draft"]`): an upload the admin is
+    still mapping. The mapped import's pages keep the file here between their steps, where any
+    web process reads it, preview it with `job_draft_preview`, then start the real job with it
+    and delete the draft."""
+    return _job_record(kind=kind, user=user, files=files, options={**options, "draft": True})
+
+
+def job_draft_preview(*, draft: Job, options: dict) -> None:
+    """Run a draft (again) with these options: its runner previews, which writes nothing, and the
+    draft keeps the preview as its result. A preview of every row of a large file takes longer
+    than a web request may (35–47 s for 100,000 deals here), so a worker runs it and the page
+    follows. A run of the draft's earlier options still going leaves the record to this one."""
+    from .tasks import run_job
+
+    Job.objects.filter(pk=draft.pk).update(
+        options={**options, "draft": True},
+        state=Job.State.QUEUED,
+        started_at=None,
+        finished_at=None,
+        result={},
+        errors=[],
+    )
+    transaction.on_commit(lambda: run_job.delay(draft.pk))
+
+
+@transaction.atomic
+def _job_record(*, kind: str, user, files: dict[str, bytes], options: dict) -> Job:
+    job = Job.objects.create(kind=kind, created_by=user, options=options)
+    JobFile.objects.bulk_create([JobFile(job=job, name=name, content=data) for name, data in files.items()])
     return job
 
 
@@ -87,20 +130,24 @@ def job_progress(job: Job) -> dict:
 
 def job_run(job_id: int) -> None:
     """Run a job (the task's body). A duplicate delivery of a finished job does nothing; one of a
-    job a dead worker left running runs it again (imports are idempotent)."""
+    job a dead worker left running runs it again (imports are idempotent). The latest run owns the
+    record: a run that ends after another began (a draft previewed again meanwhile) leaves it."""
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.state in (Job.State.SUCCEEDED, Job.State.FAILED):
         log.info("Job %s is gone or finished; nothing to run.", job_id)
         return
-    Job.objects.filter(pk=job_id).update(state=Job.State.RUNNING, started_at=timezone.now())
+    started = timezone.now()
+    Job.objects.filter(pk=job_id).update(state=Job.State.RUNNING, started_at=started)
     job.state = Job.State.RUNNING
     progress = Progress(job_id)
-    ended = Job.objects.filter(pk=job_id)
+    ended = Job.objects.filter(pk=job_id, started_at=started)
     try:
         with recorded_by(job.created_by):  # its changes to deals are the starter's
             result, errors = RUNNERS[job.kind](job, progress)
     except JobFailed as e:
-        ended.update(state=Job.State.FAILED, finished_at=timezone.now(), errors=[str(e)])
+        ended.update(
+            state=Job.State.FAILED, finished_at=timezone.now(), errors=[str(e), *e.errors], result=e.result
+        )
     except Exception:
         ended.update(state=Job.State.FAILED, finished_at=timezone.now(), errors=[INTERNAL_ERROR])
         raise
@@ -139,4 +186,93 @@ def _crm_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
     }, report.skipped
 
 
-RUNNERS = {Job.Kind.CRM_IMPORT: _crm_import}
+def _facts_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
+    """One CSV file of any CRM, mapped (kpis.imports): all rows or none, or — chosen — the good
+    rows, the bad ones kept as a CSV file of the job (`errors_file_name`) to fix and upload again.
+    A draft previews instead (`_facts_preview`)."""
+    if job.options.get("draft"):
+        return _facts_preview(job, progress)
+    options = job.options
+    upload = job.files.get(name=options["file"])
+    mapping = _mapping_of(options)
+    try:
+        table = read_table(bytes(upload.content), name=upload.name)
+        result = import_table(
+            kind=options["kind"],
+            table=table,
+            mapping=mapping,
+            user=job.created_by,
+            good_rows_only=bool(options.get("good_rows_only")),
+            confirmed=bool(options.get("confirmed")),
+            progress=progress,
+        )
+    except MappedImportFailed as e:  # a file refused whole still gives its bad rows to fix
+        raise JobFailed(str(e), errors=e.errors, result={"error_file": _keep_errors(job, e.error_csv)}) from e
+    counts = {
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "refused": result.refused,
+    }
+    return {
+        "kind": options["kind"],
+        "mapping": mapping.name,
+        "counts": counts,
+        "encoding": result.encoding,
+        "error_file": _keep_errors(job, result.error_csv),
+    }, result.errors
+
+
+def _keep_errors(job: Job, error_csv: bytes | None) -> str | None:
+    """The refused rows as a file of the job (`errors_file_name`); its name, or None: none refused."""
+    if error_csv is None:
+        return None
+    name = errors_file_name(job.options["file"])
+    # A job run again (its worker died) replaces the file rather than adding a second one.
+    JobFile.objects.update_or_create(job=job, name=name, defaults={"content": error_csv})
+    return name
+
+
+def _facts_preview(job: Job, progress: Progress) -> tuple[dict, list[str]]:
+    """What importing the draft's file with its mapping would do (kpis.imports.preview_import):
+    the result keeps all but the row errors, which are the job's errors."""
+    upload = job.files.get(name=job.options["file"])
+    try:
+        table = read_table(bytes(upload.content), name=upload.name)
+        progress("checking every row", 0, len(table.rows))
+        preview = preview_import(
+            kind=job.options["kind"],
+            table=table,
+            mapping=_mapping_of(job.options),
+            user=job.created_by,
+            rows=PREVIEW_ROWS,
+        )
+    except MappedImportFailed as e:
+        raise JobFailed(str(e), errors=e.errors) from e
+    shown = {name: value for name, value in asdict(preview).items() if name != "errors"}
+    return {"preview": shown}, preview.errors
+
+
+def draft_preview(draft: Job) -> Preview | None:
+    """The preview a draft's last run left, if it succeeded."""
+    if draft.state != Job.State.SUCCEEDED or "preview" not in draft.result:
+        return None
+    return Preview(**draft.result["preview"], errors=draft.errors)
+
+
+def _mapping_of(options: dict) -> ImportMapping:
+    """The saved mapping the job names, or the unsaved one the admin previewed (its fields)."""
+    if "mapping_id" not in options:
+        return ImportMapping(kind=options["kind"], **options["mapping"])
+    mapping = ImportMapping.objects.filter(pk=options["mapping_id"], kind=options["kind"]).first()
+    if mapping is None:
+        raise JobFailed("The saved mapping this import used was deleted: map the file again.")
+    return mapping
+
+
+def errors_file_name(upload_name: str) -> str:
+    """deals.csv → deals.errors.csv: never the name of the upload beside it."""
+    return f"{Path(upload_name).stem}.errors.csv"
+
+
+RUNNERS = {Job.Kind.CRM_IMPORT: _crm_import, Job.Kind.FACTS_IMPORT: _facts_import}

@@ -576,6 +576,7 @@ class Job(models.Model):
 
     class Kind(models.TextChoices):
         CRM_IMPORT = "crm_import", "CRM import"
+        FACTS_IMPORT = "facts_import", "Mapped import"
 
     class State(models.TextChoices):
         QUEUED = "queued"
@@ -615,3 +616,59 @@ class JobFile(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ImportMapping(models.Model):
+    """How a CSV file of some CRM maps to one kind of fact (kpis.imports): which column holds each
+    field, what the file's values of a mapped field (stages, owners ...) are in salesperf, and how
+    its dates and amounts are written. Saved under a name and reused (`import_facts --mapping`);
+    an unsaved one serves the import page's preview."""
+
+    class Kind(models.TextChoices):
+        """The kinds of fact a file may hold: kpis.imports.KINDS has one per value."""
+
+        REPS = "reps"
+        CUSTOMERS = "customers"
+        LEADS = "leads"
+        OPPORTUNITIES = "opportunities"
+        ACTIVITIES = "activities"
+        NPS = "nps", "NPS responses"
+        SPEND = "spend", "Acquisition spend"
+        FORECASTS = "forecasts", "Forecast submissions"
+
+    # strftime formats offered; "" is ISO 8601 (2017-03-31, 2017-03-31T14:05).
+    DATE_FORMATS = [
+        ("", "ISO 8601 (2017-03-31)"),
+        ("%Y-%m-%d", "2017-03-31"),
+        ("%m/%d/%Y", "03/31/2017 (month first)"),
+        ("%d/%m/%Y", "31/03/2017 (day first)"),
+        ("%d.%m.%Y", "31.03.2017"),
+        ("%Y-%m-%d %H:%M", "2017-03-31 14:05"),
+        ("%m/%d/%Y %H:%M", "03/31/2017 14:05"),
+        ("%d/%m/%Y %H:%M", "31/03/2017 14:05"),
+    ]
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=13, choices=Kind.choices)
+    columns = models.JSONField(default=dict, blank=True, help_text="{field: the column's header in the file}")
+    values = models.JSONField(
+        default=dict, blank=True, help_text="{field: {a value in the file: salesperf's value}}"
+    )
+    date_format = models.CharField(max_length=20, blank=True, choices=DATE_FORMATS)
+    decimal_comma = models.BooleanField(default=False, help_text='Amounts written "1.234,56".')
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self):
+        from .imports import mapping_errors  # the kinds' fields; kpis.imports reads this model
+
+        if errors := mapping_errors(self):
+            raise ValidationError(errors)

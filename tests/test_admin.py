@@ -16,6 +16,7 @@ from kpis.models import (
     Activity,
     Customer,
     ForecastSubmission,
+    ImportMapping,
     Job,
     KpiSnapshot,
     Lead,
@@ -59,6 +60,9 @@ MAKERS = {
     KpiSnapshot: lambda label: KpiSnapshotFactory(metric=label),
     Target: lambda label: TargetFactory(rep=RepFactory(full_name=label)),
     Job: lambda label: Job.objects.create(kind=Job.Kind.CRM_IMPORT, created_by=UserFactory(username=label)),
+    ImportMapping: lambda label: ImportMapping.objects.create(
+        name=label, kind="opportunities", columns={"external_id": "Record ID"}, created_by=UserFactory()
+    ),
 }
 MODELS = pytest.mark.parametrize("model", list(MAKERS), ids=lambda model: model.__name__)
 

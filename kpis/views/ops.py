@@ -1,4 +1,5 @@
-"""The admin's operations: recompute now, the CRM upload, and the background jobs that run them."""
+"""The admin's operations: recompute now, the CRM upload, and the background jobs that run them
+(the mapped import's own pages: kpis.views.imports)."""
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -90,7 +91,7 @@ def crm_import(request):
     return render(request, "kpis/crm_import.html", {"form": form, "nav": "import"})
 
 
-def _get_job_for_admin(user, pk: int) -> Job:
+def get_job_for_admin(user, pk: int) -> Job:
     require_admin(user)
     job = Job.objects.filter(pk=pk).select_related("created_by").first()
     if job is None:
@@ -101,8 +102,11 @@ def _get_job_for_admin(user, pk: int) -> Job:
 @login_required
 def job(request, pk: int):
     """A job's page: its progress while it runs (polled by static/js/app.js), then its result; a
-    finished preview offers to import the same files."""
-    job = _get_job_for_admin(request.user, pk)
+    finished preview offers to import the same files. A mapped import's upload not yet started
+    (a draft) is at its mapping page."""
+    job = get_job_for_admin(request.user, pk)
+    if job.options.get("draft"):
+        return redirect("kpis:facts_import_map", pk=job.pk)
     return render(
         request,
         "kpis/job.html",
@@ -112,14 +116,14 @@ def job(request, pk: int):
 
 @login_required
 def job_status(request, pk: int):
-    return JsonResponse(job_progress(_get_job_for_admin(request.user, pk)))
+    return JsonResponse(job_progress(get_job_for_admin(request.user, pk)))
 
 
 @login_required
 @require_POST
 def job_import(request, pk: int):
     """Import the files a finished preview checked, with the org changes the admin ticked."""
-    job = _get_job_for_admin(request.user, pk)
+    job = get_job_for_admin(request.user, pk)
     if not (job.state == Job.State.SUCCEEDED and job.result.get("preview")):
         return HttpResponseBadRequest("Only a finished preview can be imported.")
     options = {"preview": False, "confirm_org": request.POST.get("confirm_org", "")}

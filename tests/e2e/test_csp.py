@@ -16,6 +16,7 @@ PAGES = [
     "/drill/?scope=rep&subject={alice}&metric=revenue_won&period=2017-Q1",
     "/targets/",
     "/targets/grid/",
+    "/ops/import/facts/",
     "/admin/",
     "/api/docs/",
 ]

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from kpis import engine, signals
+from kpis.jobs import job_draft
 from kpis.models import (
     AcquisitionSpend,
     Activity,
@@ -93,12 +94,28 @@ def world(org):
 
     world.markers[subject] lists the strings that only those who may see `subject` may read;
     world.targets[subject] is that subject's revenue target for PERIOD; world.job a finished
-    preview of a CRM import (an admin's)."""
+    preview of a CRM import (an admin's); world.draft an upload to the mapped import awaiting its
+    mapping, world.refused a mapped import that kept its refused rows as a CSV file."""
     with signals.bulk_changes(recompute=False):
         markers, targets = _plant(org)
     engine.recompute_all()
     job = Job.objects.create(kind=Job.Kind.CRM_IMPORT, state=Job.State.SUCCEEDED, result={"preview": True})
-    return SimpleNamespace(org=org, markers=markers, targets=targets, job=job)
+    draft = job_draft(
+        kind=Job.Kind.FACTS_IMPORT,
+        user=org.admin,
+        files={"deals.csv": b"Record ID,Deal Name,Amount\nHS-1,Deal,100\n"},
+        options={
+            "kind": "opportunities",
+            "file": "deals.csv",
+            "saved": None,
+            "table": {"header": ["Record ID", "Deal Name", "Amount"], "encoding": "UTF-8", "rows": 1},
+        },
+    )
+    refused = Job.objects.create(
+        kind=Job.Kind.FACTS_IMPORT, state=Job.State.SUCCEEDED, result={"error_file": "deals.errors.csv"}
+    )
+    refused.files.create(name="deals.errors.csv", content=b"Record ID,error\nHS-2,line 3: amount: negative\n")
+    return SimpleNamespace(org=org, markers=markers, targets=targets, job=job, draft=draft, refused=refused)
 
 
 def _plant(org):

@@ -312,6 +312,16 @@ MATRIX: dict[str, Callable] = {
             ("kpis:job_import", {"method": "post", "ok": 302}),
         ]
     ],
+    # The mapped import: its upload page, an upload's mapping (and preview) page, the rows a job
+    # refused as a CSV file.
+    "mapped import": one("kpis:facts_import", allowed=ADMINS, refused=403),
+    "mapped import mapping": lambda w: [
+        Case("kpis:facts_import_map", {"pk": w.draft.pk}, allowed=ADMINS, refused=403, **case)
+        for case in [{}, {"method": "post"}]
+    ],
+    "job refused rows CSV": lambda w: [
+        Case("kpis:job_error_csv", {"pk": w.refused.pk}, allowed=ADMINS, refused=403)
+    ],
     # The API and its documentation (the schema holds no data: public).
     "api root": one("api:api-root"),
     "api token": one("api:token", method="post", public=True, ok=400),  # no credentials: a 400

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kpis', '0010_external_ids'),
+        ('kpis', '0011_import_mappings'),
         ('teams', '0004_external_ids'),
     ]
 
