@@ -7,12 +7,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from kpis.imports import import_table, preview_import
+from kpis.imports import KINDS, import_table, preview_import
 from kpis.models import (
     AcquisitionSpend,
     Activity,
     Customer,
     ForecastSubmission,
+    ImportMapping,
     Lead,
     NpsResponse,
     Opportunity,
@@ -242,3 +243,13 @@ def test_an_activity_names_its_deal_by_external_id_among_those_the_importer_sees
         "activities.csv, line 3: opportunity: no deal with the external id 'D-2' among those you may see"
     ]
     assert (result.created, Activity.objects.get(external_id="A-1").opportunity) == (1, deal)
+
+
+def test_the_kinds_are_the_eight_of_the_interface_and_the_mappings_choices():
+    keys = ["reps", "customers", "leads", "opportunities", "activities", "nps", "spend", "forecasts"]
+
+    assert list(KINDS) == keys == ImportMapping.Kind.values
+    assert all(type(key) is str and KINDS[key].key == key for key in KINDS)
+    maps_values = {k: [f.name for f in kind.fields if f.maps_values] for k, kind in KINDS.items()}
+    assert maps_values["opportunities"] == ["owner", "stage", "forecast_category"]
+    assert maps_values["reps"] == ["team"]
