@@ -19,7 +19,7 @@ from kpis.models import (
     Opportunity,
 )
 from teams.models import Rep, Team
-from tests.factories import OpportunityFactory
+from tests.factories import OpportunityFactory, UserFactory
 
 from .conftest import FILES, hubspot_mapping, mapping, table
 
@@ -253,3 +253,18 @@ def test_the_kinds_are_the_eight_of_the_interface_and_the_mappings_choices():
     maps_values = {k: [f.name for f in kind.fields if f.maps_values] for k, kind in KINDS.items()}
     assert maps_values["opportunities"] == ["owner", "stage", "forecast_category"]
     assert maps_values["reps"] == ["team"]
+
+
+def test_reps_re_imported_change_nothing_and_an_existing_user_made_a_rep_is_confirmed_first(people):
+    UserFactory(username="dana", email="dana@example.com")  # a user already, not yet a rep
+    t, m = table("reps.csv"), mapping("reps", table("reps.csv"))
+
+    first = preview_import(kind="reps", table=t, mapping=m, user=people.admin)
+    import_table(kind="reps", table=t, mapping=m, user=people.admin, confirmed=True)
+    again = preview_import(kind="reps", table=t, mapping=m, user=people.admin)
+    result = import_table(kind="reps", table=t, mapping=m, user=people.admin)
+
+    assert "makes user dana the rep Dana Scully" in first.confirm
+    assert Rep.objects.get(external_id="U-9").user.username == "dana"
+    assert (again.confirm, again.counts) == ([], {"create": 0, "update": 0, "unchanged": 3, "refused": 0})
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 3)
