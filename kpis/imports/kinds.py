@@ -19,7 +19,7 @@ from teams.models import Rep, Team
 from teams.serializers import BlankIsNullMixin, ModelCleanSerializer, VisibleRelatedField
 
 from ..fields import PeriodKind
-from ..models import Activity, ForecastCategory, ForecastSubmission, ImportMapping, Stage
+from ..models import Activity, ForecastCategory, ForecastSubmission, Stage
 from ..periods import Period
 from ..serializers import (
     ActivitySerializer,
@@ -172,8 +172,9 @@ OPPORTUNITY_STAGE = FieldSpec(
     headers=("Deal Stage", "Stage", "Stage Name", "Pipeline Stage"),
 )
 
+# One per ImportMapping.Kind, by its value.
 KINDS: dict[str, Kind] = {
-    ImportMapping.Kind.REPS: Kind(
+    "reps": Kind(
         "reps",
         "Reps",
         [
@@ -205,7 +206,7 @@ KINDS: dict[str, Kind] = {
         None,
         may_import=visibility.is_admin,
     ),
-    ImportMapping.Kind.CUSTOMERS: Kind(
+    "customers": Kind(
         "customers",
         "Customers",
         [
@@ -225,7 +226,7 @@ KINDS: dict[str, Kind] = {
         ],
         CustomerSerializer,
     ),
-    ImportMapping.Kind.LEADS: Kind(
+    "leads": Kind(
         "leads",
         "Leads",
         [
@@ -247,7 +248,7 @@ KINDS: dict[str, Kind] = {
         LeadSerializer,
         may_import=visibility.is_active,
     ),
-    ImportMapping.Kind.OPPORTUNITIES: Kind(
+    "opportunities": Kind(
         "opportunities",
         "Opportunities",
         [
@@ -285,7 +286,7 @@ KINDS: dict[str, Kind] = {
         ],
         OpportunitySerializer,
     ),
-    ImportMapping.Kind.ACTIVITIES: Kind(
+    "activities": Kind(
         "activities",
         "Activities",
         [
@@ -321,7 +322,7 @@ KINDS: dict[str, Kind] = {
         ActivitySerializer,
         may_import=visibility.is_active,
     ),
-    ImportMapping.Kind.NPS: Kind(
+    "nps": Kind(
         "nps",
         "NPS responses",
         [
@@ -346,7 +347,7 @@ KINDS: dict[str, Kind] = {
         ],
         NpsResponseSerializer,
     ),
-    ImportMapping.Kind.SPEND: Kind(
+    "spend": Kind(
         "spend",
         "Acquisition spend",
         [
@@ -361,7 +362,7 @@ KINDS: dict[str, Kind] = {
         ],
         SpendSerializer,
     ),
-    ImportMapping.Kind.FORECASTS: Kind(
+    "forecasts": Kind(
         "forecasts",
         "Forecast submissions",
         [

@@ -7,18 +7,19 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from kpis.imports import import_table, preview_import
+from kpis.imports import KINDS, import_table, preview_import
 from kpis.models import (
     AcquisitionSpend,
     Activity,
     Customer,
     ForecastSubmission,
+    ImportMapping,
     Lead,
     NpsResponse,
     Opportunity,
 )
 from teams.models import Rep, Team
-from tests.factories import OpportunityFactory
+from tests.factories import OpportunityFactory, UserFactory
 
 from .conftest import FILES, hubspot_mapping, mapping, table
 
@@ -242,3 +243,28 @@ def test_an_activity_names_its_deal_by_external_id_among_those_the_importer_sees
         "activities.csv, line 3: opportunity: no deal with the external id 'D-2' among those you may see"
     ]
     assert (result.created, Activity.objects.get(external_id="A-1").opportunity) == (1, deal)
+
+
+def test_the_kinds_are_the_eight_of_the_interface_and_the_mappings_choices():
+    keys = ["reps", "customers", "leads", "opportunities", "activities", "nps", "spend", "forecasts"]
+
+    assert list(KINDS) == keys == ImportMapping.Kind.values
+    assert all(type(key) is str and KINDS[key].key == key for key in KINDS)
+    maps_values = {k: [f.name for f in kind.fields if f.maps_values] for k, kind in KINDS.items()}
+    assert maps_values["opportunities"] == ["owner", "stage", "forecast_category"]
+    assert maps_values["reps"] == ["team"]
+
+
+def test_reps_re_imported_change_nothing_and_an_existing_user_made_a_rep_is_confirmed_first(people):
+    UserFactory(username="dana", email="dana@example.com")  # a user already, not yet a rep
+    t, m = table("reps.csv"), mapping("reps", table("reps.csv"))
+
+    first = preview_import(kind="reps", table=t, mapping=m, user=people.admin)
+    import_table(kind="reps", table=t, mapping=m, user=people.admin, confirmed=True)
+    again = preview_import(kind="reps", table=t, mapping=m, user=people.admin)
+    result = import_table(kind="reps", table=t, mapping=m, user=people.admin)
+
+    assert "makes user dana the rep Dana Scully" in first.confirm
+    assert Rep.objects.get(external_id="U-9").user.username == "dana"
+    assert (again.confirm, again.counts) == ([], {"create": 0, "update": 0, "unchanged": 3, "refused": 0})
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 3)
