@@ -11,7 +11,6 @@ Every fact's viewset also takes a batch at `bulk/` (bulk_upsert_action, over kpi
 by whoever may write one row of it.
 """
 
-from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
@@ -29,7 +28,7 @@ from teams import visibility
 from teams.subjects import Subject
 
 from . import catalogue, waterfall
-from .bulk import BULK_MAX_ROWS, BulkRejected, RowError, bulk_upsert
+from .bulk import BULK_MAX_ROWS, BulkRejected, bulk_upsert
 from .deal_history import recorded_by
 from .filtersets import (
     ActivityFilterSet,
@@ -106,21 +105,6 @@ BULK_ERRORS = {
 }
 
 
-def refuse_null_characters(rows) -> None:
-    """BulkRejected for the rows whose external id has a NUL character: kpis.bulk looks the ids up
-    before it validates them, and PostgreSQL refuses to compare text holding one (a server error).
-    The message is DRF's for a NUL in any other field."""
-    if not isinstance(rows, list):
-        return  # kpis.bulk says what a batch must be
-    errors = [
-        RowError(index, None, "external_id", str(ProhibitNullCharactersValidator.message))
-        for index, row in enumerate(rows)
-        if isinstance(row, dict) and "\x00" in str(row.get("external_id", ""))
-    ]
-    if errors:
-        raise BulkRejected(errors)
-
-
 UPSERT = "A row whose external_id is stored is updated (all its fields, as a PUT), any other created"
 
 
@@ -171,7 +155,6 @@ def bulk_upsert_action(serializer_class, example: dict, *, missing: str = "amoun
     @action(detail=False, methods=["post"], url_path="bulk", parser_classes=[JSONParser])
     def bulk(self, request, format=None):  # format: the router's suffix routes (bulk.json)
         try:
-            refuse_null_characters(request.data)
             result = bulk_upsert(serializer_class=serializer_class, rows=request.data, request=request)
         except BulkRejected as rejected:
             return Response(rejected.as_response(), status=status.HTTP_400_BAD_REQUEST)

@@ -163,8 +163,8 @@ def _batch_error(rows) -> str | None:
 def _key(row) -> str | None:
     """The row's external id as its CharField will read it (an integer is taken as text)."""
     value = row.get("external_id") if isinstance(row, dict) else None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None
+    if isinstance(value, bool) or not isinstance(value, str | int) or "\x00" in str(value):
+        return None  # not looked up (PostgreSQL cannot compare text with a NUL): the row's error
     return str(value).strip() or None
 
 

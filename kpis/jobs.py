@@ -205,6 +205,7 @@ def _facts_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
             good_rows_only=bool(options.get("good_rows_only")),
             confirmed=bool(options.get("confirmed")),
             progress=progress,
+            on_refused=progress.refused,
         )
     except MappedImportFailed as e:  # a file refused whole still gives its bad rows to fix
         raise JobFailed(str(e), errors=e.errors, result={"error_file": _keep_errors(job, e.error_csv)}) from e
@@ -246,6 +247,8 @@ def _facts_preview(job: Job, progress: Progress) -> tuple[dict, list[str]]:
             mapping=_mapping_of(job.options),
             user=job.created_by,
             rows=PREVIEW_ROWS,
+            progress=progress,
+            on_refused=progress.refused,
         )
     except MappedImportFailed as e:
         raise JobFailed(str(e), errors=e.errors) from e

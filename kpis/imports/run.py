@@ -9,6 +9,7 @@ deal history naming `user` and one recompute once it commits.
 """
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -56,9 +57,12 @@ class _Checked:
     errors: dict[int, list[str]] = field(default_factory=dict)  # by line: "field: reason"
     unmapped: dict[str, list[str]] = field(default_factory=dict)
     confirm: list[str] = field(default_factory=list)
+    on_refused: Callable[[str], None] | None = None  # told each row error as it is found
 
     def refuse(self, line: int, field_name: str, reason: str) -> None:
         self.errors.setdefault(line, []).append(f"{field_name}: {reason}")
+        if self.on_refused:
+            self.on_refused(f"{self.table.name}, line {line}: {field_name}: {reason}")
 
     def messages(self) -> list[str]:
         return [
@@ -84,9 +88,12 @@ class _AsUser:
         self.user = user
 
 
-def preview_import(*, kind: str, table: Table, mapping: ImportMapping, user, rows: int = 20) -> Preview:
-    """What importing `table` would do; writes nothing."""
-    checked = _check(kind, table, mapping, user)
+def preview_import(
+    *, kind: str, table: Table, mapping: ImportMapping, user, rows: int = 20, progress=None, on_refused=None
+) -> Preview:
+    """What importing `table` would do; writes nothing. `progress(step, done, total)` and
+    `on_refused(error)` follow the check as import_table's do."""
+    checked = _check(kind, table, mapping, user, progress, on_refused)
     actions = {}
     if checked.plan:
         for what in ("new", "changed"):
@@ -118,12 +125,15 @@ def import_table(
     good_rows_only: bool = False,
     confirmed: bool = False,
     progress=None,
+    on_refused=None,
     recompute: bool = True,
 ) -> ImportResult:
     """Import `table`: all its rows or none (ImportFailed with every error), or with
     `good_rows_only` the good ones; what needs confirming (new users, teams, moves) is written
-    only when `confirmed`. The KPIs are recomputed once, on commit, unless `recompute` is False."""
-    checked = _check(kind, table, mapping, user, progress)
+    only when `confirmed`. The KPIs are recomputed once, on commit, unless `recompute` is False.
+    `progress(step, done, total)` is told how far it got, `on_refused(error)` each row error as
+    it is found (a job's page shows them while it runs)."""
+    checked = _check(kind, table, mapping, user, progress, on_refused)
     errors = checked.messages()
     if errors and not good_rows_only:
         raise ImportFailed(
@@ -202,7 +212,7 @@ def _columns(spec: Kind, table: Table, mapping: ImportMapping) -> None:
         raise ImportFailed(f"{table.name}: " + "; ".join(problems) + f". The file's columns: {found}.")
 
 
-def _check(kind: str, table: Table, mapping: ImportMapping, user, progress=None) -> _Checked:
+def _check(kind: str, table: Table, mapping: ImportMapping, user, progress=None, on_refused=None) -> _Checked:
     if kind not in KINDS:
         raise ImportFailed(f"{table.name}: '{kind}' is not a kind of import: use one of {', '.join(KINDS)}.")
     spec = KINDS[kind]
@@ -215,7 +225,7 @@ def _check(kind: str, table: Table, mapping: ImportMapping, user, progress=None)
         for name, i in index.items()
     }
     reader = Reader(spec, table.header, mapping, Lookups(spec, cells_of, user))
-    checked = _Checked(table=table, plan=None, lines=[])
+    checked = _Checked(table=table, plan=None, lines=[], on_refused=on_refused)
     data_rows, ids = [], {}
     for n, (line, cells) in enumerate(table.rows):
         if progress and n % 1000 == 0:

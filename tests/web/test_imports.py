@@ -421,7 +421,11 @@ def test_the_job_page_follows_the_rows_read_and_written_while_it_runs(org, clien
     client.force_login(org.admin)
     draft_url, data = upload(client).url, mapping_post(values=stage_values(stages))
     preview(client, draft_url, data)
-    assert seen == [("running", "checking every row", 0, 2)]  # the preview, on the mapping page
+    assert seen == [  # the preview, on the mapping page
+        ("running", "checking every row", 0, 2),
+        ("running", "reading", 0, 2),
+        ("running", "checking", 0, 2),
+    ]
     seen.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
         client.post(draft_url, data | {"import": "1"})
@@ -430,6 +434,27 @@ def test_the_job_page_follows_the_rows_read_and_written_while_it_runs(org, clien
         ("running", "checking", 0, 2),
         ("running", "writing", 2, 2),
     ]
+
+
+def test_the_job_page_lists_the_refused_rows_as_they_are_found(org, client, stages, monkeypatch):
+    """A row error reaches /ops/jobs/<id>/status/ while the run goes on, not only at its end."""
+    seen = []
+
+    class Watched(Progress):
+        def __init__(self, job_id):
+            super().__init__(job_id)
+            self.job_id = job_id
+
+        def refused(self, line):
+            super().refused(line)
+            seen.append(client.get(f"/ops/jobs/{self.job_id}/status/").json()["errors"])
+
+    monkeypatch.setattr("kpis.jobs.Progress", Watched)
+    client.force_login(org.admin)
+    preview(client, upload(client).url, mapping_post())  # HubSpot's stages not mapped to ours
+    assert len(seen) == 2  # both rows refused, each seen while the preview still ran
+    assert seen[0] == [seen[1][0]]
+    assert all(", line " in error and "stage" in error for error in seen[1])
 
 
 def test_a_mapping_changed_since_its_preview_is_previewed_before_it_is_imported(org, client, stages):
