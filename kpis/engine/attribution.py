@@ -259,16 +259,10 @@ def state_spans() -> dict:
 FIRST_OPEN_STAGE = Stage.objects.filter(outcome=Stage.Outcome.OPEN).order_by("order", "name")
 _SPANS_A_DAY = Q(left_on__isnull=True) | Q(left_on__gt=F("entered_on"))
 # A deal's states credited to its current owner (DESIGN.md: an owner change is a correction), by
-# the day each entered and left the pipeline: a pipeline stock is entries less exits.
+# the day each entered the pipeline, with the day it left (`left_on`, None: still in it): a
+# pipeline stock is entries less exits (kpis.engine.read.pipeline_moves).
 PIPELINE_ENTRIES = Facts(
     OpportunityState, "entered_on", "opportunity__rep_id", where=_SPANS_A_DAY, annotate=state_spans
-)
-PIPELINE_EXITS = Facts(
-    OpportunityState,
-    "left_on",
-    "opportunity__rep_id",
-    where=_SPANS_A_DAY & Q(left_on__isnull=False),
-    annotate=state_spans,
 )
 # A deal's later states, by the day they took effect: a change is a fact of its day (the span of
 # periods worth computing reaches it).

@@ -218,6 +218,27 @@ def pipeline_created(leaves, from_month, credit, into):
 FLOWS = [closed_deals, pipeline_created, activities, leads, nps, spend]
 
 
+def pipeline_moves(leaves: Leaves) -> tuple[list[dict], list[dict]]:
+    """The deals' states by the month each entered and left the pipeline (attribution's
+    PIPELINE_ENTRIES), in one scan of the states grouped by both months, as rows of a leaf's
+    stock (_stock reads the leaf, not the stint): the entries, and the exits."""
+    facts = attributed.PIPELINE_ENTRIES
+    rows = (
+        facts.of(leaves)
+        .annotate(p_in=TruncMonth("entered_on"), p_out=TruncMonth("left_on"))
+        .values(facts.rep, "p_in", "p_out")
+        .annotate(**PIPELINE_SUMS)
+        .order_by()
+    )
+    entered, left = [], []
+    for row in rows:
+        key = (facts.leaf(row), 0)
+        entered.append({**row, "key": key, "p": month_index(row["p_in"])})
+        if row["p_out"] is not None:
+            left.append({**row, "key": key, "p": month_index(row["p_out"])})
+    return entered, left
+
+
 class PerKind:
     """Components that do not add up over months, counted for each period kind by itself:
     {kind: {(leaf, period index): {component: value}}}."""
@@ -341,8 +362,7 @@ class MonthlyFacts:
         customer_revenue: Table = table()
         customer_wins(leaves, window_start, credit, self.per_kind, customer_revenue)
         # The pipeline as it stood: what the deals' states added and took away, month by month.
-        entered = _grouped(attributed.PIPELINE_ENTRIES, leaves, None, credit, **PIPELINE_SUMS)
-        left = _grouped(attributed.PIPELINE_EXITS, leaves, None, credit, **PIPELINE_SUMS)
+        entered, left = pipeline_moves(leaves)
         # A stock's level is the leaf's; it is credited to the stint at the period's boundary
         # (kpis.engine.fold).
         self.stocks = {
