@@ -143,7 +143,7 @@ def bulk_check(*, serializer_class, rows: list[dict], request, progress=None) ->
             continue
         if key:
             first_row[key] = index
-        child.instance = instance
+        child.instance, child.cleaned = instance, None
         try:
             attrs = child.run_validation(row)
             valid.append((index, instance, attrs, child.cleaned))
@@ -273,7 +273,8 @@ def bulk_plan(*, checked: Checked) -> Plan:
     plan = Plan(model, fields, [], [], [])
     for index, instance, attrs, cleaned in checked.valid:
         if instance is None:
-            plan.new.append((index, _as_saved(cleaned)))
+            # The instance its model's checks ran on, or (a serializer that runs none) the fields.
+            plan.new.append((index, _as_saved(cleaned if cleaned is not None else model(**attrs))))
             continue
         before = [getattr(instance, model._meta.get_field(f).attname) for f in fields]
         for name, value in attrs.items():

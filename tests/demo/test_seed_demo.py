@@ -19,8 +19,10 @@ from kpis.models import (
     Activity,
     Customer,
     ForecastSubmission,
+    ImportMapping,
     Job,
     JobFile,
+    KpiPart,
     KpiSnapshot,
     Lead,
     NpsResponse,
@@ -31,11 +33,10 @@ from teams.history import Org
 from teams.models import Rep, User
 from tests.factories import RepFactory, UserFactory
 
-# Computed from the rest, by recompute_kpis and by the daily alert check.
-# Computed from the seed (snapshots, alerts), or rows only once a user changes a default
-# (alert settings: no row means every alert on).
-# Written by the app as it runs, not data a demo seeds: snapshots, alerts, background jobs.
-DERIVED = {KpiSnapshot, Notification, AlertSettings, Job, JobFile}
+# Written by the app as it runs, not data a demo seeds: snapshots and the parts of a rep's figure
+# a move splits (recompute_kpis), alerts (the daily check), background jobs; or rows only once a
+# user makes them: alert settings (no row: every alert on), saved import mappings.
+DERIVED = {KpiSnapshot, KpiPart, Notification, AlertSettings, Job, JobFile, ImportMapping}
 SMALL = ["--reps", "6", "--opportunities", "300", "--activities", "600", "--months", "6"]
 
 
