@@ -206,6 +206,9 @@ def _rep(subject: Subject, since, span, credit: Credit) -> int:
     old_parts = stored_parts(subject.pk, split)
     summed = [(key, pair) for key, pair in new.items() if key[0] not in OWN_ONLY_KEYS]
     by_since = {stint.since: stint for stint in stints}
+    sinces_of = defaultdict(set)  # (metric, kind, start) → the stints with a part, now or stored
+    for since_, *key in (*new_parts, *old_parts):
+        sinces_of[tuple(key)].add(since_)
     # Per (metric, kind, start): (the subjects above a stint, its figure now, its figure stored).
     changes = []
     for (metric, kind, start), (num, den, *_) in summed:
@@ -215,7 +218,7 @@ def _rep(subject: Subject, since, span, credit: Credit) -> int:
             old = stored.get((subject, metric, kind, start), zero)
             changes.append((metric, kind, start, stint.credits[1:], (num, den), old))
             continue
-        sinces = {k[0] for k in (*new_parts, *old_parts) if k[1:] == (metric, kind, start)}
+        sinces = sinces_of[metric, kind, start]
         olds = [old_parts.get((since, metric, kind, start), zero) for since in sinces]
         if _total(olds, zero) != stored.get((subject, metric, kind, start), zero):
             return recompute_all(since=min(p.start for ps in split.values() for p in ps))  # no parts yet
