@@ -2,13 +2,16 @@
 
 Every step runs on the current database's data (seed it with seed_demo first):
 1. floor — the raw GROUP BY (rep × month) of opportunities and of activities, no Django, no writes;
-2. full — recompute_all(full=True) from an empty snapshot table: every metric, subject, period;
+2. full — recompute_all(full=True) from an empty snapshot table: every metric, subject, period
+   (and this process's peak RSS while it runs);
 3. naive — a per-rep, per-month ORM loop with a save() per snapshot, on a sample of reps, scaled;
 4. incremental — one open deal closes as won today, its recompute timed end to end, N times;
-5. peak RSS of this process while 2 runs;
+5. a back-dated move — a rep moves to another team from the first day of last month, timed from
+   the save to every snapshot it changes (the periods from that day, from the facts), N times;
 6. optionally, the nightly fan-out on 1, 2… real worker processes (needs a broker).
 """
 
+import datetime as dt
 import random
 import statistics
 import threading
@@ -23,8 +26,9 @@ from kpis import engine
 from kpis.engine.evaluate import rounded
 from kpis.engine.read import data_periods
 from kpis.models import Activity, KpiSnapshot, Opportunity, Stage
+from kpis.signals import ANY_TEAM
 from salesperf.celery_app import app as celery_app
-from teams.models import Rep
+from teams.models import Membership, Rep, Team
 from teams.subjects import Scope
 
 from .fanout import empty_snapshots, time_fanout
@@ -53,6 +57,8 @@ class Report:
     incremental_p50_ms: float = 0.0
     incremental_p95_ms: float = 0.0
     incremental_tries: int = 0
+    move_s: list[float] = field(default_factory=list)
+    move_since: str = ""
     peak_rss_mb: float = 0.0
     fanout_s: dict[int, float] = field(default_factory=dict)
     full_over_floor: float = 0.0
@@ -178,12 +184,40 @@ def time_incremental(tries: int, rng: random.Random) -> list[float]:
     return timings
 
 
+def time_moves(tries: int, rng: random.Random) -> tuple[dt.date, list[float]]:
+    """(the moves' date, seconds for each): a rep moves to another team from the first day of last
+    month, recorded late, and every snapshot from that day is recomputed from the facts — what the
+    move's on-commit task does (kpis.signals: any team's change, one task from its date). Each try
+    is rolled back, so the database is left as it was."""
+    effective = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    movable = list(
+        Membership.objects.filter(until=None)
+        .exclude(since__gt=effective)
+        .order_by("rep_id")
+        .values_list("rep_id", flat=True)
+    )
+    teams = list(Team.objects.filter(children=None).values_list("pk", flat=True))
+    timings = []
+    for rep_id in rng.sample(movable, min(tries, len(movable))):
+        rep = Rep.objects.get(pk=rep_id)
+        rep.team_id = rng.choice([t for t in teams if t != rep.team_id])
+        with transaction.atomic():
+            started = time.perf_counter()
+            rep.save(effective=effective)
+            engine.recompute_subject(ANY_TEAM, since=effective)
+            timings.append(time.perf_counter() - started)
+            transaction.set_rollback(True)
+    return effective, timings
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def run(*, naive_sample: int, incremental_tries: int, seed: int, workers=(), log=print) -> Report:
+def run(
+    *, naive_sample: int, incremental_tries: int, move_tries: int = 3, seed: int, workers=(), log=print
+) -> Report:
     if connection.vendor != "postgresql":
         raise RuntimeError("bench_kpis measures PostgreSQL: set DATABASE_URL=postgres://…")
     rng = random.Random(seed)
@@ -212,9 +246,13 @@ def run(*, naive_sample: int, incremental_tries: int, seed: int, workers=(), log
         report.incremental_p95_ms = percentile(timings, 0.95)
     p50, p95 = report.incremental_p50_ms, report.incremental_p95_ms
     log(f"4. incremental p50 / p95              {p50:.1f} / {p95:.1f} ms")
+    since, report.move_s = time_moves(move_tries, rng)
+    report.move_since = since.isoformat()
+    moves = " / ".join(f"{s:.2f}" for s in report.move_s)
+    log(f"5. back-dated move (from {since})    {moves} s")
     for count in workers:  # last: it needs a broker and starts worker processes
         report.fanout_s[count] = time_fanout(count)
-        log(f"5. nightly fan-out on {count} worker(s)   {report.fanout_s[count]:8.2f} s")
+        log(f"6. nightly fan-out on {count} worker(s)   {report.fanout_s[count]:8.2f} s")
     report.full_over_floor = report.full_s / report.floor_s if report.floor_s else 0.0
     report.naive_over_full = report.naive_s / report.full_s if report.full_s else 0.0
     return report

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from demo.services import DemoSize, demo_seed
 from kpis.models import KpiSnapshot
+from teams.models import Membership
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +29,7 @@ def test_the_engine_stays_near_the_floor_and_far_ahead_of_the_naive_loop(tmp_pat
         seed=3,
         today=timezone.localdate(),
     )
+    memberships = list(Membership.objects.values_list("pk", "rep_id", "team_id", "since", "until"))
     out, plans = tmp_path / "bench.json", tmp_path / "plans.txt"
     call_command(
         "bench_kpis",
@@ -44,6 +46,9 @@ def test_the_engine_stays_near_the_floor_and_far_ahead_of_the_naive_loop(tmp_pat
     assert report["snapshots"] > 0
     assert report["incremental_tries"] == 10
     assert 0 < report["incremental_p50_ms"] <= report["incremental_p95_ms"]
+    # Three back-dated moves, timed and rolled back: the organisation is as it was.
+    assert len(report["move_s"]) == 3 and all(s > 0 for s in report["move_s"])
+    assert list(Membership.objects.values_list("pk", "rep_id", "team_id", "since", "until")) == memberships
     assert report["full_over_floor"] <= MAX_FULL_OVER_FLOOR
     assert report["naive_over_full"] >= MIN_NAIVE_OVER_FULL
     # The plans of the full recompute's statements, the upsert's among them; rolled back after.

@@ -18,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--naive-reps", type=count(1), default=20, help="reps in the naive loop's sample")
         parser.add_argument("--incremental-tries", type=count(1), default=50)
         parser.add_argument(
+            "--move-tries", type=count(1), default=3, help="back-dated rep moves to time (each rolled back)"
+        )
+        parser.add_argument(
             "--seed", type=int, default=7, help="picks the sample reps and the deals to close"
         )
         parser.add_argument(
@@ -39,11 +42,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--min-naive-over-full", type=float, help="fail if naive / full is below this")
 
-    def handle(self, *, naive_reps, incremental_tries, seed, workers, json_file, explain_file, **options):
+    def handle(
+        self, *, naive_reps, incremental_tries, move_tries, seed, workers, json_file, explain_file, **options
+    ):
         try:
             report = run(
                 naive_sample=naive_reps,
                 incremental_tries=incremental_tries,
+                move_tries=move_tries,
                 seed=seed,
                 workers=workers,
                 log=self.stdout.write,
@@ -60,6 +66,10 @@ class Command(BaseCommand):
             ("naive values differing from the engine's", str(report.naive_mismatches)),
             (f"incremental p50 ({report.incremental_tries} tries)", f"{report.incremental_p50_ms:.1f} ms"),
             ("incremental p95", f"{report.incremental_p95_ms:.1f} ms"),
+            *(
+                (f"back-dated move from {report.move_since}, try {n}", f"{s:.2f} s")
+                for n, s in enumerate(report.move_s, 1)
+            ),
             ("peak RSS during full recompute", f"{report.peak_rss_mb:.0f} MB"),
             *((f"nightly fan-out on {n} worker(s)", f"{s:.2f} s") for n, s in report.fanout_s.items()),
             ("full / floor", f"{report.full_over_floor:.2f}×"),
