@@ -59,6 +59,7 @@ class Command(BaseCommand):
         rows = [
             ("floor: raw GROUP BY rep × month", f"{report.floor_s:.3f} s"),
             ("full recompute", f"{report.full_s:.3f} s"),
+            (f"again, unforced ({report.again_written:,} rows written)", f"{report.again_s:.3f} s"),
             (
                 f"naive loop, {report.naive_sample_reps} reps scaled to {report.reps}",
                 f"{report.naive_s:.1f} s",
