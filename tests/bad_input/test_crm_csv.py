@@ -332,6 +332,15 @@ def test_the_upload_page_lists_a_skipped_row_and_the_rest_is_imported(
     assert_shown(response, line)
 
 
+def test_the_upload_page_counts_a_row_with_two_reasons_as_one_row_skipped(org, signed_in, once_imported):
+    contents, reasons = next(c[1:] for c in BAD_ROWS if c[0] == "an overlong account")
+    client = signed_in(org.admin)
+    with assert_unchanged(*CRM):
+        response = upload(client, contents)
+    assert response.context["job"].errors == list(reasons)
+    assert_shown(response, "1 row skipped.")
+
+
 def test_a_header_only_pipeline_imports_the_other_files_and_no_deal(org, signed_in):
     response = upload(signed_in(org.admin), files(sales_pipeline__csv=PIPELINE.encode()))
     assert response.context["job"].result["counts"] == {"reps": 2, "customers": 1, "opportunities": 0}
