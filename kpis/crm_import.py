@@ -1,8 +1,18 @@
-"""Import of the public "CRM Sales Opportunities" layout (see DESIGN.md for the mapping).
+"""Import of the public "CRM Sales Opportunities" layout (see DESIGN.md for the mapping): one
+preset of the mapped import (kpis.imports, docs/imports.md) around the one part of the layout no
+kind of fact has.
 
-Every row is checked first; rows that cannot be taken are reported with file, line and reason
-and skipped whole. The rest is written in one transaction with bulk upserts keyed on names and
-external ids, so a re-import updates and never duplicates, and a failure leaves nothing behind.
+- sales_teams.csv is this module's own: regions, teams named after their managers and managed by
+  their users, reps and their moves.
+- accounts.csv and sales_pipeline.csv go through `kpis.imports.import_table` with preset mappings
+  (`accounts_mapping`, `pipeline_mapping`), keeping the good rows; the layout's own policies are
+  steps on the table before it (`_first_of_each`: a duplicated key keeps its first line; an open
+  deal without close_value takes its product's price from products.csv) and on the data after
+  it (`_first_states`, `_set_acquisition_dates`).
+
+Rows that cannot be taken are reported ("FILE, line N: reason") and skipped whole. The whole
+import is one transaction with one recompute once it commits, so a re-import updates and never
+duplicates, and a failure leaves nothing behind.
 
 People and teams are matched by name, so a file can name what already exists: a user (by the
 username a name makes), a rep, a team. Whatever the import would change in that existing
@@ -15,14 +25,11 @@ A new deal's history starts at its known creation date in its first known state
 (kpis.deal_history). The file has no expected close dates: imported deals have none.
 """
 
-import csv
-import datetime as dt
 import hashlib
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -35,9 +42,11 @@ from django.utils.text import slugify
 from teams.history import memberships_start
 from teams.models import Rep, Team
 
-from .deal_history import day_start, states_load
-from .models import Customer, Opportunity, OpportunityState, Stage
-from .periods import FIRST_YEAR, LAST_YEAR, in_range
+from .deal_history import chunks, day_start, states_load
+from .imports import ImportFailed, Table, import_table, read_table
+from .imports.rows import CHOOSE
+from .imports.values import parse_amount, parse_integer
+from .models import Customer, ImportMapping, Opportunity, OpportunityState, Stage
 from .signals import bulk_changes
 
 FILES = {
@@ -55,6 +64,14 @@ FILES = {
         "close_value",
     ],
 }
+# accounts.csv's descriptive columns, which a file may lack: (customer field, parser).
+ACCOUNT_FIGURES = {
+    "year_established": ("year_established", parse_integer),
+    "employees": ("employees", parse_integer),
+    "revenue": ("annual_revenue", parse_amount),
+}
+ACCOUNT_COLUMNS = [*FILES["accounts.csv"], "office_location", "subsidiary_of", *ACCOUNT_FIGURES]
+DEAL_NAME = "name"  # the column the preset adds to sales_pipeline.csv: "product – account"
 # Stage name in the file → (order, default win probability, outcome). Probabilities of stages
 # that already exist are data and are left as an admin set them.
 STAGES = {
@@ -65,11 +82,39 @@ STAGES = {
 }
 
 
-MONEY_LIMIT = Decimal(10) ** 12  # a MoneyField holds 14 digits, 2 after the point
+def accounts_mapping() -> ImportMapping:
+    """accounts.csv as customers: the account name is both the external id and the name."""
+    return ImportMapping(
+        kind="customers",
+        columns={
+            "external_id": "account",
+            "name": "account",
+            "sector": "sector",
+            "country": "office_location",
+            "subsidiary_of": "subsidiary_of",
+            **{name: column for column, (name, _) in ACCOUNT_FIGURES.items()},
+        },
+    )
 
 
-class ImportFailed(Exception):
-    """The directory cannot be imported at all (a file or column is missing, a file is unreadable)."""
+def pipeline_mapping(stages: dict[str, Stage]) -> ImportMapping:
+    """sales_pipeline.csv as opportunities: the agent is the owner (a rep by full name), the
+    account the customer (by external id), the file's four stages ours (`_stages`)."""
+    return ImportMapping(
+        kind="opportunities",
+        columns={
+            "external_id": "opportunity_id",
+            "name": DEAL_NAME,
+            "owner": "sales_agent",
+            "customer": "account",
+            "stage": "deal_stage",
+            "amount": "close_value",
+            "created_on": "engage_date",
+            "closed_on": "close_date",
+            "product": "product",
+        },
+        values={"stage": {name: str(stage.pk) for name, stage in stages.items()}},
+    )
 
 
 class OrgChangesUnconfirmed(ImportFailed):
@@ -85,14 +130,16 @@ class OrgChangesUnconfirmed(ImportFailed):
 
 @dataclass
 class Report:
-    skipped: list[str] = field(default_factory=list)  # "file:line: reason"
+    skipped: list[str] = field(default_factory=list)  # "FILE, line N: reason", by file and line
+    rows_skipped: int = 0  # a row may have several reasons
     counts: dict[str, int] = field(default_factory=dict)
     org_changes: list[str] = field(default_factory=list)  # to existing users, reps and teams
     org_digest: str = ""  # names that list: what a confirmation confirms
     on_skip: Callable[[str], None] | None = field(default=None, repr=False)  # told of each, as it comes
 
     def skip(self, name, line, reason):
-        self.skipped.append(f"{name}:{line}: {reason}")
+        self.rows_skipped += 1
+        self.skipped.append(f"{name}, line {line}: {reason}")
         if self.on_skip:
             self.on_skip(self.skipped[-1])
 
@@ -102,30 +149,43 @@ def product_key(name: str) -> str:
     return re.sub(r"\s+", "", name).lower()
 
 
-def _read(directory: Path, name: str):
+def _read(directory: Path, name: str) -> Table:
+    """A file of the layout as a table (kpis.imports.read_table), UTF-8 only, with its columns."""
     path = directory / name
     if not path.is_file():
         raise ImportFailed(f"{path}: file not found.")
     if path.stat().st_size > settings.IMPORT_MAX_MB * 1024 * 1024:
         raise ImportFailed(f"{path}: over {settings.IMPORT_MAX_MB} MB: split it into smaller files.")
     data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
+    try:  # read_table would take Windows-1252 too: this layout is UTF-8, with or without a BOM
+        data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise ImportFailed(f"{path}: not UTF-8 text (line {line} is not): save it as 'CSV UTF-8'.") from None
-    if "\x00" in text:  # no CSV text holds NUL, and PostgreSQL would refuse it
-        raise ImportFailed(f"{path}: not CSV text (it holds NUL bytes).")
-    if not text.strip():
-        raise ImportFailed(f"{path}: the file is empty.")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        missing = [c for c in FILES[name] if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ImportFailed(f"{path}: missing column(s) {', '.join(missing)}.")
-        return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
-    except csv.Error as e:  # e.g. a field over csv's size limit
-        raise ImportFailed(f"{path}:{reader.reader.line_num}: {e}.") from None
+        table = read_table(data, name=name)
+    except ImportFailed as e:
+        raise ImportFailed(f"{directory}/{e.message}") from None
+    missing = [c for c in FILES[name] if c not in table.header]
+    if missing:
+        raise ImportFailed(f"{path}: missing column(s) {', '.join(missing)}.")
+    return table
+
+
+def _records(table: Table) -> list[tuple[int, dict[str, str]]]:
+    """The rows as {column: cell}, as csv.DictReader reads them: a missing cell is empty, one
+    past the header's ignored."""
+    columns = list(enumerate(table.header))
+    return [
+        (line, {column: cells[i] if i < len(cells) else "" for i, column in columns if column})
+        for line, cells in table.rows
+    ]
+
+
+def _table(name: str, columns: list[str], records) -> Table:
+    """Rows given as {column: cell}, as a table of these columns (an absent one is empty)."""
+    rows = [(line, [row.get(column, "") for column in columns]) for line, row in records]
+    return Table(name=name, encoding="UTF-8", header=columns, rows=rows)
 
 
 def _fit(model, field_name: str, column: str, value):
@@ -137,58 +197,48 @@ def _fit(model, field_name: str, column: str, value):
     return value
 
 
-def _date(row, column: str) -> dt.date | None:
-    """The column's date, or ValueError saying why it is not one."""
-    if not row[column]:
-        return None
-    try:
-        day = dt.date.fromisoformat(row[column])
-    except ValueError:
-        raise ValueError(f"{column} must be YYYY-MM-DD, not '{row[column]}'") from None
-    if not in_range(day):
-        raise ValueError(f"{column} {row[column]} is not between {FIRST_YEAR} and {LAST_YEAR}")
-    return day
-
-
-def _money(value: str) -> Decimal:
-    """An amount from 0 up to what a MoneyField holds, or InvalidOperation."""
-    amount = Decimal(value)
-    if not amount.is_finite() or not 0 <= amount < MONEY_LIMIT:
-        raise InvalidOperation
-    return amount.quantize(Decimal("0.01"))
-
-
-def _not_an_amount(column: str, value: str) -> str:
-    return f"{column} '{_short(value)}' is not an amount from 0 to {MONEY_LIMIT - Decimal('0.01'):,}"
-
-
 def _short(value) -> str:
     text = str(value)
     return text if len(text) <= 40 else text[:40] + "…"
 
 
+def _importer():
+    """Who imports when no one is named (the command line), as import_facts: an administrator no
+    one is, who sees and may write everything; the deal history records nobody."""
+    return get_user_model()(username="import_crm", is_staff=True, is_active=True)
+
+
 def import_crm(
-    directory, *, recompute=True, progress=None, on_skip=None, confirm_org: str | bool = False
+    directory,
+    *,
+    recompute=True,
+    progress=None,
+    on_skip=None,
+    confirm_org: str | bool = False,
+    user=None,
 ) -> Report:
     """Import a directory; unless told not to, the snapshots are recomputed once it commits.
 
     `progress(step, done, total)` hears how far it got (the deals: rows written of all), and
     `on_skip(line)` of each row it skips, as it skips it (a background job's page shows both).
+    `user` imports the accounts and deals (what they may see and write; the deal history names
+    them); by default an administrator no one is.
     OrgChangesUnconfirmed when it would change the existing organisation and `confirm_org` is
     neither True nor the digest of those changes (a preview's `Report.org_digest`)."""
     progress = progress or (lambda step, done=0, total=None: None)
+    user = user or _importer()
     directory = Path(directory)
     if not directory.is_dir():
         raise ImportFailed(f"{directory}: no such directory.")
-    data = {name: _read(directory, name) for name in FILES}
+    tables = {name: _read(directory, name) for name in FILES}
     report = Report(on_skip=on_skip)
     with transaction.atomic(), bulk_changes(recompute=recompute):
-        reps = _import_teams(data["sales_teams.csv"], report, confirm_org)
+        reps = _import_teams(_records(tables["sales_teams.csv"]), report, confirm_org)
         progress("teams and reps", len(reps))
-        prices = _prices(data["products.csv"], report)
-        customers = _import_accounts(data["accounts.csv"], report)
+        prices = _prices(_records(tables["products.csv"]), report)
+        customers = _import_accounts(tables["accounts.csv"], report, user)
         progress("accounts", len(customers))
-        _import_pipeline(data["sales_pipeline.csv"], reps, prices, customers, report, progress)
+        _import_pipeline(tables["sales_pipeline.csv"], prices, report, user, progress)
         _set_acquisition_dates(customers)
     return report
 
@@ -338,57 +388,79 @@ def _prices(rows, report) -> dict[str, Decimal]:
             report.skip("products.csv", line, f"{row['product']} is listed twice")
             continue
         try:
-            prices[product_key(row["product"])] = _money(row["sales_price"])
-        except InvalidOperation:
-            report.skip("products.csv", line, _not_an_amount("sales_price", row["sales_price"]))
+            prices[product_key(row["product"])] = parse_amount(row["sales_price"], decimal_comma=False)
+        except ValueError as e:
+            report.skip("products.csv", line, f"sales_price: {e}")
     return prices
 
 
-def _import_accounts(rows, report) -> dict[str, int]:
-    accounts = {}
-    for line, row in rows:
-        if not row["account"]:
-            report.skip("accounts.csv", line, "account name is empty")
+def _first_of_each(name: str, records, column: str, report):
+    """The records whose `column` no earlier line gives: a later line with the same key is
+    reported and dropped (the mapped import would refuse every line of the key)."""
+    first, kept = {}, []
+    for line, row in records:
+        key = row[column]
+        if key in first:
+            report.skip(name, line, f"{column}: '{_short(key)}' appears twice: line {first[key]} is taken")
             continue
-        if row["account"] in accounts:
-            report.skip("accounts.csv", line, f"{row['account']} is listed twice")
-            continue
-        try:
-            _fit(Customer, "external_id", "account", row["account"])
-            _fit(Customer, "sector", "sector", row["sector"])
-            _fit(Customer, "country", "office_location", row.get("office_location", ""))
-            _fit(Customer, "subsidiary_of", "subsidiary_of", row.get("subsidiary_of", ""))
-        except ValueError as e:
-            report.skip("accounts.csv", line, str(e))
-            continue
-        # Descriptive numbers: one that cannot be read, or cannot be stored, is left empty.
-        numbers = {}
-        for column, field_name, cast in [
-            ("year_established", "year_established", int),
-            ("employees", "employees", int),
-            ("revenue", "annual_revenue", _money),
-        ]:
-            try:
-                value = cast(row[column]) if row.get(column) else None
-                numbers[column] = None if value is None else _fit(Customer, field_name, column, value)
-            except (ValueError, InvalidOperation):
-                numbers[column] = None
-        accounts[row["account"]] = Customer(
-            external_id=row["account"],
-            name=row["account"],
-            sector=row["sector"],
-            country=row.get("office_location", ""),
-            subsidiary_of=row.get("subsidiary_of", ""),
-            year_established=numbers["year_established"],
-            employees=numbers["employees"],
-            annual_revenue=numbers["revenue"],
-        )
-    fields = ["name", "sector", "country", "subsidiary_of", "year_established", "employees", "annual_revenue"]
-    Customer.objects.bulk_create(
-        accounts.values(), update_conflicts=True, unique_fields=["external_id"], update_fields=fields
+        if key:
+            first[key] = line
+        kept.append((line, row))
+    return kept
+
+
+def _import_mapped(kind, table: Table, mapping, report, user, since: int, progress=None) -> list:
+    """The table's good rows through the mapped import: the rows taken. The bad ones are
+    reported, in the order of their lines with those the preset dropped (report.skipped[since:]),
+    each naming the file's column rather than the field it maps to, and without the advice to
+    change a mapping that the admin does not choose."""
+
+    def in_file(error: str) -> str:
+        where, field_name, reason = error.split(": ", 2)
+        return f"{where}: {mapping.columns.get(field_name, field_name)}: {reason.removesuffix(f': {CHOOSE}')}"
+
+    result = import_table(
+        kind=kind,
+        table=table,
+        mapping=mapping,
+        user=user,
+        good_rows_only=True,
+        progress=progress,
+        on_refused=report.on_skip and (lambda error: report.on_skip(in_file(error))),
+        recompute=False,  # import_crm's own bulk_changes recomputes once, on commit
     )
-    report.counts["customers"] = len(accounts)
-    return dict(Customer.objects.filter(external_id__in=accounts).values_list("external_id", "pk"))
+    report.rows_skipped += result.refused
+    errors = [in_file(error) for error in result.errors]
+    report.skipped[since:] = sorted([*report.skipped[since:], *errors], key=_line)
+    refused = {_line(error) for error in result.errors}
+    return [(line, cells) for line, cells in table.rows if line not in refused]
+
+
+def _line(message: str) -> int:
+    return int(re.search(r", line (\d+):", message).group(1))
+
+
+def _import_accounts(table: Table, report, user) -> dict[str, int]:
+    """accounts.csv through `accounts_mapping`. Its descriptive figures (year, employees,
+    revenue) are not worth an account: one that cannot be read or stored is left empty."""
+    since = len(report.skipped)
+    records = _first_of_each(table.name, _records(table), "account", report)
+    for _, row in records:
+        for column, (field_name, parse) in ACCOUNT_FIGURES.items():
+            if row.get(column):
+                try:
+                    value = parse(row[column], False)
+                    Customer._meta.get_field(field_name).run_validators(value)
+                except (ValueError, ValidationError):
+                    row[column] = ""
+    accounts = _table(table.name, ACCOUNT_COLUMNS, records)
+    taken = _import_mapped("customers", accounts, accounts_mapping(), report, user, since)
+    names = [cells[0] for _, cells in taken]
+    report.counts["customers"] = len(names)
+    found = {}
+    for chunk in chunks(names, 5000):
+        found.update(Customer.objects.filter(external_id__in=chunk).values_list("external_id", "pk"))
+    return found
 
 
 def _stages() -> dict[str, Stage]:
@@ -400,99 +472,55 @@ def _stages() -> dict[str, Stage]:
     return found
 
 
-def _pipeline_row(row, reps, prices, customers, stages) -> Opportunity:
-    """An Opportunity from a row, or ValueError saying why the row cannot be taken."""
-    if not row["opportunity_id"]:
-        raise ValueError("opportunity_id is empty")
-    _fit(Opportunity, "external_id", "opportunity_id", row["opportunity_id"])
-    _fit(Opportunity, "product", "product", row["product"])
-    if row["sales_agent"] not in reps:
-        raise ValueError(f"sales_agent '{row['sales_agent']}' is not in sales_teams.csv")
-    stage = stages.get(row["deal_stage"])
-    if stage is None:
-        raise ValueError(f"deal_stage '{row['deal_stage']}' is not one of {', '.join(STAGES)}")
-    if row["account"] and row["account"] not in customers:
-        raise ValueError(f"account '{row['account']}' is not in accounts.csv")
-    created, closed = _date(row, "engage_date"), _date(row, "close_date")
-    if stage.outcome != Stage.Outcome.OPEN and closed is None:
-        raise ValueError(f"a {row['deal_stage']} deal needs a close_date")
-    if stage.outcome == Stage.Outcome.OPEN and closed is not None:
-        raise ValueError(f"a {row['deal_stage']} deal cannot have a close_date")
-    if created and closed and closed < created:
-        raise ValueError("close_date is before engage_date")
-    if row["close_value"]:
-        try:
-            amount = _money(row["close_value"])
-        except InvalidOperation:
-            raise ValueError(_not_an_amount("close_value", row["close_value"])) from None
-    elif product_key(row["product"]) in prices:
-        amount = prices[product_key(row["product"])]
-    else:
-        raise ValueError(f"no close_value and product '{row['product']}' is not in products.csv")
-    return Opportunity(
-        external_id=row["opportunity_id"],
-        name=f"{row['product']} – {row['account'] or 'no account'}"[:200],
-        rep_id=reps[row["sales_agent"]],
-        customer_id=customers.get(row["account"]),
-        product=row["product"],
-        stage=stage,
-        amount=amount,
-        created_on=created,
-        closed_on=closed,
-    )
-
-
-WRITE_BATCH = 2000
-
-
-def _import_pipeline(rows, reps, prices, customers, report, progress) -> None:
-    stages, deals = _stages(), {}
-    for line, row in rows:
-        try:
-            deal = _pipeline_row(row, reps, prices, customers, stages)
-        except ValueError as e:
-            report.skip("sales_pipeline.csv", line, str(e))
-            continue
-        if deal.external_id in deals:
-            report.skip("sales_pipeline.csv", line, f"opportunity_id {deal.external_id} appears twice")
-            continue
-        deals[deal.external_id] = deal
+def _import_pipeline(table: Table, prices, report, user, progress) -> None:
+    """sales_pipeline.csv through `pipeline_mapping`: a deal without close_value is worth its
+    product's price (products.csv), and is named after its product and account."""
+    stages, records, since = _stages(), [], len(report.skipped)
+    for line, row in _first_of_each(table.name, _records(table), "opportunity_id", report):
+        if not row["close_value"]:
+            price = prices.get(product_key(row["product"]))
+            if price is None:
+                reason = f"product '{_short(row['product'])}' is not in products.csv"
+                report.skip(table.name, line, f"close_value: empty, and {reason}")
+                continue
+            row["close_value"] = str(price)
+        row[DEAL_NAME] = f"{row['product']} – {row['account'] or 'no account'}"[:200]
+        records.append((line, row))
+    deals = _table(table.name, [*FILES["sales_pipeline.csv"], DEAL_NAME], records)
+    ids = [cells[0] for _, cells in deals.rows if cells[0]]
     known = set()  # the deals that exist already: a re-import's changes are the database's to record
-    for chunk in _chunks(list(deals)):
+    for chunk in chunks(ids, 5000):
         known.update(Opportunity.objects.filter(external_id__in=chunk).values_list("external_id", flat=True))
-    fields = ["name", "rep", "customer", "product", "stage", "amount", "created_on", "closed_on"]
-    written = 0
-    for chunk in _chunks(list(deals.values()), WRITE_BATCH):
-        Opportunity.objects.bulk_create(
-            chunk, update_conflicts=True, unique_fields=["external_id"], update_fields=fields
-        )
-        written += len(chunk)
-        progress("opportunities", written, len(deals))
-    new = {external_id: deal for external_id, deal in deals.items() if external_id not in known}
+
+    def writing(step, done=0, total=None):
+        if step == "writing":
+            progress("opportunities", done, total)
+
+    taken = _import_mapped("opportunities", deals, pipeline_mapping(stages), report, user, since, writing)
+    report.counts["opportunities"] = len(taken)
+    new = [cells[0] for _, cells in taken if cells[0] not in known]
     states_load(_first_states(new, stages["Engaging"], prices))
-    report.counts["opportunities"] = len(deals)
 
 
-def _first_states(new: dict[str, Opportunity], engaging: Stage, prices) -> list[OpportunityState]:
-    """The known past of new deals that the database's one state per new deal does not tell: a
-    won or lost deal with an engage date was Engaging from then until its close date, at its
-    product's price as an open deal is (a lost deal's close_value is 0), then won or lost. The
-    states take when and by whom the database recorded the deal."""
-    decided = {
-        external_id: deal
-        for external_id, deal in new.items()
-        if deal.created_on is not None and deal.stage.outcome != Stage.Outcome.OPEN
-    }
+def _first_states(new: list[str], engaging: Stage, prices) -> list[OpportunityState]:
+    """The known past of new deals (by external id) that the database's one state per new deal
+    does not tell: a won or lost deal with an engage date was Engaging from then until its close
+    date, at its product's price as an open deal is (a lost deal's close_value is 0), then won or
+    lost. The states take when and by whom the database recorded the deal."""
     states = []
-    for chunk in _chunks(list(decided)):
-        recorded = OpportunityState.objects.filter(opportunity__external_id__in=chunk).values_list(
-            "opportunity_id", "opportunity__external_id", "recorded_at", "recorded_by_id"
+    for chunk in chunks(new, 5000):
+        recorded = (
+            OpportunityState.objects.filter(
+                opportunity__external_id__in=chunk, opportunity__created_on__isnull=False
+            )
+            .exclude(opportunity__stage__outcome=Stage.Outcome.OPEN)
+            .select_related("opportunity__stage")
         )
-        for pk, external_id, recorded_at, recorded_by in recorded:
-            deal = decided[external_id]
+        for state in recorded:
+            deal = state.opportunity
             closing, opening = day_start(deal.closed_on), prices.get(product_key(deal.product), deal.amount)
-            alike = {"opportunity_id": pk, "rep_id": deal.rep_id, "recorded_at": recorded_at}
-            alike["recorded_by_id"] = recorded_by
+            alike = {"opportunity_id": deal.pk, "rep_id": deal.rep_id, "recorded_at": state.recorded_at}
+            alike["recorded_by_id"] = state.recorded_by_id
             states += [
                 OpportunityState(since=None, until=closing, stage=engaging, amount=opening, **alike),
                 OpportunityState(
@@ -500,12 +528,6 @@ def _first_states(new: dict[str, Opportunity], engaging: Stage, prices) -> list[
                 ),
             ]
     return states
-
-
-def _chunks(items: list, size: int = 5000):
-    """An `__in` list at a time: SQLite takes only so many parameters in one query."""
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _set_acquisition_dates(customers: dict[str, int]) -> None:

@@ -185,11 +185,12 @@ def states_load(states: list[OpportunityState], *, batch_size: int = 10_000) -> 
     order: the first with `since` None, the last with `until` None). For a loader that knows a
     deal's past; the rows the trigger wrote when it inserted the deals go."""
     ids = {state.opportunity_id for state in states}
-    for chunk in _chunks(sorted(ids), batch_size):
+    for chunk in chunks(sorted(ids), batch_size):
         OpportunityState.objects.filter(opportunity_id__in=chunk).delete()
     OpportunityState.objects.bulk_create(states, batch_size=batch_size)
 
 
-def _chunks(items, size):
+def chunks(items: list, size: int):
+    """`size` items at a time (an `__in` list: SQLite takes only so many parameters a query)."""
     for i in range(0, len(items), size):
         yield items[i : i + size]

@@ -174,6 +174,7 @@ def _crm_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
                     progress=progress,
                     on_skip=progress.refused,
                     confirm_org=confirm_org,
+                    user=job.created_by,
                 )
                 transaction.set_rollback(preview)
         except ImportFailed as e:
@@ -183,6 +184,7 @@ def _crm_import(job: Job, progress: Progress) -> tuple[dict, list[str]]:
         "counts": report.counts,
         "org_changes": report.org_changes,
         "org_digest": report.org_digest,
+        "skipped": report.rows_skipped,
     }, report.skipped
 
 

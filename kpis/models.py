@@ -277,6 +277,7 @@ class Opportunity(DatesInRange, models.Model):
                 | Q(closed_on__isnull=True)
                 | Q(closed_on__gte=F("created_on")),
                 name="opportunity_closed_after_created",
+                violation_error_message="The close date is before the creation date.",
             ),
         ]
 

@@ -50,11 +50,12 @@ def bulk_changes(*, recompute=True):
     On PostgreSQL the fact tables' planner statistics are refreshed on commit too: until
     autovacuum gets to it, a freshly loaded table looks empty to the planner, which then picks
     nested loops over a million rows (seen: 1.4 s instead of 2 ms for one rep's query)."""
+    outer = getattr(_state, "paused", False)  # inside another's (the CRM import's mapped files)
     _state.paused = True
     try:
         yield
     finally:
-        _state.paused = False
+        _state.paused = outer
     if connection.vendor == "postgresql":
         # Only the planner's statistics: if it fails, the load stands and autovacuum refreshes
         # them later, so a failure is logged (by Django) and the recompute below still runs.

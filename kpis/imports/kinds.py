@@ -219,6 +219,8 @@ KINDS: dict[str, Kind] = {
             FieldSpec("country", "Country", headers=("Country/Region", "Billing Country")),
             FieldSpec("employees", "Employees", Reads.INTEGER, headers=("Number of Employees",)),
             FieldSpec("annual_revenue", "Annual revenue", Reads.AMOUNT, headers=("Annual Revenue",)),
+            FieldSpec("year_established", "Year established", Reads.INTEGER, headers=("Year Founded",)),
+            FieldSpec("subsidiary_of", "Subsidiary of", headers=("Parent Company", "Parent Account")),
             FieldSpec(
                 "acquired_on", "Acquired on", Reads.DATE, headers=("Became a Customer Date", "Customer Since")
             ),

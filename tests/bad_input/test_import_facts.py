@@ -136,7 +136,7 @@ ROW_ERRORS = {
     ),
     "closed before created": (
         "HS-2,B,$5,2017-03-01,Closed Won,Alice,2017-04-01\n",
-        "row: Constraint “opportunity_closed_after_created” is violated.",
+        "row: The close date is before the creation date.",
     ),
 }
 

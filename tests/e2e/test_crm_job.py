@@ -24,7 +24,7 @@ def test_an_admin_previews_a_crm_upload_then_imports_the_same_files(page, org):
 
     expect(page.get_by_role("heading", name="Preview — nothing saved")).to_be_visible()
     expect(
-        page.get_by_text("sales_pipeline.csv:3: sales_agent 'Nobody' is not in sales_teams.csv")
+        page.get_by_text("sales_pipeline.csv, line 3: sales_agent: unknown owner 'Nobody'")
     ).to_be_visible()
     assert not Opportunity.objects.exists()
 

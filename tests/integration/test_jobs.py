@@ -29,7 +29,7 @@ def test_an_upload_returns_at_once_and_the_worker_imports_it(celery_worker, clie
     )
     job.refresh_from_db()
     assert job.state == "succeeded", job.errors
-    assert job.errors == ["sales_pipeline.csv:3: sales_agent 'Nobody' is not in sales_teams.csv"]
+    assert job.errors == ["sales_pipeline.csv, line 3: sales_agent: unknown owner 'Nobody'"]
     assert Opportunity.objects.get().external_id == "A1"
     status = client.get(f"/ops/jobs/{job.pk}/status/").json()
     assert status["finished"] and status["result"]["counts"]["opportunities"] == 1

@@ -41,15 +41,15 @@ def test_bad_rows_are_reported_with_file_line_and_reason_and_skipped_whole(small
     )
     report = import_crm(small_dir, recompute=False, progress=lambda *_: None)
     assert [line.split(": ", 1)[0] for line in report.skipped] == [
-        "sales_pipeline.csv:3",
-        "sales_pipeline.csv:4",
-        "sales_pipeline.csv:5",
-        "sales_pipeline.csv:6",
-        "sales_pipeline.csv:7",
-        "sales_pipeline.csv:8",
+        "sales_pipeline.csv, line 3",
+        "sales_pipeline.csv, line 4",
+        "sales_pipeline.csv, line 5",
+        "sales_pipeline.csv, line 6",
+        "sales_pipeline.csv, line 7",
+        "sales_pipeline.csv, line 8",
     ]
     assert "Nobody Here" in report.skipped[0]
-    assert "before engage_date" in report.skipped[1]
+    assert "close date is before the creation date" in report.skipped[1]
     assert list(Opportunity.objects.values_list("external_id", flat=True)) == ["A1"]
 
 

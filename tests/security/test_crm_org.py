@@ -162,8 +162,9 @@ def test_an_agent_whose_user_is_already_another_rep_is_a_reported_row(org, tmp_p
     report = run(directory, confirm_org=True)
 
     assert report.skipped == [
-        "sales_teams.csv:3: Erik Patel would be the user 'erik.patel', who is already the rep 'E. Patel'",
-        "sales_pipeline.csv:2: sales_agent 'Erik Patel' is not in sales_teams.csv",
+        "sales_teams.csv, line 3: Erik Patel would be the user 'erik.patel', "
+        "who is already the rep 'E. Patel'",
+        "sales_pipeline.csv, line 2: sales_agent: unknown owner 'Erik Patel'",
     ]
     assert not Rep.objects.filter(full_name="Erik Patel").exists()
     assert Rep.objects.get(user=patel.user) == patel and Rep.objects.get(pk=patel.pk).team == org.west
@@ -177,7 +178,8 @@ def test_two_agents_whose_names_make_one_username_are_one_imported_and_one_repor
     report = run(directory)
 
     assert report.skipped[0] == (
-        "sales_teams.csv:3: Erik-Patel would be the user 'erik.patel', as Erik Patel on an earlier line is"
+        "sales_teams.csv, line 3: Erik-Patel would be the user 'erik.patel', "
+        "as Erik Patel on an earlier line is"
     )
     assert list(Rep.objects.filter(user__username="erik.patel").values_list("full_name", flat=True)) == [
         "Erik Patel"
@@ -188,4 +190,7 @@ def test_the_command_reports_the_row_and_does_not_crash(org, tmp_path, capsys):
     RepFactory(full_name="E. Patel", team=org.west, user=UserFactory(username="erik.patel"))
     directory = two_agents(tmp_path, "Zed Newman", "Erik Patel")
     call_command("import_crm", str(directory), "--confirm-org-changes", "--no-recompute")
-    assert "skipped sales_teams.csv:3: Erik Patel would be the user 'erik.patel'" in capsys.readouterr().err
+    assert (
+        "skipped sales_teams.csv, line 3: Erik Patel would be the user 'erik.patel'"
+        in capsys.readouterr().err
+    )

@@ -23,7 +23,7 @@ FILES = {
         "A2,Nobody,GTX Pro,Cancity,Won,2017-01-02,2017-02-01,10\n"
     ),
 }
-NOBODY = "sales_pipeline.csv:3: sales_agent 'Nobody' is not in sales_teams.csv"
+NOBODY = "sales_pipeline.csv, line 3: sales_agent: unknown owner 'Nobody'"
 
 
 def upload(client, preview):
@@ -41,9 +41,7 @@ def test_a_preview_lists_the_rows_it_would_skip_and_saves_nothing(org, client):
     client.force_login(org.admin)
     response = upload(client, preview=True)
     assert response.status_code == 200
-    assert (
-        b"sales_pipeline.csv:3: sales_agent &#x27;Nobody&#x27; is not in sales_teams.csv" in response.content
-    )
+    assert b"sales_pipeline.csv, line 3: sales_agent: unknown owner &#x27;Nobody&#x27;" in response.content
     assert not Opportunity.objects.exists()
     assert not Rep.objects.filter(full_name="Anna Snelling").exists()
 
@@ -132,6 +130,4 @@ def test_a_running_job_shows_the_rows_written_and_refused_so_far(org):
         (folder / name).write_text(text)
     import_crm(folder, recompute=False, progress=watching, on_skip=progress.refused)
     assert seen == [("teams and reps", 1, None), ("accounts", 1, None), ("opportunities", 1, 1)]
-    assert job_progress(job)["errors"] == [
-        "sales_pipeline.csv:3: sales_agent 'Nobody' is not in sales_teams.csv"
-    ]
+    assert job_progress(job)["errors"] == ["sales_pipeline.csv, line 3: sales_agent: unknown owner 'Nobody'"]

@@ -38,6 +38,6 @@ class Command(BaseCommand):
         for line in report.skipped:
             self.stderr.write(f"skipped {line}")
         counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
-        self.stdout.write(self.style.SUCCESS(f"Imported {counts}; {len(report.skipped)} rows skipped."))
+        self.stdout.write(self.style.SUCCESS(f"Imported {counts}; {report.rows_skipped} rows skipped."))
         if not no_recompute:
             self.stdout.write("KPI snapshots are being recomputed (on a worker, or here without a broker).")
