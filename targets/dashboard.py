@@ -145,7 +145,9 @@ def dashboard(
     )
     # The trend's target marks: its own target, or the sum of its months' or reps' (a team's
     # month is usually only its reps' month targets).
-    trend_plan = load_plan(targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team=rep_team)
+    trend_plan = load_plan(
+        targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team=rep_team, named=False
+    )
     trend_targets = [getattr(trend_plan.of(subject, "revenue_won", p), "value", None) for p in trend]
     planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
     own_target = plan_progress(plan, [(subject, "revenue_won", period)], today, snapshots=snapshots).get(

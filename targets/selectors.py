@@ -5,6 +5,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -110,11 +111,19 @@ def plan_progress(plan: Plan, wanted, today: dt.date, *, snapshots) -> dict:
 
 
 def load_plan(
-    targets, *, metrics, period: Period | list[Period], tree: TeamTree, rep_team: dict[int, int]
+    targets,
+    *,
+    metrics,
+    period: Period | list[Period],
+    tree: TeamTree,
+    rep_team: dict[int, int],
+    named: bool = True,
 ) -> Plan:
     """The plan around `period` (or several: a chart's trend): the targets (a scoped queryset) of
     `metrics` for it and its months; `rep_team` the reps (id → team id) whose targets add up to
-    their teams'. One query."""
+    their teams'. One query. `named`: each target with its rep or team (for a page that names
+    the targets whose parts disagree, plan_gaps); without, only the values are read (a chart's
+    trend of a 125-rep team is some 3,000 targets)."""
     periods = set()
     for p in period if isinstance(period, list) else [period]:
         periods |= {p, *p.months()}
@@ -122,8 +131,28 @@ def load_plan(
         metric__in=metrics,
         period_kind__in={p.kind for p in periods},
         period_start__in={p.start for p in periods},
-    ).select_related("rep", "team")
-    return Plan([t for t in rows if t.period in periods], tree, rep_team)
+    )
+    if named:
+        return Plan([t for t in rows.select_related("rep", "team") if t.period in periods], tree, rep_team)
+    found = []
+    for scope, rep, team, metric, kind, start, value, provisional in rows.order_by().values_list(
+        "scope", "rep_id", "team_id", "metric", "period_kind", "period_start", "value", "provisional"
+    ):
+        p = Period.from_start(kind, start)
+        if p in periods:
+            subject = Subject(Scope(scope), rep or team or 0)
+            found.append(PlannedTarget(subject, metric, p, value, provisional))
+    return Plan(found, tree, rep_team)
+
+
+class PlannedTarget(NamedTuple):
+    """What a plan reads of a Target row when nothing names it (load_plan's `named`)."""
+
+    subject: Subject
+    metric: str
+    period: Period
+    value: Decimal
+    provisional: bool
 
 
 def _month_weights(targets) -> dict[int, dict[Period, Decimal]]:
