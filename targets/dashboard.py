@@ -119,7 +119,9 @@ def dashboard(
         # was credited with, for this period only. Everything else of a rep they may no longer see
         # (scorecard, drill-downs, targets) stays behind Rep/KpiSnapshot/Target.visible_to.
         rep_snapshots = KpiSnapshot.objects.filter(scope=Scope.REP, subject_id__in=list(stays))
-    plan = load_plan(targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team=rep_team)
+    plan = load_plan(
+        targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team=rep_team, named=False
+    )
     lines = _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots, seen)
     if team is not None:
         _mark_stays(lines, stays, visibility.visible_team_ids(user, tree))
@@ -176,7 +178,7 @@ def dashboard(
             key=lambda ln: (ln.progress.pace is None, ln.progress.pace or ln.progress.attainment or 0),
         ),
         "own_target": own_target,
-        "gaps": plan_gaps(plan, [(s, m, period) for m in sorted(PLANNED) for s in planned]),
+        "gaps": plan_gaps(plan, [(s, m, period) for m in sorted(PLANNED) for s in planned], named=targets),
         "children": _child_rows(child_ids, metrics, period, snapshots),
         "revenue_chart": charts.bar_chart(
             _bars(subject, "revenue_won", trend, own),
