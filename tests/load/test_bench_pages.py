@@ -22,9 +22,9 @@ NAMES = [
     "rep's scorecard",
     "team dashboard",
     "forecast page",
-    "waterfall",
     "API scorecard",
     "API snapshot list",
+    "waterfall",
 ]
 
 
