@@ -81,8 +81,12 @@ def targets(s: Subjects) -> list[wrk.Target]:
         wrk.Target("trivial view (/healthz)", server.HEALTH),
         wrk.Target("rep's scorecard", f"/scorecard/?period={period}", rep),
         wrk.Target("team dashboard", f"/dashboard/?team={team}&period={period}", manager),
+        wrk.Target("forecast page", f"/forecast/?scope=team&subject={team}&period={period}", manager),
         wrk.Target("API scorecard", f"/api/v1/scorecard/?scope=team&subject={team}&period={period}", manager),
         wrk.Target("API snapshot list", f"/api/v1/snapshots/?team_id={team}&period={period}", manager),
+        # Last: its requests take seconds, and those still running when its clients stop would
+        # hold the workers through the start of the next request's run.
+        wrk.Target("waterfall", f"/pipeline/waterfall/?scope=team&subject={team}&period={period}", manager),
     ]
 
 

@@ -234,9 +234,14 @@ def covered(subject: Subject) -> Leaves:
     if subject.scope == Scope.COMPANY:
         return Leaves()
     org = Org.load()
+    team_spans = {t: org.credited_spans(Subject.team(t), subject) for t in org.placements}
+    # A rep credits the team only while in it or in a team under it: the others are skipped
+    # unread (a 1,000-rep org's stints cost more than the page's queries).
+    under = {t for t, spans in team_spans.items() if spans}
     always, dated = set(), []
-    for leaf in [*map(Subject.rep, org.memberships), *map(Subject.team, org.placements)]:
-        spans = org.credited_spans(leaf, subject)
+    reps = [Subject.rep(r) for r, (_, _, teams) in org.memberships.items() if not under.isdisjoint(teams)]
+    for leaf in [*reps, *map(Subject.team, org.placements)]:
+        spans = team_spans[leaf.pk] if leaf.scope == Scope.TEAM else org.credited_spans(leaf, subject)
         if spans == [(None, None)]:
             always.add(leaf)
         else:

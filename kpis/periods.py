@@ -8,6 +8,7 @@ which period a date falls in. A fiscal year is named by the calendar year in whi
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from django.conf import settings
 from django.db.models import Q
@@ -47,13 +48,11 @@ class Period:
 
     @classmethod
     def containing(cls, kind: str, day: dt.date, start_month: int | None = None) -> "Period":
-        start_month = start_month or settings.FISCAL_YEAR_START_MONTH
-        shift = fiscal_shift(kind, start_month)
-        return cls(kind, (month_index(day) - shift) // LENGTH[kind], start_month)
+        return _containing(kind, day, start_month or settings.FISCAL_YEAR_START_MONTH)
 
     @classmethod
     def from_start(cls, kind: str, start: dt.date, start_month: int | None = None) -> "Period":
-        period = cls.containing(kind, start, start_month)
+        period = _containing(kind, start, start_month or settings.FISCAL_YEAR_START_MONTH)
         if period.start != start:
             raise ValueError(f"{start:%Y-%m-%d} is not the first day of a {kind}.")
         return period
@@ -98,11 +97,13 @@ class Period:
     def last_month(self) -> int:
         return self.first_month + LENGTH[self.kind] - 1
 
-    @property
+    # Worked out once per period: a page asks a period for its dates thousands of times (a
+    # 125-rep dashboard's plan). cached_property keeps them out of the fields (eq, hash, order).
+    @cached_property
     def start(self) -> dt.date:
         return month_start(self.first_month)
 
-    @property
+    @cached_property
     def end(self) -> dt.date:
         """The last day of the period."""
         return month_start(self.last_month + 1) - dt.timedelta(days=1)
@@ -122,13 +123,26 @@ class Period:
         return Period(self.kind, self.index + steps, self.start_month)
 
     def months(self) -> list["Period"]:
-        return [
-            Period.containing("month", month_start(m), self.start_month)
-            for m in range(self.first_month, self.last_month + 1)
-        ]
+        return list(_months(self))
 
     def __str__(self):
         return self.label
+
+
+# Periods are values: the same arguments make the same period, so each is made once (a bounded
+# cache: a recompute spans a few hundred periods, a page a few dozen).
+@lru_cache(maxsize=4096)
+def _containing(kind: str, day: dt.date, start_month: int) -> Period:
+    shift = fiscal_shift(kind, start_month)
+    return Period(kind, (month_index(day) - shift) // LENGTH[kind], start_month)
+
+
+@lru_cache(maxsize=4096)
+def _months(period: Period) -> tuple[Period, ...]:
+    return tuple(
+        _containing("month", month_start(m), period.start_month)
+        for m in range(period.first_month, period.last_month + 1)
+    )
 
 
 def periods_between(kind: str, first: dt.date, last: dt.date, start_month: int | None = None) -> list[Period]:

@@ -119,7 +119,9 @@ def dashboard(
         # was credited with, for this period only. Everything else of a rep they may no longer see
         # (scorecard, drill-downs, targets) stays behind Rep/KpiSnapshot/Target.visible_to.
         rep_snapshots = KpiSnapshot.objects.filter(scope=Scope.REP, subject_id__in=list(stays))
-    plan = load_plan(targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team=rep_team)
+    plan = load_plan(
+        targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team=rep_team, named=False
+    )
     lines = _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots, seen)
     if team is not None:
         _mark_stays(lines, stays, visibility.visible_team_ids(user, tree))
@@ -145,7 +147,9 @@ def dashboard(
     )
     # The trend's target marks: its own target, or the sum of its months' or reps' (a team's
     # month is usually only its reps' month targets).
-    trend_plan = load_plan(targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team=rep_team)
+    trend_plan = load_plan(
+        targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team=rep_team, named=False
+    )
     trend_targets = [getattr(trend_plan.of(subject, "revenue_won", p), "value", None) for p in trend]
     planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
     own_target = plan_progress(plan, [(subject, "revenue_won", period)], today, snapshots=snapshots).get(
@@ -174,7 +178,7 @@ def dashboard(
             key=lambda ln: (ln.progress.pace is None, ln.progress.pace or ln.progress.attainment or 0),
         ),
         "own_target": own_target,
-        "gaps": plan_gaps(plan, [(s, m, period) for m in sorted(PLANNED) for s in planned]),
+        "gaps": plan_gaps(plan, [(s, m, period) for m in sorted(PLANNED) for s in planned], named=targets),
         "children": _child_rows(child_ids, metrics, period, snapshots),
         "revenue_chart": charts.bar_chart(
             _bars(subject, "revenue_won", trend, own),

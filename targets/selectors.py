@@ -5,6 +5,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -110,11 +111,19 @@ def plan_progress(plan: Plan, wanted, today: dt.date, *, snapshots) -> dict:
 
 
 def load_plan(
-    targets, *, metrics, period: Period | list[Period], tree: TeamTree, rep_team: dict[int, int]
+    targets,
+    *,
+    metrics,
+    period: Period | list[Period],
+    tree: TeamTree,
+    rep_team: dict[int, int],
+    named: bool = True,
 ) -> Plan:
     """The plan around `period` (or several: a chart's trend): the targets (a scoped queryset) of
     `metrics` for it and its months; `rep_team` the reps (id → team id) whose targets add up to
-    their teams'. One query."""
+    their teams'. One query. `named`: each target with its rep or team (for a page that names
+    the targets whose parts disagree, plan_gaps); without, only the values are read (a chart's
+    trend of a 125-rep team is some 3,000 targets)."""
     periods = set()
     for p in period if isinstance(period, list) else [period]:
         periods |= {p, *p.months()}
@@ -122,8 +131,37 @@ def load_plan(
         metric__in=metrics,
         period_kind__in={p.kind for p in periods},
         period_start__in={p.start for p in periods},
-    ).select_related("rep", "team")
-    return Plan([t for t in rows if t.period in periods], tree, rep_team)
+    )
+    if named:
+        return Plan([t for t in rows.select_related("rep", "team") if t.period in periods], tree, rep_team)
+    found = []
+    for scope, rep, team, metric, kind, start, *rest in rows.order_by().values_list(
+        "scope", "rep_id", "team_id", "metric", "period_kind", "period_start", *PlannedTarget.READ
+    ):
+        p = Period.from_start(kind, start)
+        if p in periods:
+            found.append(PlannedTarget(Subject(Scope(scope), rep or team or 0), metric, p, *rest))
+    return Plan(found, tree, rep_team)
+
+
+class PlannedTarget(NamedTuple):
+    """What a plan and the scorecard read of a Target row when nothing names it (load_plan's
+    `named`): no model built, no rep or team joined."""
+
+    subject: Subject
+    metric: str
+    period: Period
+    value: Decimal
+    provisional: bool
+    baseline_start: dt.date | None
+    uplift_pct: Decimal | None
+    pk: int
+
+    READ = ("value", "provisional", "baseline_start", "uplift_pct", "pk")  # the fields after `period`
+
+    @property
+    def is_relative(self) -> bool:
+        return self.baseline_start is not None
 
 
 def _month_weights(targets) -> dict[int, dict[Period, Decimal]]:
@@ -192,13 +230,20 @@ def reconciliation_gaps(targets: list[Target], tree: TeamTree, *, visible=None) 
     return plan_gaps(plan, [(t.subject, t.metric, t.period) for t in targets])
 
 
-def plan_gaps(plan: Plan, wanted) -> list[Gap]:
-    """The gaps of the plan's own targets at (subject, metric, period) in `wanted`."""
+def plan_gaps(plan: Plan, wanted, *, named=None) -> list[Gap]:
+    """The gaps of the plan's own targets at (subject, metric, period) in `wanted`. `named`: a
+    Target queryset to read the gaps' targets from, with their reps and teams, for a plan read
+    without (load_plan's `named`); one query, only when there is a gap."""
     gaps = []
     for subject, metric, period in wanted:
+        if (subject, metric, period) not in plan.own:
+            continue  # no target of its own: nothing to disagree with (PlanValue.gaps)
         value = plan.of(subject, metric, period)
         for what, part, _ in value.gaps if value else []:
             gaps.append(Gap(target=value.target, what=what, part=part))
+    if named is not None and gaps:
+        rows = named.select_related("rep", "team").in_bulk([g.target.pk for g in gaps])
+        gaps = [replace(g, target=rows[g.target.pk]) for g in gaps]
     return gaps
 
 
@@ -274,7 +319,9 @@ def scorecard(*, user, subject: Subject, period: Period, today: dt.date, trend_l
     targets = Target.objects.visible_to(user, tree).filter(
         own | Q(scope=Scope.REP, rep_id__in=list(rep_team))
     )
-    plan = load_plan(targets, metrics=catalogue.KEYS, period=period, tree=tree, rep_team=rep_team)
+    plan = load_plan(
+        targets, metrics=catalogue.KEYS, period=period, tree=tree, rep_team=rep_team, named=False
+    )
     planned = plan_progress(
         plan, [(subject, m.key, period) for m in catalogue.METRICS], today, snapshots=snapshots
     )

@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -16,10 +15,21 @@ from kpis.fields import FigureState
 register = template.Library()
 
 
+def grouped(text: str) -> str:
+    """A plain number ("-1234", "19608.38") with thousands separators, as humanize's intcomma
+    writes it in the site's one language (LANGUAGE_CODE en-us, no LocaleMiddleware): "," every
+    three digits, a whole "-0" as "0". Python's own grouping: intcomma goes through Django's l10n
+    for each number, and a 125-rep page formats thousands of them."""
+    try:
+        return f"{int(text):,}"
+    except ValueError:
+        return f"{Decimal(text):,}"
+
+
 def format_money(amount, *, cents: bool = False) -> str:
     """Money as every page, e-mail and admin list shows it: the currency, thousands separators;
     whole units for a figure (USD 19,608), cents for one record's amount (USD 19,608.38)."""
-    return f"{settings.CURRENCY} {intcomma(f'{Decimal(amount):.{2 if cents else 0}f}')}"
+    return f"{settings.CURRENCY} {grouped(f'{Decimal(amount):.{2 if cents else 0}f}')}"
 
 
 def format_value(value, unit: str) -> str:
@@ -35,7 +45,7 @@ def format_value(value, unit: str) -> str:
         return f"{value * 100:.1f}%"
     if unit == "days":
         return f"{value:.1f} d"
-    return intcomma(f"{value:.0f}")
+    return grouped(f"{value:.0f}")
 
 
 def plain_number(value) -> str | None:
@@ -45,7 +55,7 @@ def plain_number(value) -> str | None:
     text = f"{Decimal(value):f}"
     whole, _, fraction = text.partition(".")
     fraction = fraction.rstrip("0")
-    return intcomma(whole) + (f".{fraction}" if fraction else "")
+    return grouped(whole) + (f".{fraction}" if fraction else "")
 
 
 @register.filter

@@ -17,7 +17,15 @@ from teams.tree import TeamTree
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-NAMES = ["trivial view (/healthz)", "rep's scorecard", "team dashboard", "API scorecard", "API snapshot list"]
+NAMES = [
+    "trivial view (/healthz)",
+    "rep's scorecard",
+    "team dashboard",
+    "forecast page",
+    "API scorecard",
+    "API snapshot list",
+    "waterfall",
+]
 
 
 def database_state():

@@ -9,11 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kpis import catalogue
-from kpis.models import KpiSnapshot
+from kpis.models import KpiSnapshot, Opportunity
 from kpis.periods import Period
 from targets.models import Target
 from teams.models import Rep, User
-from tests.factories import TeamFactory, UserFactory
+from tests.factories import StageFactory, TeamFactory, UserFactory, won_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +94,43 @@ def test_a_running_periods_comparisons_to_the_same_day_run_as_many_queries_for_2
         url = {
             "dashboard": f"/dashboard/?team={region.pk}&period=2017-03",
             "scorecard": f"/scorecard/{reps[-1].pk}/?period=2017-03",
+        }[page]
+        counts.append(queries(client, url))
+    assert counts[0] == counts[1], counts
+
+
+def add_deals(reps) -> None:
+    """Per rep: an open deal due in 2017-Q1 (one without an expected close date for every other
+    rep) and one won in it, written in bulk (the database records their states)."""
+    engaging, won = StageFactory(), won_stage()
+    Opportunity.objects.bulk_create(
+        Opportunity(
+            name=f"Deal {r.pk}-{i}",
+            rep=r,
+            stage=stage,
+            amount=Decimal(1000 + i),
+            created_on=dt.date(2016, 12, 1),
+            closed_on=dt.date(2017, 2, 10) if stage == won else None,
+            expected_close_on=dt.date(2017, 3, 15) if n % 2 or stage == won else None,
+        )
+        for n, r in enumerate(reps)
+        for i, stage in enumerate([engaging, won])
+    )
+
+
+@pytest.mark.parametrize("page", ["forecast", "waterfall"])
+def test_the_forecast_page_and_the_waterfall_run_as_many_queries_for_200_reps_as_for_5(
+    client, monkeypatch, page
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: dt.date(2017, 3, 20))
+    counts = []
+    for size in (5, 200):
+        manager, region, reps = build_team(size)
+        add_deals(reps)
+        client.force_login(manager)
+        url = {
+            "forecast": f"/forecast/?scope=team&subject={region.pk}&period=2017-Q1",
+            "waterfall": f"/pipeline/waterfall/?scope=team&subject={region.pk}&period=2017-Q1",
         }[page]
         counts.append(queries(client, url))
     assert counts[0] == counts[1], counts

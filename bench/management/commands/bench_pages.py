@@ -9,9 +9,10 @@ from demo.management.commands.seed_demo import count
 class Command(BaseCommand):
     help = (
         "Benchmark the pages and the API for a team of about --reps reps on this database: a rep's "
-        "scorecard, the team's dashboard, the API scorecard and snapshot list, next to a trivial view "
-        "(/healthz), each under --concurrency wrk clients for --duration seconds against gunicorn on "
-        "loopback. Read-only: writes nothing to the database. Needs wrk (apt-get install wrk)."
+        "scorecard, the team's dashboard, forecast page and pipeline waterfall, the API scorecard "
+        "and snapshot list, next to a trivial view (/healthz), each under --concurrency wrk clients "
+        "for --duration seconds against gunicorn on loopback. Read-only: writes nothing to the "
+        "database. Needs wrk (apt-get install wrk)."
     )
 
     def add_arguments(self, parser):
