@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 
 from django.conf import settings
@@ -43,7 +44,7 @@ from teams.history import memberships_start
 from teams.models import Rep, Team
 
 from .deal_history import chunks, day_start, states_load
-from .imports import ImportFailed, Table, import_table, read_table
+from .imports import ImportFailed, RowError, Table, import_table, read_table
 from .imports.rows import CHOOSE
 from .imports.values import parse_amount, parse_integer
 from .models import Customer, ImportMapping, Opportunity, OpportunityState, Stage
@@ -130,16 +131,16 @@ class OrgChangesUnconfirmed(ImportFailed):
 
 @dataclass
 class Report:
-    skipped: list[str] = field(default_factory=list)  # "FILE, line N: reason", by file and line
+    skipped: list[RowError] = field(default_factory=list)  # "FILE, line N: reason", by file and line
     rows_skipped: int = 0  # a row may have several reasons
     counts: dict[str, int] = field(default_factory=dict)
     org_changes: list[str] = field(default_factory=list)  # to existing users, reps and teams
     org_digest: str = ""  # names that list: what a confirmation confirms
-    on_skip: Callable[[str], None] | None = field(default=None, repr=False)  # told of each, as it comes
+    on_skip: Callable[[RowError], None] | None = field(default=None, repr=False)  # told of each, as it comes
 
-    def skip(self, name, line, reason):
+    def skip(self, name, line, reason, column=""):
         self.rows_skipped += 1
-        self.skipped.append(f"{name}, line {line}: {reason}")
+        self.skipped.append(RowError(name, line, column, reason))
         if self.on_skip:
             self.on_skip(self.skipped[-1])
 
@@ -390,7 +391,7 @@ def _prices(rows, report) -> dict[str, Decimal]:
         try:
             prices[product_key(row["product"])] = parse_amount(row["sales_price"], decimal_comma=False)
         except ValueError as e:
-            report.skip("products.csv", line, f"sales_price: {e}")
+            report.skip("products.csv", line, str(e), column="sales_price")
     return prices
 
 
@@ -401,7 +402,8 @@ def _first_of_each(name: str, records, column: str, report):
     for line, row in records:
         key = row[column]
         if key in first:
-            report.skip(name, line, f"{column}: '{_short(key)}' appears twice: line {first[key]} is taken")
+            reason = f"'{_short(key)}' appears twice: line {first[key]} is taken"
+            report.skip(name, line, reason, column=column)
             continue
         if key:
             first[key] = line
@@ -415,9 +417,9 @@ def _import_mapped(kind, table: Table, mapping, report, user, since: int, progre
     each naming the file's column rather than the field it maps to, and without the advice to
     change a mapping that the admin does not choose."""
 
-    def in_file(error: str) -> str:
-        where, field_name, reason = error.split(": ", 2)
-        return f"{where}: {mapping.columns.get(field_name, field_name)}: {reason.removesuffix(f': {CHOOSE}')}"
+    def in_file(error: RowError) -> RowError:
+        column = mapping.columns.get(error.field, error.field)
+        return RowError(error.file, error.line, column, error.reason.removesuffix(f": {CHOOSE}"))
 
     result = import_table(
         kind=kind,
@@ -431,13 +433,9 @@ def _import_mapped(kind, table: Table, mapping, report, user, since: int, progre
     )
     report.rows_skipped += result.refused
     errors = [in_file(error) for error in result.errors]
-    report.skipped[since:] = sorted([*report.skipped[since:], *errors], key=_line)
-    refused = {_line(error) for error in result.errors}
+    report.skipped[since:] = sorted([*report.skipped[since:], *errors], key=attrgetter("line"))
+    refused = {error.line for error in result.errors}
     return [(line, cells) for line, cells in table.rows if line not in refused]
-
-
-def _line(message: str) -> int:
-    return int(re.search(r", line (\d+):", message).group(1))
 
 
 def _import_accounts(table: Table, report, user) -> dict[str, int]:
@@ -481,7 +479,7 @@ def _import_pipeline(table: Table, prices, report, user, progress) -> None:
             price = prices.get(product_key(row["product"]))
             if price is None:
                 reason = f"product '{_short(row['product'])}' is not in products.csv"
-                report.skip(table.name, line, f"close_value: empty, and {reason}")
+                report.skip(table.name, line, f"empty, and {reason}", column="close_value")
                 continue
             row["close_value"] = str(price)
         row[DEAL_NAME] = f"{row['product']} – {row['account'] or 'no account'}"[:200]

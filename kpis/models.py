@@ -615,6 +615,9 @@ class JobFile(models.Model):
     name = models.CharField(max_length=200)
     content = models.BinaryField()
 
+    class Meta:
+        ordering = ["pk"]  # as uploaded: a job's files are listed in that order, not the heap's
+
     def __str__(self):
         return self.name
 

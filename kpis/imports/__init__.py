@@ -11,7 +11,7 @@ rows with the bad ones in an error CSV. docs/imports.md says what each kind take
 
 from .kinds import KINDS, FieldSpec, Kind, suggest_columns
 from .reading import MAX_IMPORT_BYTES, ImportFailed, Table, read_table
-from .run import ImportResult, Preview, import_table, mapping_errors, preview_import
+from .run import ImportResult, Preview, RowError, import_table, mapping_errors, preview_import
 
 __all__ = [
     "KINDS",
@@ -21,6 +21,7 @@ __all__ = [
     "ImportResult",
     "Kind",
     "Preview",
+    "RowError",
     "Table",
     "import_table",
     "mapping_errors",

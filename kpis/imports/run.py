@@ -25,6 +25,25 @@ from .reading import ImportFailed, Table
 from .rows import Lookups, Reader, forecast_fixup, opportunity_fixup
 
 
+class RowError(str):
+    """A refused row's error as the admin reads it — "FILE, line N: field: reason", or without a
+    field "FILE, line N: reason" — that also keeps its parts, for a caller that words or orders
+    errors its own way (the import_crm preset names the file's columns)."""
+
+    file: str
+    line: int
+    field: str
+    reason: str
+
+    def __new__(cls, file: str, line: int, field: str, reason: str):
+        error = super().__new__(cls, f"{file}, line {line}: " + (f"{field}: " if field else "") + reason)
+        error.file, error.line, error.field, error.reason = file, line, field, reason
+        return error
+
+    def __getnewargs__(self):  # pickled (a job's progress in the cache) and copied whole
+        return self.file, self.line, self.field, self.reason
+
+
 @dataclass
 class Preview:
     rows: list[dict[str, str]]  # the first rows as they would be saved: {field label: shown value}
@@ -41,7 +60,7 @@ class ImportResult:
     updated: int
     unchanged: int
     refused: int
-    errors: list[str]
+    errors: list[RowError]
     encoding: str
     error_csv: bytes | None  # the refused rows as in the file, with an "error" column
 
@@ -54,22 +73,19 @@ class _Checked:
     plan: Plan | reps.RepPlan | None
     lines: list[int]  # the file's line of each row the plan indexes
     shown: dict[int, dict[str, str]] = field(default_factory=dict)  # by line
-    errors: dict[int, list[str]] = field(default_factory=dict)  # by line: "field: reason"
+    errors: dict[int, list[RowError]] = field(default_factory=dict)  # by line
     unmapped: dict[str, list[str]] = field(default_factory=dict)
     confirm: list[str] = field(default_factory=list)
-    on_refused: Callable[[str], None] | None = None  # told each row error as it is found
+    on_refused: Callable[[RowError], None] | None = None  # told each row error as it is found
 
     def refuse(self, line: int, field_name: str, reason: str) -> None:
-        self.errors.setdefault(line, []).append(f"{field_name}: {reason}")
+        error = RowError(self.table.name, line, field_name, reason)
+        self.errors.setdefault(line, []).append(error)
         if self.on_refused:
-            self.on_refused(f"{self.table.name}, line {line}: {field_name}: {reason}")
+            self.on_refused(error)
 
-    def messages(self) -> list[str]:
-        return [
-            f"{self.table.name}, line {line}: {error}"
-            for line in sorted(self.errors)
-            for error in self.errors[line]
-        ]
+    def messages(self) -> list[RowError]:
+        return [error for line in sorted(self.errors) for error in self.errors[line]]
 
     def counts(self) -> dict[str, int]:
         plan = self.plan
@@ -299,5 +315,6 @@ def _error_csv(checked: _Checked) -> bytes:
     writer.writerow([*checked.table.header, "error"])
     for line, cells in checked.table.rows:
         if line in checked.errors:
-            writer.writerow([*cells, f"line {line}: " + "; ".join(checked.errors[line])])
+            reasons = "; ".join(f"{error.field}: {error.reason}" for error in checked.errors[line])
+            writer.writerow([*cells, f"line {line}: {reasons}"])
     return out.getvalue().encode("utf-8-sig")

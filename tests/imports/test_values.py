@@ -90,3 +90,24 @@ def test_whole_numbers_may_carry_thousands_separators():
         1200,
         80,
     )
+
+
+def test_a_row_error_reads_as_its_message_and_keeps_its_parts_through_a_cache_and_json():
+    """A job's page shows row errors from the cache (pickled) and from the job's record (JSON)."""
+    import json
+    import pickle
+
+    from kpis.imports import RowError
+
+    error = RowError("deals.csv", 7, "amount", "'-5' is negative")
+    assert error == "deals.csv, line 7: amount: '-5' is negative"
+    again = pickle.loads(pickle.dumps(error))
+    assert (again, again.file, again.line, again.field, again.reason) == (
+        error,
+        "deals.csv",
+        7,
+        "amount",
+        "'-5' is negative",
+    )
+    assert json.loads(json.dumps([error])) == ["deals.csv, line 7: amount: '-5' is negative"]
+    assert RowError("teams.csv", 3, "", "listed twice") == "teams.csv, line 3: listed twice"
