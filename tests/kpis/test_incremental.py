@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import transaction
 
-from kpis import engine, tasks
+from kpis import engine, signals, tasks
 from kpis.engine import recompute
 from kpis.models import KpiPart, KpiSnapshot
 from kpis.periods import Period
@@ -405,3 +405,17 @@ def test_a_deal_of_a_rep_who_moved_mid_quarter_moves_only_the_team_it_was_credit
     monkeypatch.undo()
     incremental = snapshot_rows()
     assert differences(incremental, fresh(snapshot_rows)) == []
+
+
+@pytest.mark.django_db
+def test_a_loader_inside_another_leaves_the_commits_work_to_the_outer_one(django_capture_on_commit_callbacks):
+    """import_crm's mapped files load inside its own bulk_changes: one recompute and one refresh
+    of the planner's statistics on commit, not one per file, and the signals stay paused."""
+    with django_capture_on_commit_callbacks() as alone, signals.bulk_changes():
+        pass
+    with django_capture_on_commit_callbacks() as nested, signals.bulk_changes():
+        with signals.bulk_changes(recompute=False):
+            pass
+        paused_after_inner = not signals._live()
+    assert paused_after_inner and signals._live()
+    assert len(nested) == len(alone) > 0
