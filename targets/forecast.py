@@ -146,7 +146,6 @@ def forecast_rollup(*, user, subject: Subject, period: Period, now: dt.datetime)
         period=period,
         tree=tree,
         rep_team={pk: team for pk, (team, _) in rep_team.items()},
-        named=False,
     )
     for s, line in lines.items():
         line.accuracy, line.bias = (

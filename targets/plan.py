@@ -96,7 +96,7 @@ class PlanValue:
     own: Decimal | None
     months: Part | None  # its month targets (a quarter or year of a flow)
     members: Part | None  # its reps' targets (a team or the company, a flow or a stock)
-    target: object = None  # the Target row of its own, if any (selectors.PlannedTarget: unnamed)
+    target: object = None  # its own target, if any (selectors.PlannedTarget, or a Target row)
     provisional: bool = False  # a relative target whose baseline is still running
 
     @property

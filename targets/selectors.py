@@ -117,13 +117,11 @@ def load_plan(
     period: Period | list[Period],
     tree: TeamTree,
     rep_team: dict[int, int],
-    named: bool = True,
 ) -> Plan:
     """The plan around `period` (or several: a chart's trend): the targets (a scoped queryset) of
     `metrics` for it and its months; `rep_team` the reps (id → team id) whose targets add up to
-    their teams'. One query. `named`: each target with its rep or team (for a page that names
-    the targets whose parts disagree, plan_gaps); without, only the values are read (a chart's
-    trend of a 125-rep team is some 3,000 targets)."""
+    their teams'. One query, of the values only (a chart's trend of a 125-rep team is some 3,000
+    targets): plan_gaps names the few targets a page shows by name."""
     periods = set()
     for p in period if isinstance(period, list) else [period]:
         periods |= {p, *p.months()}
@@ -132,8 +130,6 @@ def load_plan(
         period_kind__in={p.kind for p in periods},
         period_start__in={p.start for p in periods},
     )
-    if named:
-        return Plan([t for t in rows.select_related("rep", "team") if t.period in periods], tree, rep_team)
     found = []
     for scope, rep, team, metric, kind, start, *rest in rows.order_by().values_list(
         "scope", "rep_id", "team_id", "metric", "period_kind", "period_start", *PlannedTarget.READ
@@ -145,8 +141,8 @@ def load_plan(
 
 
 class PlannedTarget(NamedTuple):
-    """What a plan and the scorecard read of a Target row when nothing names it (load_plan's
-    `named`): no model built, no rep or team joined."""
+    """What a plan and the scorecard read of a Target row (load_plan): no model built, no rep or
+    team joined."""
 
     subject: Subject
     metric: str
@@ -232,8 +228,8 @@ def reconciliation_gaps(targets: list[Target], tree: TeamTree, *, visible=None) 
 
 def plan_gaps(plan: Plan, wanted, *, named=None) -> list[Gap]:
     """The gaps of the plan's own targets at (subject, metric, period) in `wanted`. `named`: a
-    Target queryset to read the gaps' targets from, with their reps and teams, for a plan read
-    without (load_plan's `named`); one query, only when there is a gap."""
+    Target queryset to read the gaps' targets from, with their reps and teams, for a plan of
+    PlannedTargets (load_plan); one query, only when there is a gap."""
     gaps = []
     for subject, metric, period in wanted:
         if (subject, metric, period) not in plan.own:
@@ -319,9 +315,7 @@ def scorecard(*, user, subject: Subject, period: Period, today: dt.date, trend_l
     targets = Target.objects.visible_to(user, tree).filter(
         own | Q(scope=Scope.REP, rep_id__in=list(rep_team))
     )
-    plan = load_plan(
-        targets, metrics=catalogue.KEYS, period=period, tree=tree, rep_team=rep_team, named=False
-    )
+    plan = load_plan(targets, metrics=catalogue.KEYS, period=period, tree=tree, rep_team=rep_team)
     planned = plan_progress(
         plan, [(subject, m.key, period) for m in catalogue.METRICS], today, snapshots=snapshots
     )
