@@ -52,7 +52,7 @@ class Period:
 
     @classmethod
     def from_start(cls, kind: str, start: dt.date, start_month: int | None = None) -> "Period":
-        period = _containing(kind, start, start_month or settings.FISCAL_YEAR_START_MONTH)
+        period = cls.containing(kind, start, start_month)
         if period.start != start:
             raise ValueError(f"{start:%Y-%m-%d} is not the first day of a {kind}.")
         return period
