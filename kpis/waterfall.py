@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
 
-from django.db.models import Q
+from django.db.models import Case, F, Max, Q, When, Window
 
 from teams.subjects import Subject
 
@@ -107,7 +107,7 @@ def pipeline_waterfall(*, subject: Subject, period: Period, today: dt.date) -> W
     end = day_start(closing_day + ONE)
     moved: dict[str, list[Deal]] = {key: [] for key in KEYS}
     for states in _states_by_deal(subject, opening_day, closing_day, end).values():
-        for key, amount in _movements(states, period, opening_day, closing_day, end):
+        for key, amount in _movements(states, period, opening_day, closing_day):
             first = states[0]
             moved[key].append(
                 Deal(
@@ -148,13 +148,22 @@ def _states_by_deal(subject: Subject, opening_day: dt.date, closing_day: dt.date
         & Q(entered_on__lte=closing_day)
         & (Q(left_on__isnull=True) | Q(left_on__gt=opening_day))
     )
+    # The state a deal was in at `end`: the database compares the instants (parsing two
+    # timestamps a row in Python cost more than the query).
     at_end = (Q(since__isnull=True) | Q(since__lt=end)) & (Q(until__isnull=True) | Q(until__gte=end))
-    credited = PIPELINE_ENTRIES.credited(leaves)
-    spans = PIPELINE_ENTRIES.annotate
-    seen = OpportunityState.objects.annotate(**spans()).filter(credited, counted).values("opportunity_id")
+    # Every state that counts on one of the days, or is the deal's at `end`, was superseded after
+    # the opening day or not at all: a condition on the state's own column, which spares the
+    # rest of the row's arithmetic for most of a long history.
+    alive = Q(until__isnull=True) | Q(until__gte=day_start(opening_day + ONE))
     rows = (
-        OpportunityState.objects.annotate(**spans())
-        .filter(credited, counted | (at_end & Q(opportunity_id__in=seen)))
+        OpportunityState.objects.annotate(**PIPELINE_ENTRIES.annotate())
+        .filter(PIPELINE_ENTRIES.credited(leaves), alive)
+        .annotate(
+            counts=Case(When(counted, then=1), default=0),
+            at_end=Case(When(at_end, then=True), default=False),
+            seen=Window(Max("counts"), partition_by=F("opportunity_id")),
+        )
+        .filter(Q(seen=1) & (Q(counts=1) | Q(at_end=True)))
         .order_by("opportunity_id", "entered_on", "pk")
         .values(
             "opportunity_id",
@@ -163,8 +172,7 @@ def _states_by_deal(subject: Subject, opening_day: dt.date, closing_day: dt.date
             "opportunity__rep_id",
             "opportunity__rep__full_name",
             "opportunity__opened_on",
-            "since",
-            "until",
+            "at_end",
             "entered_on",
             "left_on",
             "amount",
@@ -178,7 +186,7 @@ def _states_by_deal(subject: Subject, opening_day: dt.date, closing_day: dt.date
     return by_deal
 
 
-def _movements(states: list[dict], period: Period, opening_day: dt.date, closing_day: dt.date, end):
+def _movements(states: list[dict], period: Period, opening_day: dt.date, closing_day: dt.date):
     """(bar key, amount) for one deal: its opening and closing amounts and what moved between.
 
     It entered if it was out at the opening and in on some later day — created if it opened in
@@ -201,7 +209,7 @@ def _movements(states: list[dict], period: Period, opening_day: dt.date, closing
         out.append(("created" if opened >= period.start else "pulled_in", entered))
     if not at_closing:
         left = seen[-1]["amount"]
-        out.append((_why_left(states, end), left))
+        out.append((_why_left(states), left))
     change = a1 - a0 - entered + left
     if change:
         out.append(("increased" if change > 0 else "decreased", abs(change)))
@@ -229,13 +237,6 @@ def _between(state, first: dt.date, last: dt.date) -> bool:
     return state["entered_on"] <= last and (state["left_on"] is None or state["left_on"] > first)
 
 
-def _why_left(states: list[dict], end: dt.datetime) -> str:
-    last = next(
-        (
-            s
-            for s in states
-            if (s["since"] is None or s["since"] < end) and (s["until"] is None or s["until"] >= end)
-        ),
-        None,
-    )
+def _why_left(states: list[dict]) -> str:
+    last = next((s for s in states if s["at_end"]), None)
     return CLOSED.get(last["stage__outcome"], "pushed_out") if last else "pushed_out"

@@ -96,6 +96,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # A kept connection is checked before reuse: after a database restart the next request
 # reconnects instead of failing on a dead connection.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT: it compiled the waterfall's query for 150 ms to run it in 800, and left the full
+    # recompute where it was (docs/performance.md, "Session 9"). A page is not a report.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "teams.User"
