@@ -151,10 +151,14 @@ def _states_by_deal(subject: Subject, opening_day: dt.date, closing_day: dt.date
     # The state a deal was in at `end`: the database compares the instants (parsing two
     # timestamps a row in Python cost more than the query).
     at_end = (Q(since__isnull=True) | Q(since__lt=end)) & (Q(until__isnull=True) | Q(until__gte=end))
-    # Every state that counts on one of the days, or is the deal's at `end`, was superseded after
-    # the opening day or not at all: a condition on the state's own column, which spares the
-    # rest of the row's arithmetic for most of a long history.
-    alive = Q(until__isnull=True) | Q(until__gte=day_start(opening_day + ONE))
+    # A condition on the states' own columns first, which spares most of a long history the
+    # arithmetic above: a state that counts on one of the days left after the opening day or
+    # not yet (a current one: open, or closed after the opening day); a deal's state at `end`,
+    # if it does not count itself, followed one that did, so it began after the opening day.
+    after = day_start(opening_day + ONE)
+    alive = Q(until__gte=after) | Q(
+        Q(closed_on__isnull=True) | Q(closed_on__gt=opening_day) | Q(since__gte=after), until__isnull=True
+    )
     rows = (
         OpportunityState.objects.annotate(**PIPELINE_ENTRIES.annotate())
         .filter(PIPELINE_ENTRIES.credited(leaves), alive)

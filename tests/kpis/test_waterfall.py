@@ -62,6 +62,22 @@ def test_an_increase_then_a_loss_and_a_decrease(org):
     assert deals["pulled_in"] == ["Pulled"]
 
 
+def test_a_deal_closed_with_an_earlier_date_leaves_when_it_was_recorded(org):
+    # Lost on 2025-11-05 with a close date of 2025-09-20, before the quarter: it was in the
+    # pipeline until the loss was recorded, so the quarter opens with it and it leaves as lost.
+    deal = walk(
+        org.carol,
+        "Lost-late",
+        "2025-06-01",
+        (None, "open", 800, "2025-12-10"),
+        ("2025-11-05", "lost", 800, None),
+    )
+    deal.states.filter(until__isnull=True).update(closed_on=dt.date(2025, 9, 20))
+    amounts, deals = figures(Subject.rep(org.carol.pk), "2025-Q4")
+    assert amounts == money(opening=800, lost=800)
+    assert deals == {"opening": ["Lost-late"], "lost": ["Lost-late"]}
+
+
 def test_a_team_adds_up_its_reps_deal_by_deal(org):
     quarter_deals(org)
     amounts, _ = figures(Subject.team(org.east.pk), "2025-Q4")
