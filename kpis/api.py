@@ -67,6 +67,7 @@ from .serializers import (
     SpendSerializer,
     StageSerializer,
     SubjectPeriodQuerySerializer,
+    WaterfallQuerySerializer,
     WaterfallSerializer,
 )
 
@@ -359,11 +360,11 @@ def subject_and_period(request) -> tuple[Subject, Period]:
 class PipelineWaterfallView(APIView):
     """The pipeline waterfall of one subject and period (docs/metrics.md, "Pipeline waterfall"):
     the pipeline due by the period's end at its opening and closing, and the deals behind every
-    movement. A subject you may not see is a 404, like one that does not exist; a period that has
-    not begun is a 400."""
+    movement, 50 a page (`show` and `page` page through one bar's). A subject you may not see is
+    a 404, like one that does not exist; a period that has not begun is a 400."""
 
     @extend_schema(
-        parameters=[SubjectPeriodQuerySerializer],
+        parameters=[WaterfallQuerySerializer],
         responses={
             200: WaterfallSerializer,
             400: OpenApiResponse(description="A bad scope, subject or period, or a period not begun."),
@@ -372,8 +373,17 @@ class PipelineWaterfallView(APIView):
     )
     def get(self, request):
         subject, period = subject_and_period(request)
+        query = WaterfallQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         try:
-            fall = waterfall.pipeline_waterfall(subject=subject, period=period, today=timezone.localdate())
+            fall = waterfall.pipeline_waterfall(
+                subject=subject,
+                period=period,
+                today=timezone.localdate(),
+                per_page=waterfall.PER_PAGE,
+                show=query.validated_data.get("show"),
+                page=query.validated_data["page"],
+            )
         except waterfall.NotBegun as e:
             raise ValidationError({"period": [str(e)]}) from None
         return Response(WaterfallSerializer(fall).data)

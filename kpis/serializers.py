@@ -308,6 +308,20 @@ class SubjectPeriodQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class WaterfallQuerySerializer(SubjectPeriodQuerySerializer):
+    """The waterfall's query: each bar lists its largest deals, one page of them."""
+
+    show = serializers.ChoiceField(
+        choices=waterfall.KEYS, required=False, help_text="The bar whose deals `page` pages through."
+    )
+    page = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        default=1,
+        help_text=f"That bar's page of deals ({waterfall.PER_PAGE} a page).",
+    )
+
+
 def money(**kwargs):
     return serializers.DecimalField(max_digits=20, decimal_places=2, **kwargs)
 
@@ -325,7 +339,12 @@ class WaterfallBarSerializer(serializers.Serializer):
     label = serializers.CharField()
     sign = serializers.IntegerField(help_text="1: adds to the pipeline, -1: takes from it, 0: a total.")
     amount = money(help_text="Σ of its deals' amounts (never negative: `sign` says which way).")
-    deals = WaterfallDealSerializer(many=True)
+    count = serializers.IntegerField(help_text="Its deals.")
+    deals = WaterfallDealSerializer(
+        many=True,
+        help_text=f"Its deals, {waterfall.PER_PAGE} a page, largest first: the first page, or for the bar "
+        "`show` its page `page`.",
+    )
 
 
 class WaterfallSerializer(serializers.Serializer):

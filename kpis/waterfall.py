@@ -11,25 +11,29 @@ lost = closing.
 
 Deals are credited to their current owner, and a team's reps are those it covers on the closing
 day (kpis.drill.covered), like the pipeline figure at that day.
+
+The database works out every deal's movements and adds up the bars (one statement): a company's
+year moves a million deals, which Python would hold for tens of seconds and gigabytes. Only the
+deals a page lists are read, largest first.
 """
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import attrgetter
 
-from django.db.models import Case, F, Max, Q, When, Window
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Case, F, Q, Value, When
 
+from teams.models import Rep
 from teams.subjects import Subject
 
 from .deal_history import day_start
 from .drill import covered
 from .engine.attribution import PIPELINE_ENTRIES
-from .models import OpportunityState, Stage
+from .models import Opportunity, OpportunityState
 from .periods import Period
 
-ZERO = Decimal("0.00")
 ONE = dt.timedelta(days=1)
 # (key, label, +1 adds to the pipeline / −1 takes from it), in the order the bars stand.
 MOVEMENTS = (
@@ -41,6 +45,8 @@ MOVEMENTS = (
     ("won", "Won", -1),
     ("lost", "Lost", -1),
 )
+# The deals a page lists of a bar (the page's and the API's).
+PER_PAGE = 50
 KEYS = ("opening", *(key for key, _, _ in MOVEMENTS), "closing")
 # What each bar holds, as its deal table says.
 MEANING = {
@@ -55,7 +61,6 @@ MEANING = {
     "lost": "Deals lost, at the amount they had in the pipeline.",
     "closing": "Deals in the pipeline due by the period's end at its close.",
 }
-CLOSED = {Stage.Outcome.WON: "won", Stage.Outcome.LOST: "lost"}
 
 
 class NotBegun(ValueError):
@@ -77,7 +82,8 @@ class Bar:
     label: str
     sign: int  # 1 or −1 for a movement, 0 for the opening and closing totals
     amount: Decimal
-    deals: list[Deal]
+    count: int  # its deals
+    deals: list[Deal]  # those asked for, largest first: all of them, or one page
 
 
 @dataclass(frozen=True)
@@ -98,34 +104,29 @@ class Waterfall:
         return next(bar for bar in self.bars if bar.key == key)
 
 
-def pipeline_waterfall(*, subject: Subject, period: Period, today: dt.date) -> Waterfall:
-    """The waterfall of `subject`'s pipeline due by the end of `period` (running: up to today)."""
+def pipeline_waterfall(
+    *,
+    subject: Subject,
+    period: Period,
+    today: dt.date,
+    per_page: int | None = None,
+    show: str | None = None,
+    page: int = 1,
+) -> Waterfall:
+    """The waterfall of `subject`'s pipeline due by the end of `period` (running: up to today).
+    Each bar lists all its deals, or with `per_page` its first page, and the bar `show` its
+    page `page`; largest first, then by deal id."""
     if period.start > today:
         raise NotBegun(f"{period} has not begun: its waterfall starts on {period.start:%Y-%m-%d}.")
     opening_day = period.start - ONE
     closing_day = min(period.end, today)
-    end = day_start(closing_day + ONE)
-    moved: dict[str, list[Deal]] = {key: [] for key in KEYS}
-    for states in _states_by_deal(subject, opening_day, closing_day, end).values():
-        for key, amount in _movements(states, period, opening_day, closing_day):
-            first = states[0]
-            moved[key].append(
-                Deal(
-                    first["opportunity_id"],
-                    # named as Opportunity.__str__ names it
-                    first["opportunity__name"]
-                    or first["opportunity__external_id"]
-                    or f"Opportunity {first['opportunity_id']}",
-                    first["opportunity__rep_id"],
-                    first["opportunity__rep__full_name"],
-                    amount,
-                )
-            )
+    states = _states(subject, opening_day, closing_day)
+    days = (period.end, opening_day, closing_day, period.start)
+    totals, listed = _read(states, days, per_page, show, page)
 
     def bar(key, label, sign):
-        # Largest first; a stable sort keeps equal amounts in the query's order (by deal id).
-        deals = sorted(moved[key], key=attrgetter("amount"), reverse=True)
-        return Bar(key, label, sign, sum((d.amount for d in deals), ZERO), deals)
+        cents, count = totals.get(key, (0, 0))
+        return Bar(key, label, sign, _money(cents), count, listed.get(key, []))
 
     return Waterfall(
         subject,
@@ -138,109 +139,160 @@ def pipeline_waterfall(*, subject: Subject, period: Period, today: dt.date) -> W
     )
 
 
-def _states_by_deal(subject: Subject, opening_day: dt.date, closing_day: dt.date, end: dt.datetime) -> dict:
-    """The states of the subject's deals that count in the pipeline on some day from the opening
-    day to the closing day, and of those deals the state they were in at its `end` (won or lost:
-    a closed state counts on no day), by deal. One query, whatever the number of deals."""
+def _states(subject: Subject, opening_day: dt.date, closing_day: dt.date):
+    """The states of the subject's deals that may count in the pipeline on some day from the
+    opening day to the closing day, or be a deal's state at the closing day's end (`at_end`),
+    each with the days it counts (attribution.state_spans)."""
     leaves = covered(subject).on(closing_day)
-    counted = (
-        PIPELINE_ENTRIES.where
-        & Q(entered_on__lte=closing_day)
-        & (Q(left_on__isnull=True) | Q(left_on__gt=opening_day))
-    )
-    # The state a deal was in at `end`: the database compares the instants (parsing two
-    # timestamps a row in Python cost more than the query).
+    end = day_start(closing_day + ONE)
     at_end = (Q(since__isnull=True) | Q(since__lt=end)) & (Q(until__isnull=True) | Q(until__gte=end))
-    # A condition on the states' own columns first, which spares most of a long history the
-    # arithmetic above: a state that counts on one of the days left after the opening day or
-    # not yet (a current one: open, or closed after the opening day); a deal's state at `end`,
-    # if it does not count itself, followed one that did, so it began after the opening day.
+    # A condition on the states' own columns, which spares most of a long history the days'
+    # arithmetic: a state that counts on one of the days left after the opening day or not yet
+    # (a current one: open, or closed after the opening day); a deal's state at `end`, if it
+    # does not count itself, followed one that did, so it began after the opening day.
     after = day_start(opening_day + ONE)
     alive = Q(until__gte=after) | Q(
         Q(closed_on__isnull=True) | Q(closed_on__gt=opening_day) | Q(since__gte=after), until__isnull=True
     )
-    rows = (
+    return (
         OpportunityState.objects.annotate(**PIPELINE_ENTRIES.annotate())
         .filter(PIPELINE_ENTRIES.credited(leaves), alive)
         .annotate(
-            counts=Case(When(counted, then=1), default=0),
-            at_end=Case(When(at_end, then=True), default=False),
-            seen=Window(Max("counts"), partition_by=F("opportunity_id")),
+            opened_on=F("opportunity__opened_on"),
+            outcome=F("stage__outcome"),
+            at_end=Case(When(at_end, then=Value(1)), default=Value(0)),
         )
-        .filter(Q(seen=1) & (Q(counts=1) | Q(at_end=True)))
-        .order_by("opportunity_id", "entered_on", "pk")
+        .order_by()
         .values(
+            "id",
             "opportunity_id",
-            "opportunity__name",
-            "opportunity__external_id",
-            "opportunity__rep_id",
-            "opportunity__rep__full_name",
-            "opportunity__opened_on",
-            "at_end",
             "entered_on",
             "left_on",
             "amount",
             "expected_close_on",
-            "stage__outcome",
+            "opened_on",
+            "outcome",
+            "at_end",
         )
     )
-    by_deal = defaultdict(list)
-    for row in rows:
-        by_deal[row["opportunity_id"]].append(row)
-    return by_deal
 
 
-def _movements(states: list[dict], period: Period, opening_day: dt.date, closing_day: dt.date):
-    """(bar key, amount) for one deal: its opening and closing amounts and what moved between.
+# The states read once (PostgreSQL would otherwise work out each state's days again wherever
+# they are named); which count on some day (`seen`: spanning a day, due by the period's end, in
+# the pipeline between the opening and the closing day); then per deal, amounts in cents (so both
+# databases add them exactly): in the opening or not and at what amount, the same at the
+# closing, the amount of the first and of the last state seen, and why it left. Then each deal's
+# movements, as the module's docstring says: it entered if it was not in the opening — created if
+# it opened in the period, else pulled in — and left if it is not in the closing; what else
+# changed its amount balances the rest.
+MOVES = """
+WITH states AS {materialized} ({states}),
+days AS (SELECT %s AS due_by, %s AS opening, %s AS closing, %s AS start),
+flagged AS (
+    SELECT states.*, days.*, CAST(ROUND(amount * 100) AS BIGINT) AS cents,
+        CASE WHEN (left_on IS NULL OR left_on > entered_on)
+            AND (expected_close_on IS NULL OR expected_close_on <= due_by)
+            AND entered_on <= closing AND (left_on IS NULL OR left_on > opening)
+        THEN 1 ELSE 0 END AS seen
+    FROM states CROSS JOIN days
+),
+dated AS (
+    SELECT flagged.*,
+        CASE WHEN seen = 1 AND entered_on <= opening AND (left_on IS NULL OR left_on > opening)
+        THEN 1 ELSE 0 END AS in_opening,
+        CASE WHEN seen = 1 AND (left_on IS NULL OR left_on > closing) THEN 1 ELSE 0 END AS in_closing,
+        MIN(CASE WHEN seen = 1 THEN entered_on END) OVER deal AS first_day,
+        MAX(CASE WHEN seen = 1 THEN entered_on END) OVER deal AS last_day
+    FROM flagged
+    WHERE seen = 1 OR at_end = 1
+    WINDOW deal AS (PARTITION BY opportunity_id)
+),
+deals AS (
+    SELECT opportunity_id,
+        MAX(CASE WHEN opened_on >= start THEN 1 ELSE 0 END) AS created,
+        MAX(in_opening) AS in_opening,
+        MAX(in_closing) AS in_closing,
+        COALESCE(MAX(CASE WHEN in_opening = 1 THEN cents END), 0) AS opening,
+        COALESCE(MAX(CASE WHEN in_closing = 1 THEN cents END), 0) AS closing,
+        MAX(CASE WHEN seen = 1 AND entered_on = first_day THEN cents END) AS entered,
+        MAX(CASE WHEN seen = 1 AND entered_on = last_day THEN cents END) AS left_with,
+        -- a closed deal's outcome (Stage.Outcome) is its bar's key
+        COALESCE(MAX(CASE WHEN at_end = 1 AND outcome IN ('won', 'lost') THEN outcome END), 'pushed_out')
+            AS left_as
+    FROM dated
+    GROUP BY opportunity_id
+    HAVING MAX(seen) = 1
+),
+moves AS (
+    SELECT opportunity_id, 'opening' AS bar, opening AS cents FROM deals WHERE in_opening = 1
+    UNION ALL
+    SELECT opportunity_id, CASE WHEN created = 1 THEN 'created' ELSE 'pulled_in' END, entered
+    FROM deals WHERE in_opening = 0
+    UNION ALL
+    SELECT opportunity_id, left_as, left_with FROM deals WHERE in_closing = 0
+    UNION ALL
+    SELECT opportunity_id, CASE WHEN change > 0 THEN 'increased' ELSE 'decreased' END, ABS(change)
+    FROM (
+        SELECT opportunity_id,
+            closing - opening
+            - CASE WHEN in_opening = 1 THEN 0 ELSE entered END
+            + CASE WHEN in_closing = 1 THEN 0 ELSE left_with END AS change
+        FROM deals
+    ) changed
+    WHERE change <> 0
+    UNION ALL
+    SELECT opportunity_id, 'closing', closing FROM deals WHERE in_closing = 1
+)
+SELECT bar, SUM(cents), COUNT(*), NULL, NULL, NULL, NULL, NULL FROM moves GROUP BY bar
+UNION ALL
+SELECT listed.bar, listed.cents, 1, deal.id, deal.name, deal.external_id, deal.rep_id, rep.full_name
+FROM ({listed}) listed
+JOIN {opportunity} deal ON deal.id = listed.opportunity_id
+JOIN {rep} rep ON rep.id = deal.rep_id
+"""
+# One bar's page of deals: the database keeps the largest as it reads, without sorting them all.
+PAGE = """SELECT * FROM (
+    SELECT bar, cents, opportunity_id FROM moves WHERE bar = %s
+    ORDER BY cents DESC, opportunity_id LIMIT %s OFFSET %s
+) page_{n}"""
 
-    It entered if it was out at the opening and in on some later day — created if it opened in
-    the period, else pulled in — at the amount it entered with; it left if it was in on some day
-    and is out at the closing — won or lost if it was so at the closing day's end, else pushed
-    out — at the amount it left with. What else changed its amount balances the rest."""
-    due = [s for s in states if _counts(s) and _due(s, period)]
-    seen = [s for s in due if _between(s, opening_day, closing_day)]
-    if not seen:
-        return []
-    at_opening = next((s for s in seen if _on(s, opening_day)), None)
-    at_closing = next((s for s in seen if _on(s, closing_day)), None)
-    a0 = at_opening["amount"] if at_opening else ZERO
-    a1 = at_closing["amount"] if at_closing else ZERO
-    out = [("opening", a0)] if at_opening else []
-    entered = left = ZERO
-    if not at_opening:
-        entered = seen[0]["amount"]
-        opened = seen[0]["opportunity__opened_on"]
-        out.append(("created" if opened >= period.start else "pulled_in", entered))
-    if not at_closing:
-        left = seen[-1]["amount"]
-        out.append((_why_left(states), left))
-    change = a1 - a0 - entered + left
-    if change:
-        out.append(("increased" if change > 0 else "decreased", abs(change)))
-    if at_closing:
-        out.append(("closing", a1))
-    return out
+
+def _read(states, days, per_page: int | None, show: str | None, page: int) -> tuple[dict, dict]:
+    """({bar: (cents, deals)}, {bar: [Deal, …] as asked, largest first}) in one statement."""
+    if per_page is None:
+        listed, listed_params = "SELECT bar, cents, opportunity_id FROM moves", []
+    else:
+        listed = " UNION ALL ".join(PAGE.format(n=n) for n in range(len(KEYS)))
+        listed_params = [
+            value for key in KEYS for value in (key, per_page, (page - 1) * per_page if key == show else 0)
+        ]
+    try:
+        states_sql, states_params = states.query.sql_with_params()
+    except EmptyResultSet:  # a subject that covers no one
+        return {}, {}
+    sql = MOVES.format(
+        # SQLite before 3.35 has no MATERIALIZED, and needs none: it does not inline a CTE
+        materialized="MATERIALIZED" if connection.vendor == "postgresql" else "",
+        states=states_sql,
+        opportunity=connection.ops.quote_name(Opportunity._meta.db_table),
+        rep=connection.ops.quote_name(Rep._meta.db_table),
+        listed=listed,
+    )
+    totals, deals = {}, {}
+    with connection.cursor() as cursor:
+        days = [connection.ops.adapt_datefield_value(day) for day in days]
+        cursor.execute(sql, [*states_params, *days, *listed_params])
+        for bar, cents, count, pk, name, external_id, rep_id, rep in cursor.fetchall():
+            if pk is None:
+                totals[bar] = (cents, count)
+                continue
+            # named as Opportunity.__str__ names it
+            label = name or external_id or f"Opportunity {pk}"
+            deals.setdefault(bar, []).append(Deal(pk, label, rep_id, rep, _money(cents)))
+    for listed_deals in deals.values():
+        listed_deals.sort(key=lambda d: (-d.amount, d.id))
+    return totals, deals
 
 
-def _counts(state) -> bool:
-    """It spans a day (two changes on one day leave a state that counts nowhere)."""
-    return state["left_on"] is None or state["left_on"] > state["entered_on"]
-
-
-def _due(state, period: Period) -> bool:
-    return state["expected_close_on"] is None or state["expected_close_on"] <= period.end
-
-
-def _on(state, day: dt.date) -> bool:
-    """In the pipeline at the end of `day` (attribution.open_states' rule)."""
-    return state["entered_on"] <= day and (state["left_on"] is None or day < state["left_on"])
-
-
-def _between(state, first: dt.date, last: dt.date) -> bool:
-    """In the pipeline at the end of some day from `first` to `last`."""
-    return state["entered_on"] <= last and (state["left_on"] is None or state["left_on"] > first)
-
-
-def _why_left(states: list[dict]) -> str:
-    last = next((s for s in states if s["at_end"]), None)
-    return CLOSED.get(last["stage__outcome"], "pushed_out") if last else "pushed_out"
+def _money(cents) -> Decimal:
+    return Decimal(int(cents)).scaleb(-2)

@@ -4,7 +4,7 @@ top team, a rep themself); without a period: the current quarter. A bad scope, s
 is said on the page (400); a subject the viewer may not see is a 404."""
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -18,7 +18,7 @@ from ..models import KpiSnapshot
 from ..pages import get_subject_for_user, int_or_none, login_required, own_subject, period_switch
 from ..periods import Period
 from ..templatetags.kpis_tags import format_money, format_value, percent
-from ..waterfall import KEYS, MEANING, NotBegun, pipeline_waterfall
+from ..waterfall import KEYS, MEANING, PER_PAGE, NotBegun, pipeline_waterfall
 
 
 def _asked(request, today) -> tuple[Subject, Period]:
@@ -37,8 +37,6 @@ def _asked(request, today) -> tuple[Subject, Period]:
 
 
 # --- the pipeline waterfall
-
-WATERFALL_PAGE_SIZE = 50
 
 
 @login_required
@@ -60,17 +58,32 @@ def waterfall(request):
         "switch": period_switch(period),
         "nav": "scorecard" if subject.scope == Scope.REP else "dashboard",
     }
+    asked = request.GET.get("show") if request.GET.get("show") in KEYS else None
+    asked_page = max(int_or_none(request.GET.get("page")) or 1, 1)
+
+    def read(show, number):
+        kwargs = {"per_page": PER_PAGE, "show": show, "page": number}
+        return pipeline_waterfall(subject=subject, period=period, today=today, **kwargs)
+
     try:
-        fall = pipeline_waterfall(subject=subject, period=period, today=today)
+        fall = read(asked, asked_page)
     except NotBegun as e:
         return render(request, "kpis/waterfall.html", {**context, "not_begun": str(e)})
-    shown = fall.bar(_shown_bar(request.GET.get("show"), fall))
+    # No bar asked for: the first movement with deals (what a manager came to see), else the
+    # opening. Only one page of its deals was read: a later page of that default bar, or a page
+    # past the last, is read again.
+    key = asked or next((bar.key for bar in fall.movements if bar.count), "opening")
+    pages = Paginator(range(fall.bar(key).count), PER_PAGE)
+    number = min(asked_page, pages.num_pages)
+    if number != (asked_page if key == asked else 1):
+        fall = read(key, number)
+    shown = fall.bar(key)
     hrefs = {bar.key: _bar_href(request, bar.key) for bar in fall.bars}
     steps = [
         (bar.label, bar.amount, {1: "up", -1: "down"}.get(bar.sign, "total"), hrefs[bar.key])
         for bar in fall.bars
     ]
-    page = Paginator(shown.deals, WATERFALL_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Page(shown.deals, number, pages)
     return render(
         request,
         "kpis/waterfall.html",
@@ -91,14 +104,6 @@ def waterfall(request):
             "admin_links": is_admin(request.user),
         },
     )
-
-
-def _shown_bar(asked: str | None, fall) -> str:
-    """The bar asked for; else the first movement with deals (what a manager came to see), else
-    the opening."""
-    if asked in KEYS:
-        return asked
-    return next((bar.key for bar in fall.movements if bar.deals), "opening")
 
 
 def _bar_href(request, key: str) -> str:

@@ -5,6 +5,7 @@ import pytest
 import yaml
 from django.utils import timezone
 
+from kpis import waterfall
 from tests.waterfall_deals import quarter_deals
 
 URL = "/api/v1/pipeline/waterfall/"
@@ -55,6 +56,30 @@ def test_a_team_waterfall_balances_and_lists_the_deals_of_every_bar(org, deals, 
     assert sorted(d["name"] for d in fall["closing"]["deals"]) == ["Pulled", "Reopened", "Steady", "Trimmed"]
 
 
+def test_a_bar_counts_its_deals_and_pages_through_them(org, deals, client_as, monkeypatch):
+    monkeypatch.setattr(waterfall, "PER_PAGE", 3)
+    query = {"scope": "team", "subject": org.east.pk, "period": "2025-Q4"}
+    fall = client_as("manager").get(URL, query).json()
+    closing = [d["name"] for d in fall["closing"]["deals"]]
+    assert fall["closing"]["count"] == 4 and closing == [
+        "Steady",
+        "Trimmed",
+        "Pulled",
+    ]  # 10,000, 5,500, 3,000
+    assert [(m["key"], m["count"]) for m in fall["movements"] if m["count"]] == [
+        ("created", 1),
+        ("pulled_in", 2),
+        ("increased", 1),
+        ("decreased", 1),
+        ("pushed_out", 1),
+        ("won", 1),
+        ("lost", 1),
+    ]
+    second = client_as("manager").get(URL, {**query, "show": "closing", "page": 2}).json()
+    assert [d["name"] for d in second["closing"]["deals"]] == ["Reopened"]
+    assert second["opening"]["deals"] == fall["opening"]["deals"]  # the other bars: their first page
+
+
 def test_the_company_is_all_and_takes_no_subject(org, deals, client_as):
     fall = client_as("admin").get(URL, {"scope": "company", "period": "2025-Q4"}).json()
     assert fall["name"] == "all" and fall["subject"] == 0
@@ -103,6 +128,13 @@ def test_signing_in_comes_first(org, client_as):
         ),
         ({"scope": "team", "period": "2025-Q4"}, {"subject": ["Name the team by its id."]}),
         ({"scope": "team", "subject": "{east}"}, {"period": ["This field is required."]}),
+        (
+            {"scope": "team", "subject": "{east}", "period": "2025-Q4", "show": "all", "page": "0"},
+            {
+                "show": ['"all" is not a valid choice.'],
+                "page": ["Ensure this value is greater than or equal to 1."],
+            },
+        ),
     ],
 )
 def test_bad_input_is_a_400_that_says_why(org, client_as, query, errors):
@@ -124,7 +156,7 @@ def test_a_period_that_has_not_begun_is_a_400(org, client_as):
 def test_the_schema_documents_it(client_as):
     schema = yaml.safe_load(client_as("anonymous").get("/api/schema/").content)
     operation = schema["paths"][URL]["get"]
-    assert {p["name"] for p in operation["parameters"]} >= {"scope", "subject", "period"}
+    assert {p["name"] for p in operation["parameters"]} >= {"scope", "subject", "period", "show", "page"}
     assert {"200", "400", "404"} <= set(operation["responses"])
     bar = schema["components"]["schemas"]["WaterfallBar"]
-    assert set(bar["properties"]) == {"key", "label", "sign", "amount", "deals"}
+    assert set(bar["properties"]) == {"key", "label", "sign", "amount", "count", "deals"}
