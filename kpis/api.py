@@ -52,12 +52,13 @@ from .models import (
     OpportunityState,
     Stage,
 )
-from .pages import get_subject_for_user
+from .pages import PER_PAGE, get_subject_for_user
 from .periods import Period
 from .serializers import (
     ActivitySerializer,
     BulkResultSerializer,
     CustomerSerializer,
+    FunnelQuerySerializer,
     FunnelSerializer,
     LeadSerializer,
     MetricSerializer,
@@ -380,7 +381,7 @@ class PipelineWaterfallView(APIView):
                 subject=subject,
                 period=period,
                 today=timezone.localdate(),
-                per_page=waterfall.PER_PAGE,
+                per_page=PER_PAGE,
                 show=query.validated_data.get("show"),
                 page=query.validated_data["page"],
             )
@@ -396,7 +397,7 @@ class FunnelView(APIView):
     A subject you may not see is a 404, like one that does not exist."""
 
     @extend_schema(
-        parameters=[SubjectPeriodQuerySerializer],
+        parameters=[FunnelQuerySerializer],
         responses={
             200: FunnelSerializer,
             400: OpenApiResponse(description="A scope, subject or period that is not one."),
@@ -405,10 +406,14 @@ class FunnelView(APIView):
     )
     def get(self, request):
         subject, period = subject_and_period(request)
+        query = FunnelQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         funnel = stage_funnel(
             subject=subject,
             period=period,
             today=timezone.localdate(),
             snapshots=KpiSnapshot.objects.visible_to(request.user),
+            per_page=PER_PAGE,
+            page=query.validated_data["page"],
         )
         return Response(FunnelSerializer(funnel).data)

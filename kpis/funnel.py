@@ -14,7 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, DurationField, Exists, F, OuterRef, Q, Sum, Value, Window
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, DateField, DurationField, Exists, F, OuterRef, Q, Sum, Value, Window
 from django.db.models.expressions import RowRange
 from django.db.models.functions import Coalesce, FirstValue, Lag, LastValue
 
@@ -73,19 +75,19 @@ class Funnel:
     opened: int  # the cohort: deals credited to the subject opened in the period
     steps: list[Step]
     days_in_stage: list[StageTime]
-    slipped: list[Slip]
+    slipped_deals: int  # the cohort's deals whose expected close date moved later
+    slips: int  # every time one did
+    slipped: list[Slip]  # those asked for, the most slipped first: all, or one page
     figures: dict[str, Figure]  # BESIDE's stored snapshots of the subject and period
 
-    @property
-    def slips(self) -> int:
-        """Every time an expected close date of the cohort moved later."""
-        return sum(s.times for s in self.slipped)
 
-
-def stage_funnel(*, subject: Subject, period: Period, today: dt.date, snapshots) -> Funnel:
+def stage_funnel(
+    *, subject: Subject, period: Period, today: dt.date, snapshots, per_page: int | None = None, page: int = 1
+) -> Funnel:
     """The funnel of `subject`'s deals opened in `period`; `snapshots` is the viewer's
     `KpiSnapshot.objects.visible_to(user)`. A team's deals are its members' as of the period's
-    end, credited (like the pipeline) to each deal's current owner."""
+    end, credited (like the pipeline) to each deal's current owner. The slipped deals: all, or
+    with `per_page` its page `page`."""
     stages = list(Stage.objects.order_by("order", "name"))
     open_stages = [s for s in stages if s.outcome == Stage.Outcome.OPEN]
     won_ids = {s.pk for s in stages if s.outcome == Stage.Outcome.WON}
@@ -111,7 +113,7 @@ def stage_funnel(*, subject: Subject, period: Period, today: dt.date, snapshots)
         .order_by()
     )
     furthest, won, spent = {}, set(), defaultdict(list)
-    for deal, stage, days, left in rows:
+    for deal, stage, days, left in rows.iterator(chunk_size=20_000):  # a company: 1.5M rows
         if stage in won_ids:
             won.add(deal)
         if stage in rank:
@@ -139,13 +141,16 @@ def stage_funnel(*, subject: Subject, period: Period, today: dt.date, snapshots)
     ]
     keys = [(subject.scope, subject.pk, key, period) for key in BESIDE]
     stored = snapshot_figures(snapshots, keys)
+    slipped_deals, slips, slipped = _slipped(states, per_page, page)
     return Funnel(
         subject=subject,
         period=period,
         opened=cohort.count(),
         steps=steps,
         days_in_stage=days,
-        slipped=_slipped(states),
+        slipped_deals=slipped_deals,
+        slips=slips,
+        slipped=slipped,
         figures={key: stored.get((subject.scope, subject.pk, key, period), NO_FIGURE) for key in BESIDE},
     )
 
@@ -156,9 +161,10 @@ def _ratio(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(SIX_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _slipped(states) -> list[Slip]:
-    """The deals whose expected close date moved later, from their states that name one (a
-    date cleared and set again is compared with the last one before): one row per slip."""
+def _slipped(states, per_page: int | None, page: int) -> tuple[int, int, list[Slip]]:
+    """(deals, slips, the deals asked for): the deals whose expected close date moved later,
+    from their states that name one (a date cleared and set again is compared with the last one
+    before). The database counts them; only the deals listed are read."""
     deal = {"partition_by": F("opportunity_id")}
     in_order = [F("since").asc(nulls_first=True), F("recorded_at").asc(), F("pk").asc()]
     whole = RowRange(start=None, end=None)
@@ -168,14 +174,51 @@ def _slipped(states) -> list[Slip]:
             before=Window(Lag("expected_close_on"), **deal, order_by=in_order),
             first=Window(FirstValue("expected_close_on"), **deal, order_by=in_order, frame=whole),
             latest=Window(LastValue("expected_close_on"), **deal, order_by=in_order, frame=whole),
+            owner=F("opportunity__rep__full_name"),
         )
         .filter(expected_close_on__gt=F("before"))
-        .values_list("opportunity_id", *DEAL_NAME, "opportunity__rep__full_name", "first", "latest")
+        .values("opportunity_id", *DEAL_NAME, "owner", "first", "latest")
         .order_by()
     )
-    found = {}
-    for pk, name, external_id, rep, first, latest in rows:
-        times = found[pk].times + 1 if pk in found else 1
-        # As Opportunity.__str__ names a deal.
-        found[pk] = Slip(pk, name or external_id or f"Opportunity {pk}", rep, times, first, latest)
-    return sorted(found.values(), key=lambda s: (-s.times, s.deal, s.opportunity_id))
+    try:
+        rows_sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # a subject that covers no one
+        return 0, 0, []
+    window, window_params = "", []
+    if per_page:
+        window, window_params = "LIMIT %s OFFSET %s", [per_page, (page - 1) * per_page]
+    with connection.cursor() as cursor:
+        cursor.execute(SLIPS.format(rows=rows_sql, window=window), [*params, *window_params])
+        found = cursor.fetchall()
+    totals = {name: count for pk, name, _, _, count, _, _ in found if pk is None}
+    day = DateField().to_python  # SQLite returns a date as text
+    # As Opportunity.__str__ names a deal.
+    listed = [
+        Slip(pk, name or external_id or f"Opportunity {pk}", rep, times, day(first), day(latest))
+        for pk, name, external_id, rep, times, first, latest in found
+        if pk is not None
+    ]
+    listed.sort(key=lambda s: (-s.times, s.opportunity_id))
+    return int(totals["deals"]), int(totals["slips"]), listed
+
+
+# Per deal: how many times it slipped, its first and latest expected close date. The deals
+# listed (the most slipped first, then the oldest), then the number of deals and of slips (rows
+# without a deal), in one statement.
+SLIPS = """
+WITH slips AS ({rows}),
+deals AS (
+    SELECT opportunity_id, MAX("opportunity__name") AS name,
+        MAX("opportunity__external_id") AS external_id, MAX(owner) AS rep, COUNT(*) AS times,
+        MAX("first") AS first_close, MAX(latest) AS latest_close
+    FROM slips GROUP BY opportunity_id
+)
+SELECT * FROM (
+    SELECT opportunity_id, name, external_id, rep, times, first_close, latest_close FROM deals
+    ORDER BY times DESC, opportunity_id {window}
+) listed
+UNION ALL
+SELECT NULL, 'deals', NULL, NULL, COUNT(*), NULL, NULL FROM deals
+UNION ALL
+SELECT NULL, 'slips', NULL, NULL, COALESCE(SUM(times), 0), NULL, NULL FROM deals
+"""

@@ -21,6 +21,9 @@ from .models import KpiSnapshot
 from .periods import KINDS, Period
 
 # How many periods a page's trend (sparklines, bar charts) covers.
+# The records a list of deals shows at once, on a page or in an API answer (a waterfall's bar,
+# a funnel's slipped deals).
+PER_PAGE = 50
 TREND_LENGTH = 12
 
 

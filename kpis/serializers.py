@@ -25,6 +25,7 @@ from .models import (
     OpportunityState,
     Stage,
 )
+from .pages import PER_PAGE
 from .periods import Period
 
 
@@ -308,18 +309,21 @@ class SubjectPeriodQuerySerializer(serializers.Serializer):
         return attrs
 
 
+def page_field(help_text: str):
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, default=1, help_text=help_text)
+
+
 class WaterfallQuerySerializer(SubjectPeriodQuerySerializer):
     """The waterfall's query: each bar lists its largest deals, one page of them."""
 
     show = serializers.ChoiceField(
         choices=waterfall.KEYS, required=False, help_text="The bar whose deals `page` pages through."
     )
-    page = serializers.IntegerField(
-        min_value=1,
-        max_value=MAX_ID,
-        default=1,
-        help_text=f"That bar's page of deals ({waterfall.PER_PAGE} a page).",
-    )
+    page = page_field(f"That bar's page of deals ({PER_PAGE} a page).")
+
+
+class FunnelQuerySerializer(SubjectPeriodQuerySerializer):
+    page = page_field(f"The page of slipped deals ({PER_PAGE} a page).")
 
 
 def money(**kwargs):
@@ -342,7 +346,7 @@ class WaterfallBarSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Its deals.")
     deals = WaterfallDealSerializer(
         many=True,
-        help_text=f"Its deals, {waterfall.PER_PAGE} a page, largest first: the first page, or for the bar "
+        help_text=f"Its deals, {PER_PAGE} a page, largest first: the first page, or for the bar "
         "`show` its page `page`.",
     )
 
@@ -414,16 +418,15 @@ class FunnelSerializer(serializers.Serializer):
     opened = serializers.IntegerField(help_text="The cohort: deals of the subject opened in the period.")
     steps = FunnelStepSerializer(many=True)
     days_in_stage = StageTimeSerializer(many=True)
-    slipped_deals = serializers.SerializerMethodField()
+    slipped_deals = serializers.IntegerField(help_text="Its deals whose expected close date moved later.")
     slips = serializers.IntegerField(help_text="Every move of the cohort's expected close dates later.")
-    slipped = SlipSerializer(many=True)
+    slipped = SlipSerializer(
+        many=True, help_text=f"The slipped deals, {PER_PAGE} a page (`page`), the most slipped first."
+    )
     figures = serializers.SerializerMethodField(help_text="The stored snapshots of a few KPIs, beside.")
 
     def get_name(self, funnel) -> str:
         return subject_name(funnel.subject)
-
-    def get_slipped_deals(self, funnel) -> int:
-        return len(funnel.slipped)
 
     @extend_schema_field(StoredFigureSerializer(many=True))
     def get_figures(self, funnel):

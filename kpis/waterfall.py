@@ -45,8 +45,6 @@ MOVEMENTS = (
     ("won", "Won", -1),
     ("lost", "Lost", -1),
 )
-# The deals a page lists of a bar (the page's and the API's).
-PER_PAGE = 50
 KEYS = ("opening", *(key for key, _, _ in MOVEMENTS), "closing")
 # What each bar holds, as its deal table says.
 MEANING = {

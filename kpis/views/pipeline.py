@@ -15,10 +15,10 @@ from .. import catalogue, charts
 from ..fields import PeriodKind
 from ..funnel import stage_funnel
 from ..models import KpiSnapshot
-from ..pages import get_subject_for_user, int_or_none, login_required, own_subject, period_switch
+from ..pages import PER_PAGE, get_subject_for_user, int_or_none, login_required, own_subject, period_switch
 from ..periods import Period
 from ..templatetags.kpis_tags import format_money, format_value, percent
-from ..waterfall import KEYS, MEANING, PER_PAGE, NotBegun, pipeline_waterfall
+from ..waterfall import KEYS, MEANING, NotBegun, pipeline_waterfall
 
 
 def _asked(request, today) -> tuple[Subject, Period]:
@@ -124,9 +124,17 @@ def funnel(request):
         subject, period = _asked(request, today)
     except ValueError as e:
         return render(request, "kpis/funnel.html", {"error": str(e), "nav": "dashboard"}, status=400)
-    result = stage_funnel(
-        subject=subject, period=period, today=today, snapshots=KpiSnapshot.objects.visible_to(request.user)
-    )
+    asked_page = max(int_or_none(request.GET.get("page")) or 1, 1)
+
+    def read(number):
+        snapshots = KpiSnapshot.objects.visible_to(request.user)
+        kwargs = {"per_page": PER_PAGE, "page": number}
+        return stage_funnel(subject=subject, period=period, today=today, snapshots=snapshots, **kwargs)
+
+    result = read(asked_page)
+    pages = Paginator(range(result.slipped_deals), PER_PAGE)  # one page of slipped deals was read
+    if asked_page > pages.num_pages:  # past the last: the last, read again
+        result = read(pages.num_pages)
     name = subject_name(subject)
     notes = [_conversion_note(result, i) for i in range(len(result.steps))]
     return render(
@@ -143,6 +151,7 @@ def funnel(request):
                 label=f"Stage funnel of {name}, deals opened in {period}",
             ),
             "days": [(t, format_value(t.median_days, "days")) for t in result.days_in_stage],
+            "page": Page(result.slipped, min(asked_page, pages.num_pages), pages),
             "beside": [(catalogue.get(key), figure) for key, figure in result.figures.items()],
             "previous": period.shifted(-1),
             "next": period.shifted(1),

@@ -136,5 +136,5 @@ def test_the_api_runs_as_many_queries_for_50_reps_as_for_5(client_as, org):
 def test_the_schema_documents_the_endpoint(client_as):
     schema = client_as("admin").get("/api/schema/", {"format": "json"}).json()
     operation = schema["paths"][URL]["get"]
-    assert {p["name"] for p in operation["parameters"]} == {"scope", "subject", "period"}
+    assert {p["name"] for p in operation["parameters"]} == {"scope", "subject", "period", "page"}
     assert {"200", "400", "404"} <= set(operation["responses"])

@@ -181,6 +181,19 @@ def test_slips_count_each_move_of_the_expected_close_later(funnel_deals):
     ]
     assert f.slips == 3
     assert funnel(Subject.rep(funnel_deals.bob.pk), "2017-02").slipped == []  # B2 opened in January
+    assert (f.slipped_deals, funnel(Subject.rep(funnel_deals.bob.pk), "2017-02").slipped_deals) == (2, 0)
+
+
+def test_slipped_deals_are_listed_a_page_at_a_time(funnel_deals):
+    east, period = Subject.team(funnel_deals.east.pk), Period.parse("2017-Q1")
+    pages = [
+        stage_funnel(
+            subject=east, period=period, today=TODAY, snapshots=KpiSnapshot.objects, per_page=1, page=n
+        )
+        for n in (1, 2, 3)
+    ]
+    assert [[s.deal for s in p.slipped] for p in pages] == [["A4"], ["B2"], []]
+    assert {(p.slipped_deals, p.slips) for p in pages} == {(2, 3)}  # the totals, whatever the page
 
 
 def test_the_company_and_the_region_cover_every_team(funnel_deals):

@@ -177,3 +177,20 @@ def test_the_funnel_chart_draws_a_bar_per_step_over_whole_ticks():
     assert 'width="472.0" height="20"><title>Prospecting: 6 (of 6 opened)</title>' in svg
     assert 'width="157.3" height="20"><title>Won: 2 (33.3% of Prospecting)</title>' in svg
     assert 'role="img" aria-label="F"' in svg
+
+
+def test_slipped_deals_come_fifty_a_page(client, db):
+    manager, team = build_team(60, funnel_stages())  # each deal slipped once
+    client.force_login(manager)
+    deals = list(Opportunity.objects.filter(rep__team=team).order_by("pk").values_list("name", flat=True))
+
+    def listed(page):
+        response = client.get(URL, {"scope": "team", "subject": team.pk, "period": "2017-Q1", "page": page})
+        body = response.content.decode()
+        assert "60 of these deals slipped: the expected close date moved later 60 times in all." in body
+        shown = response.context["page"]
+        return shown.number, shown.paginator.num_pages, [s.deal for s in shown]
+
+    # All slipped once: the oldest deal first. A page past the last is the last.
+    assert listed(1) == (1, 2, deals[:50])
+    assert listed(2) == listed(7) == (2, 2, deals[50:])
