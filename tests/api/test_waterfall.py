@@ -5,7 +5,7 @@ import pytest
 import yaml
 from django.utils import timezone
 
-from kpis import waterfall
+from kpis import api
 from tests.waterfall_deals import quarter_deals
 
 URL = "/api/v1/pipeline/waterfall/"
@@ -57,7 +57,7 @@ def test_a_team_waterfall_balances_and_lists_the_deals_of_every_bar(org, deals, 
 
 
 def test_a_bar_counts_its_deals_and_pages_through_them(org, deals, client_as, monkeypatch):
-    monkeypatch.setattr(waterfall, "PER_PAGE", 3)
+    monkeypatch.setattr(api, "PER_PAGE", 3)
     query = {"scope": "team", "subject": org.east.pk, "period": "2025-Q4"}
     fall = client_as("manager").get(URL, query).json()
     closing = [d["name"] for d in fall["closing"]["deals"]]
