@@ -103,11 +103,12 @@ def dashboard(
     targets = Target.objects.visible_to(user, tree)
     metrics = [catalogue.get(k) for k in KEY_METRICS]
 
+    org = None if team is None else Org.load()  # the period's members and the comparisons' leaves
     if team is None:
         reps = list(Rep.objects.visible_to(user, tree).select_related("team").order_by("full_name"))
         rep_snapshots, rep_team, stays, seen = snapshots, {r.pk: r.team_id for r in reps}, {}, None
     else:
-        stays = period_members(Org.load(), team.pk, period)
+        stays = period_members(org, team.pk, period)
         # Its current members too: their targets add up to the team's (targets.plan), whatever the period.
         found = Rep.objects.filter(Q(pk__in=list(stays)) | Q(team_id__in=team_ids)).select_related("team")
         found = list(found.order_by("full_name"))
@@ -191,7 +192,7 @@ def dashboard(
             height=140,
         ),
         "comparison": comparisons(
-            snapshots=snapshots, subject=subject, period=period, today=today, metrics=metrics
+            snapshots=snapshots, subject=subject, period=period, today=today, metrics=metrics, org=org
         ),
         "unassigned": _unassigned(snapshots, child_ids, metrics, customer, period) if team is None else None,
         "data_as_of": data_as_of(snapshots.filter(period_kind=period.kind, period_start=period.start)),
