@@ -120,7 +120,10 @@ def dashboard(
         # was credited with, for this period only. Everything else of a rep they may no longer see
         # (scorecard, drill-downs, targets) stays behind Rep/KpiSnapshot/Target.visible_to.
         rep_snapshots = KpiSnapshot.objects.filter(scope=Scope.REP, subject_id__in=list(stays))
-    plan = load_plan(targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team=rep_team)
+    planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
+    plan = load_plan(
+        targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team=rep_team, subjects=planned
+    )
     lines = _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots, seen)
     if team is not None:
         _mark_stays(lines, stays, visibility.visible_team_ids(user, tree))
@@ -146,9 +149,10 @@ def dashboard(
     )
     # The trend's target marks: its own target, or the sum of its months' or reps' (a team's
     # month is usually only its reps' month targets).
-    trend_plan = load_plan(targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team=rep_team)
+    trend_plan = load_plan(
+        targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team=rep_team, subjects=[subject]
+    )
     trend_targets = [getattr(trend_plan.of(subject, "revenue_won", p), "value", None) for p in trend]
-    planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
     own_target = plan_progress(plan, [(subject, "revenue_won", period)], today, snapshots=snapshots).get(
         (subject, "revenue_won", period)
     )

@@ -146,6 +146,7 @@ def forecast_rollup(*, user, subject: Subject, period: Period, now: dt.datetime)
         period=period,
         tree=tree,
         rep_team={pk: team for pk, (team, _) in rep_team.items()},
+        subjects=list(lines),
     )
     for s, line in lines.items():
         line.accuracy, line.bias = (

@@ -15,7 +15,7 @@ from kpis.models import KpiSnapshot
 from kpis.periods import Period
 from kpis.selectors import NO_FIGURE, AsOf, snapshot_figures
 from teams.models import Rep
-from teams.subjects import Scope, Subject
+from teams.subjects import COMPANY, Scope, Subject
 from teams.tree import TeamTree
 
 from .models import Target
@@ -117,25 +117,34 @@ def load_plan(
     period: Period | list[Period],
     tree: TeamTree,
     rep_team: dict[int, int],
+    subjects: list[Subject],
 ) -> Plan:
     """The plan around `period` (or several: a chart's trend): the targets (a scoped queryset) of
     `metrics` for it and its months; `rep_team` the reps (id → team id) whose targets add up to
-    their teams'. One query, of the values only (a chart's trend of a 125-rep team is some 3,000
-    targets): plan_gaps names the few targets a page shows by name."""
-    periods = set()
+    their teams'; `subjects` those the caller asks the plan about besides. One query, of the
+    values only (a chart's trend of a 125-rep team is some 3,000 targets), of those subjects'
+    targets and the reps' (their ids let PostgreSQL read the targets by subject, not scan them
+    all): plan_gaps names the few targets a page shows by name."""
+    by_start = {}
     for p in period if isinstance(period, list) else [period]:
-        periods |= {p, *p.months()}
+        by_start |= {(q.kind, q.start): q for q in [p, *p.months()]}
+    reps = {*rep_team, *(s.pk for s in subjects if s.scope == Scope.REP)}
+    whose = Q(scope=Scope.REP, rep_id__in=sorted(reps)) | Q(
+        scope=Scope.TEAM, team_id__in=sorted(s.pk for s in subjects if s.scope == Scope.TEAM)
+    )
+    if COMPANY in subjects:
+        whose |= Q(scope=Scope.COMPANY)
     rows = targets.filter(
+        whose,
         metric__in=metrics,
-        period_kind__in={p.kind for p in periods},
-        period_start__in={p.start for p in periods},
+        period_kind__in={kind for kind, _ in by_start},
+        period_start__in={start for _, start in by_start},
     )
     found = []
     for scope, rep, team, metric, kind, start, *rest in rows.order_by().values_list(
         "scope", "rep_id", "team_id", "metric", "period_kind", "period_start", *PlannedTarget.READ
     ):
-        p = Period.from_start(kind, start)
-        if p in periods:
+        if (p := by_start.get((kind, start))) is not None:
             found.append(PlannedTarget(Subject(Scope(scope), rep or team or 0), metric, p, *rest))
     return Plan(found, tree, rep_team)
 
@@ -307,15 +316,14 @@ def scorecard(*, user, subject: Subject, period: Period, today: dt.date, trend_l
     elif subject.scope == Scope.TEAM:
         reps = reps.filter(team_id__in=tree.subtree_ids([subject.pk]))
     rep_team = dict(reps.order_by().values_list("pk", "team_id"))
-    own = Q(
-        scope=subject.scope,
-        rep_id=subject.pk if subject.scope == Scope.REP else None,
-        team_id=subject.pk if subject.scope == Scope.TEAM else None,
+    plan = load_plan(
+        Target.objects.visible_to(user, tree),
+        metrics=catalogue.KEYS,
+        period=period,
+        tree=tree,
+        rep_team=rep_team,
+        subjects=[subject],
     )
-    targets = Target.objects.visible_to(user, tree).filter(
-        own | Q(scope=Scope.REP, rep_id__in=list(rep_team))
-    )
-    plan = load_plan(targets, metrics=catalogue.KEYS, period=period, tree=tree, rep_team=rep_team)
     planned = plan_progress(
         plan, [(subject, m.key, period) for m in catalogue.METRICS], today, snapshots=snapshots
     )
