@@ -121,8 +121,13 @@ def dashboard(
         # (scorecard, drill-downs, targets) stays behind Rep/KpiSnapshot/Target.visible_to.
         rep_snapshots = KpiSnapshot.objects.filter(scope=Scope.REP, subject_id__in=list(stays))
     planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
+    # One plan for the period's targets and the revenue trend's marks.
     plan = load_plan(
-        targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team=rep_team, subjects=planned
+        targets,
+        periods={**{m: [period] for m in PLANNED}, "revenue_won": trend},
+        tree=tree,
+        rep_team=rep_team,
+        subjects=planned,
     )
     lines = _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots, seen)
     if team is not None:
@@ -149,10 +154,7 @@ def dashboard(
     )
     # The trend's target marks: its own target, or the sum of its months' or reps' (a team's
     # month is usually only its reps' month targets).
-    trend_plan = load_plan(
-        targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team=rep_team, subjects=[subject]
-    )
-    trend_targets = [getattr(trend_plan.of(subject, "revenue_won", p), "value", None) for p in trend]
+    trend_targets = [getattr(plan.of(subject, "revenue_won", p), "value", None) for p in trend]
     own_target = plan_progress(plan, [(subject, "revenue_won", period)], today, snapshots=snapshots).get(
         (subject, "revenue_won", period)
     )

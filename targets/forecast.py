@@ -141,8 +141,7 @@ def forecast_rollup(*, user, subject: Subject, period: Period, now: dt.datetime)
     )
     plan = load_plan(
         Target.objects.visible_to(user, tree),
-        metrics=["revenue_won"],
-        period=period,
+        periods={"revenue_won": [period]},
         tree=tree,
         rep_team={pk: team for pk, (team, _) in rep_team.items()},
         subjects=list(lines),
