@@ -157,7 +157,7 @@ def dashboard(
     )
     # The trend's target marks: its own target, or the sum of its months' or reps' (a team's
     # month is usually only its reps' month targets).
-    trend_targets = [getattr(plan.of(subject, "revenue_won", p), "value", None) for p in trend]
+    trend_targets = [plan.value(subject, "revenue_won", p) for p in trend]
     child_ids = [pk for pk, parent in tree.parent.items() if parent == (team.pk if team else None)]
     name = subject_name(subject)
     customer = [catalogue.get(k) for k in CUSTOMER_METRICS]
