@@ -225,15 +225,16 @@ BEHIND = {
 }
 
 
-def covered(subject: Subject) -> Leaves:
+def covered(subject: Subject, org: Org | None = None) -> Leaves:
     """Every leaf a subject's figures cover: a rep itself; the company everything, facts of no one
     included; a team every rep and team it was credited with, on the days it was (its stints:
-    teams.history.Org), former members included."""
+    teams.history.Org, loaded here unless the caller has it), former members included."""
     if subject.scope == Scope.REP:
         return Leaves.of(subject)
     if subject.scope == Scope.COMPANY:
         return Leaves()
-    org = Org.load()
+    if org is None:
+        org = Org.load()
     team_spans = {t: org.credited_spans(Subject.team(t), subject) for t in org.placements}
     # A rep credits the team only while in it or in a team under it: the others are skipped
     # unread (a 1,000-rep org's stints cost more than the page's queries).

@@ -94,14 +94,15 @@ TO_DAY_METRICS = [
 ]
 
 
-def flows_to_day(subject, windows) -> dict:
+def flows_to_day(subject, windows, org=None) -> dict:
     """{(metric, Period): Figure} of TO_DAY_METRICS for `subject`, each window a (Period, last
     day): the facts of the period dated up to and including that day, credited as the engine
     credits them (`attribution.Facts.of` over the leaves `kpis.drill.covered` gives the subject).
 
-    Two queries per window (deals, activities) and one for the team tree: constant, whatever the
-    size of the subject. The caller has checked that its user may see `subject`."""
-    leaves = covered(subject)
+    Two queries per window (deals, activities) and the organisation's three unless the caller
+    passes it loaded (`org`): constant, whatever the size of the subject. The caller has checked
+    that its user may see `subject`."""
+    leaves = covered(subject, org)
     metrics = [catalogue.get(k) for k in TO_DAY_METRICS]
     out = {}
     for period, last_day in windows:

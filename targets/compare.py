@@ -52,17 +52,20 @@ def year_ago(period: Period) -> Period:
     return Period.containing(period.kind, day, period.start_month)
 
 
-def comparisons(*, snapshots, subject: Subject, period: Period, today: dt.date, metrics) -> list[Comparison]:
+def comparisons(
+    *, snapshots, subject: Subject, period: Period, today: dt.date, metrics, org=None
+) -> list[Comparison]:
     """Each metric of `subject` in `period` against the previous period and the same period a
     year earlier, fairly (the module's rule). `snapshots`: the viewer's (visible_to); `subject`
-    one the viewer may see. At most six queries, whatever the subject."""
+    one the viewer may see; `org`: teams.history.Org, if the caller has it loaded. At most eight
+    queries, whatever the subject."""
     earlier = [period.shifted(-1)] + ([year_ago(period)] if period.kind != "year" else [])
     keys = [(subject.scope, subject.pk, m.key, p) for m in metrics for p in [period, *earlier]]
     stored = snapshot_figures(snapshots, keys)
     running = is_running(period, today)
     to_day = {}
     if running:
-        to_day = flows_to_day(subject, [(p, same_point(p, period, today)) for p in earlier])
+        to_day = flows_to_day(subject, [(p, same_point(p, period, today)) for p in earlier], org)
     out = []
     for m in metrics:
         now = stored.get((subject.scope, subject.pk, m.key, period), NO_FIGURE)

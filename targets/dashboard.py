@@ -103,11 +103,12 @@ def dashboard(
     targets = Target.objects.visible_to(user, tree)
     metrics = [catalogue.get(k) for k in KEY_METRICS]
 
+    org = None if team is None else Org.load()  # the period's members and the comparisons' leaves
     if team is None:
         reps = list(Rep.objects.visible_to(user, tree).select_related("team").order_by("full_name"))
         rep_snapshots, rep_team, stays, seen = snapshots, {r.pk: r.team_id for r in reps}, {}, None
     else:
-        stays = period_members(Org.load(), team.pk, period)
+        stays = period_members(org, team.pk, period)
         # Its current members too: their targets add up to the team's (targets.plan), whatever the period.
         found = Rep.objects.filter(Q(pk__in=list(stays)) | Q(team_id__in=team_ids)).select_related("team")
         found = list(found.order_by("full_name"))
@@ -119,8 +120,19 @@ def dashboard(
         # was credited with, for this period only. Everything else of a rep they may no longer see
         # (scorecard, drill-downs, targets) stays behind Rep/KpiSnapshot/Target.visible_to.
         rep_snapshots = KpiSnapshot.objects.filter(scope=Scope.REP, subject_id__in=list(stays))
-    plan = load_plan(targets, metrics=sorted(PLANNED), period=period, tree=tree, rep_team=rep_team)
-    lines = _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots, seen)
+    planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
+    # One plan for the period's targets and the revenue trend's marks.
+    plan = load_plan(
+        targets,
+        periods={**{m: [period] for m in PLANNED}, "revenue_won": trend},
+        tree=tree,
+        rep_team=rep_team,
+        subjects=planned,
+    )
+    # The revenue target and progress of the subject and of each rep, in one query.
+    wanted = [(s, "revenue_won", period) for s in [subject, *(Subject.rep(r.pk) for r in reps)]]
+    revenue = plan_progress(plan, wanted, today, snapshots=snapshots)
+    lines = _rep_lines(reps, metrics, period, rep_snapshots, revenue, seen)
     if team is not None:
         _mark_stays(lines, stays, visibility.visible_team_ids(user, tree))
     board = catalogue.get(leader if leader in KEY_METRICS else "revenue_won")
@@ -145,12 +157,7 @@ def dashboard(
     )
     # The trend's target marks: its own target, or the sum of its months' or reps' (a team's
     # month is usually only its reps' month targets).
-    trend_plan = load_plan(targets, metrics=["revenue_won"], period=trend, tree=tree, rep_team=rep_team)
-    trend_targets = [getattr(trend_plan.of(subject, "revenue_won", p), "value", None) for p in trend]
-    planned = [subject] + [Subject.team(pk) for pk in sorted(team_ids)] + [Subject.rep(r.pk) for r in reps]
-    own_target = plan_progress(plan, [(subject, "revenue_won", period)], today, snapshots=snapshots).get(
-        (subject, "revenue_won", period)
-    )
+    trend_targets = [plan.value(subject, "revenue_won", p) for p in trend]
     child_ids = [pk for pk, parent in tree.parent.items() if parent == (team.pk if team else None)]
     name = subject_name(subject)
     customer = [catalogue.get(k) for k in CUSTOMER_METRICS]
@@ -173,7 +180,7 @@ def dashboard(
             (ln for ln in lines if ln.progress and ln.progress.status in NEEDS_ATTENTION),
             key=lambda ln: (ln.progress.pace is None, ln.progress.pace or ln.progress.attainment or 0),
         ),
-        "own_target": own_target,
+        "own_target": revenue.get((subject, "revenue_won", period)),
         "gaps": plan_gaps(plan, [(s, m, period) for m in sorted(PLANNED) for s in planned], named=targets),
         "children": _child_rows(child_ids, metrics, period, snapshots),
         "revenue_chart": charts.bar_chart(
@@ -191,7 +198,7 @@ def dashboard(
             height=140,
         ),
         "comparison": comparisons(
-            snapshots=snapshots, subject=subject, period=period, today=today, metrics=metrics
+            snapshots=snapshots, subject=subject, period=period, today=today, metrics=metrics, org=org
         ),
         "unassigned": _unassigned(snapshots, child_ids, metrics, customer, period) if team is None else None,
         "data_as_of": data_as_of(snapshots.filter(period_kind=period.kind, period_start=period.start)),
@@ -204,10 +211,11 @@ def _figures(rows, *key) -> dict:
     return {tuple(k): Figure(value, state, n) for *k, value, state, n in found}
 
 
-def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots, seen) -> list[RepLine]:
-    """Every rep's key figures this period (from `rep_snapshots`) and their revenue target:
-    their own, or the sum of their month targets (the plan says which). `seen`: the reps the
-    viewer may see now (None: all), the only ones linked to their scorecard and drill-downs."""
+def _rep_lines(reps, metrics, period, rep_snapshots, revenue, seen) -> list[RepLine]:
+    """Every rep's key figures this period (from `rep_snapshots`) and their revenue target and
+    progress (`revenue`, plan_progress's): their own target, or the sum of their month targets.
+    `seen`: the reps the viewer may see now (None: all), the only ones linked to their scorecard
+    and drill-downs."""
     values = _figures(
         rep_snapshots.filter(
             scope=Scope.REP, metric__in=KEY_METRICS, period_kind=period.kind, period_start=period.start
@@ -216,13 +224,11 @@ def _rep_lines(reps, metrics, period, rep_snapshots, plan, today, snapshots, see
         "metric",
     )
     rep_ids = [r.pk for r in reps]
-    wanted = [(Subject.rep(pk), "revenue_won", period) for pk in rep_ids]
-    planned = plan_progress(plan, wanted, today, snapshots=snapshots)
     linked = set(rep_ids) if seen is None else seen
     hrefs = drill_hrefs(Scope.REP, [pk for pk in rep_ids if pk in linked], KEY_METRICS, period)
     lines = []
     for r in reps:
-        target, state = planned.get((Subject.rep(r.pk), "revenue_won", period), (None, None))
+        target, state = revenue.get((Subject.rep(r.pk), "revenue_won", period), (None, None))
         target_value = target.value if target else None
         attainment = state.attainment if state else None
         target_text = format_value(target_value, "money")

@@ -141,6 +141,14 @@ class Plan:
             self._memo[key] = self._of(subject, metric, period)
         return self._memo[key]
 
+    def value(self, subject: Subject, metric: str, period: Period) -> Decimal | None:
+        """The target `of` shows (its value), without adding up the parts behind an own target:
+        a chart's marks need no gaps (a 125-rep team's trend: 125 reps a quarter)."""
+        target = self.own.get((subject, metric, period))
+        if target is not None:
+            return target.value
+        return _value(self.of(subject, metric, period))
+
     def _of(self, subject, metric, period) -> PlanValue | None:
         target = self.own.get((subject, metric, period))
         months = members = None

@@ -15,7 +15,7 @@ from kpis.models import KpiSnapshot
 from kpis.periods import Period
 from kpis.selectors import NO_FIGURE, AsOf, snapshot_figures
 from teams.models import Rep
-from teams.subjects import Scope, Subject
+from teams.subjects import COMPANY, Scope, Subject
 from teams.tree import TeamTree
 
 from .models import Target
@@ -113,29 +113,41 @@ def plan_progress(plan: Plan, wanted, today: dt.date, *, snapshots) -> dict:
 def load_plan(
     targets,
     *,
-    metrics,
-    period: Period | list[Period],
+    periods: dict[str, list[Period]],
     tree: TeamTree,
     rep_team: dict[int, int],
+    subjects: list[Subject],
 ) -> Plan:
-    """The plan around `period` (or several: a chart's trend): the targets (a scoped queryset) of
-    `metrics` for it and its months; `rep_team` the reps (id → team id) whose targets add up to
-    their teams'. One query, of the values only (a chart's trend of a 125-rep team is some 3,000
-    targets): plan_gaps names the few targets a page shows by name."""
-    periods = set()
-    for p in period if isinstance(period, list) else [period]:
-        periods |= {p, *p.months()}
-    rows = targets.filter(
-        metric__in=metrics,
-        period_kind__in={p.kind for p in periods},
-        period_start__in={p.start for p in periods},
+    """The plan around some periods: the targets (a scoped queryset) of each metric in `periods`
+    for its periods (a page's, a chart's trend) and their months; `rep_team` the reps (id → team
+    id) whose targets add up to their teams'; `subjects` those the caller asks the plan about
+    besides. One query, of the values only (a 125-rep dashboard's plan is some 3,500 targets),
+    of those subjects' targets and the reps' (their ids let PostgreSQL read the targets by
+    subject, not scan them all): plan_gaps names the few targets a page shows by name."""
+    wanted, metrics_of = {}, defaultdict(list)  # {(metric, kind, start): Period}, {periods: metrics}
+    for metric, some in periods.items():
+        whole = frozenset(q for p in some for q in [p, *p.months()])
+        wanted |= {(metric, q.kind, q.start): q for q in whole}
+        metrics_of[whole].append(metric)
+    which = Q()
+    for whole, metrics in metrics_of.items():
+        which |= Q(
+            metric__in=sorted(metrics),
+            period_kind__in={q.kind for q in whole},
+            period_start__in={q.start for q in whole},
+        )
+    reps = {*rep_team, *(s.pk for s in subjects if s.scope == Scope.REP)}
+    whose = Q(scope=Scope.REP, rep_id__in=sorted(reps)) | Q(
+        scope=Scope.TEAM, team_id__in=sorted(s.pk for s in subjects if s.scope == Scope.TEAM)
     )
+    if COMPANY in subjects:
+        whose |= Q(scope=Scope.COMPANY)
+    rows = targets.filter(whose, which).order_by()
     found = []
-    for scope, rep, team, metric, kind, start, *rest in rows.order_by().values_list(
+    for scope, rep, team, metric, kind, start, *rest in rows.values_list(
         "scope", "rep_id", "team_id", "metric", "period_kind", "period_start", *PlannedTarget.READ
     ):
-        p = Period.from_start(kind, start)
-        if p in periods:
+        if (p := wanted.get((metric, kind, start))) is not None:
             found.append(PlannedTarget(Subject(Scope(scope), rep or team or 0), metric, p, *rest))
     return Plan(found, tree, rep_team)
 
@@ -307,15 +319,13 @@ def scorecard(*, user, subject: Subject, period: Period, today: dt.date, trend_l
     elif subject.scope == Scope.TEAM:
         reps = reps.filter(team_id__in=tree.subtree_ids([subject.pk]))
     rep_team = dict(reps.order_by().values_list("pk", "team_id"))
-    own = Q(
-        scope=subject.scope,
-        rep_id=subject.pk if subject.scope == Scope.REP else None,
-        team_id=subject.pk if subject.scope == Scope.TEAM else None,
+    plan = load_plan(
+        Target.objects.visible_to(user, tree),
+        periods={m: [period] for m in catalogue.KEYS},
+        tree=tree,
+        rep_team=rep_team,
+        subjects=[subject],
     )
-    targets = Target.objects.visible_to(user, tree).filter(
-        own | Q(scope=Scope.REP, rep_id__in=list(rep_team))
-    )
-    plan = load_plan(targets, metrics=catalogue.KEYS, period=period, tree=tree, rep_team=rep_team)
     planned = plan_progress(
         plan, [(subject, m.key, period) for m in catalogue.METRICS], today, snapshots=snapshots
     )
