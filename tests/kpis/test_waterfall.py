@@ -173,14 +173,20 @@ def balances(fall) -> bool:
     return fall.opening.amount + sum(bar.sign * bar.amount for bar in fall.movements) == fall.closing.amount
 
 
-def test_the_waterfall_balances_to_the_cent_for_every_subject_of_the_demo_data(django_assert_max_num_queries):
+def seeded_demo():
+    """The demo data (6 reps, 400 deals over 8 months): (every rep, team and the company; a few
+    periods around today, running and ended; today)."""
     call_command("seed_demo", "--reps", "6", "--opportunities", "400", "--activities", "0", "--months", "8")
     subjects = [Subject.rep(pk) for pk in Rep.objects.values_list("pk", flat=True)]
     subjects += [Subject.team(pk) for pk in Team.objects.values_list("pk", flat=True)] + [COMPANY]
     today = timezone.localdate()
-    this_quarter = Period.containing("quarter", today)
+    this_quarter, this_year = Period.containing("quarter", today), Period.containing("year", today)
     periods = [this_quarter, this_quarter.shifted(-1), Period.containing("month", today).shifted(-2)]
-    periods += [Period.containing("year", today)]
+    return subjects, [*periods, this_year, this_year.shifted(-1)], today
+
+
+def test_the_waterfall_balances_to_the_cent_for_every_subject_of_the_demo_data(django_assert_max_num_queries):
+    subjects, periods, today = seeded_demo()
     checked = moved = 0
     for subject in subjects:
         for period in periods:
@@ -278,13 +284,7 @@ def reference(subject, period, today) -> dict:
 
 
 def test_every_bar_is_what_plain_python_makes_of_the_same_states():
-    call_command("seed_demo", "--reps", "6", "--opportunities", "400", "--activities", "0", "--months", "8")
-    subjects = [Subject.rep(pk) for pk in Rep.objects.values_list("pk", flat=True)]
-    subjects += [Subject.team(pk) for pk in Team.objects.values_list("pk", flat=True)] + [COMPANY]
-    today = timezone.localdate()
-    this_quarter = Period.containing("quarter", today)
-    periods = [this_quarter, this_quarter.shifted(-1), Period.containing("month", today).shifted(-2)]
-    periods += [Period.containing("year", today), Period.containing("year", today).shifted(-1)]
+    subjects, periods, today = seeded_demo()
     moved = set()
     for subject in subjects:
         for period in periods:
