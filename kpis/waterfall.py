@@ -185,20 +185,20 @@ def _states(subject: Subject, opening_day: dt.date, closing_day: dt.date):
 # changed its amount balances the rest.
 MOVES = """
 WITH states AS {materialized} ({states}),
-days AS (SELECT %s AS due_by, %s AS opening, %s AS closing, %s AS start),
+days AS (SELECT %s AS due_by, %s AS opening_day, %s AS closing_day, %s AS period_start),
 flagged AS (
     SELECT states.*, days.*, CAST(ROUND(amount * 100) AS BIGINT) AS cents,
         CASE WHEN (left_on IS NULL OR left_on > entered_on)
             AND (expected_close_on IS NULL OR expected_close_on <= due_by)
-            AND entered_on <= closing AND (left_on IS NULL OR left_on > opening)
+            AND entered_on <= closing_day AND (left_on IS NULL OR left_on > opening_day)
         THEN 1 ELSE 0 END AS seen
     FROM states CROSS JOIN days
 ),
 dated AS (
     SELECT flagged.*,
-        CASE WHEN seen = 1 AND entered_on <= opening AND (left_on IS NULL OR left_on > opening)
+        CASE WHEN seen = 1 AND entered_on <= opening_day AND (left_on IS NULL OR left_on > opening_day)
         THEN 1 ELSE 0 END AS in_opening,
-        CASE WHEN seen = 1 AND (left_on IS NULL OR left_on > closing) THEN 1 ELSE 0 END AS in_closing,
+        CASE WHEN seen = 1 AND (left_on IS NULL OR left_on > closing_day) THEN 1 ELSE 0 END AS in_closing,
         MIN(CASE WHEN seen = 1 THEN entered_on END) OVER deal AS first_day,
         MAX(CASE WHEN seen = 1 THEN entered_on END) OVER deal AS last_day
     FROM flagged
@@ -207,7 +207,7 @@ dated AS (
 ),
 deals AS (
     SELECT opportunity_id,
-        MAX(CASE WHEN opened_on >= start THEN 1 ELSE 0 END) AS created,
+        MAX(CASE WHEN opened_on >= period_start THEN 1 ELSE 0 END) AS created,
         MAX(in_opening) AS in_opening,
         MAX(in_closing) AS in_closing,
         COALESCE(MAX(CASE WHEN in_opening = 1 THEN cents END), 0) AS opening,
