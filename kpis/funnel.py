@@ -24,7 +24,7 @@ from teams.subjects import Subject
 
 from .drill import covered
 from .engine import attribution as credit
-from .models import OpportunityState, Stage
+from .models import Opportunity, OpportunityState, Stage
 from .periods import Period
 from .selectors import NO_FIGURE, Figure, snapshot_figures
 
@@ -192,9 +192,8 @@ def _slipped(states, per_page: int | None, page: int) -> tuple[int, int, list[Sl
         found = cursor.fetchall()
     totals = {name: count for pk, name, _, _, count, _, _ in found if pk is None}
     day = DateField().to_python  # SQLite returns a date as text
-    # As Opportunity.__str__ names a deal.
     listed = [
-        Slip(pk, name or external_id or f"Opportunity {pk}", rep, times, day(first), day(latest))
+        Slip(pk, Opportunity.label(pk, name, external_id), rep, times, day(first), day(latest))
         for pk, name, external_id, rep, times, first, latest in found
         if pk is not None
     ]

@@ -285,13 +285,18 @@ class Opportunity(DatesInRange, models.Model):
         ]
 
     def __str__(self):
-        return self.name or self.external_id or f"Opportunity {self.pk}"
+        return self.label(self.pk, self.name, self.external_id)
 
     def save(self, *args, **kwargs):
         cleared = self.follow_stage()
         if cleared and kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], *cleared}
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def label(pk, name: str, external_id: str | None) -> str:
+        """A deal's name where only its columns were read (a page's list of many deals)."""
+        return name or external_id or f"Opportunity {pk}"
 
     def follow_stage(self) -> list[str]:
         """Clear what the stage rules out, and say which fields (save() and the bulk writes,

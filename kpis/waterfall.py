@@ -284,8 +284,7 @@ def _read(states, days, per_page: int | None, show: str | None, page: int) -> tu
             if pk is None:
                 totals[bar] = (cents, count)
                 continue
-            # named as Opportunity.__str__ names it
-            label = name or external_id or f"Opportunity {pk}"
+            label = Opportunity.label(pk, name, external_id)
             deals.setdefault(bar, []).append(Deal(pk, label, rep_id, rep, _money(cents)))
     for listed_deals in deals.values():
         listed_deals.sort(key=lambda d: (-d.amount, d.id))
