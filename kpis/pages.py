@@ -7,6 +7,7 @@ the target pages in targets.views share them.
 
 from django.contrib.auth.decorators import login_required as auth_login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
@@ -21,10 +22,10 @@ from .models import KpiSnapshot
 from .periods import KINDS, Period
 
 # How many periods a page's trend (sparklines, bar charts) covers.
+TREND_LENGTH = 12
 # The records a list of deals shows at once, on a page or in an API answer (a waterfall's bar,
 # a funnel's slipped deals).
 PER_PAGE = 50
-TREND_LENGTH = 12
 
 
 def login_required(view):
@@ -131,3 +132,20 @@ def int_or_none(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# --- lists read a page at a time (the database counts the records and returns one page)
+
+
+def asked_page(request) -> int:
+    """The page number asked for (`?page=`): the first when absent or not one."""
+    return max(int_or_none(request.GET.get("page")) or 1, 1)
+
+
+def last_page(count: int) -> int:
+    return Paginator(range(count), PER_PAGE).num_pages
+
+
+def read_page(listed: list, count: int, number: int) -> Page:
+    """Page `number` of `count` records, of which only this page's (`listed`) were read."""
+    return Page(listed, number, Paginator(range(count), PER_PAGE))

@@ -4,7 +4,6 @@ top team, a rep themself); without a period: the current quarter. A bad scope, s
 is said on the page (400); a subject the viewer may not see is a 404."""
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -15,7 +14,17 @@ from .. import catalogue, charts
 from ..fields import PeriodKind
 from ..funnel import stage_funnel
 from ..models import KpiSnapshot
-from ..pages import PER_PAGE, get_subject_for_user, int_or_none, login_required, own_subject, period_switch
+from ..pages import (
+    PER_PAGE,
+    asked_page,
+    get_subject_for_user,
+    int_or_none,
+    last_page,
+    login_required,
+    own_subject,
+    period_switch,
+    read_page,
+)
 from ..periods import Period
 from ..templatetags.kpis_tags import format_money, format_value, percent
 from ..waterfall import KEYS, MEANING, NotBegun, pipeline_waterfall
@@ -58,24 +67,25 @@ def waterfall(request):
         "switch": period_switch(period),
         "nav": "scorecard" if subject.scope == Scope.REP else "dashboard",
     }
-    asked = request.GET.get("show") if request.GET.get("show") in KEYS else None
-    asked_page = max(int_or_none(request.GET.get("page")) or 1, 1)
+    asked = request.GET.get("show")
+    asked = asked if asked in KEYS else None
+    number = asked_page(request)
 
-    def read(show, number):
-        kwargs = {"per_page": PER_PAGE, "show": show, "page": number}
+    def read(show, page):
+        kwargs = {"per_page": PER_PAGE, "show": show, "page": page}
         return pipeline_waterfall(subject=subject, period=period, today=today, **kwargs)
 
     try:
-        fall = read(asked, asked_page)
+        fall = read(asked, number)
     except NotBegun as e:
         return render(request, "kpis/waterfall.html", {**context, "not_begun": str(e)})
     # No bar asked for: the first movement with deals (what a manager came to see), else the
     # opening. Only one page of its deals was read: a later page of that default bar, or a page
     # past the last, is read again.
     key = asked or next((bar.key for bar in fall.movements if bar.count), "opening")
-    pages = Paginator(range(fall.bar(key).count), PER_PAGE)
-    number = min(asked_page, pages.num_pages)
-    if number != (asked_page if key == asked else 1):
+    read_number = number if key == asked else 1
+    number = min(number, last_page(fall.bar(key).count))
+    if number != read_number:
         fall = read(key, number)
     shown = fall.bar(key)
     hrefs = {bar.key: _bar_href(request, bar.key) for bar in fall.bars}
@@ -83,7 +93,7 @@ def waterfall(request):
         (bar.label, bar.amount, {1: "up", -1: "down"}.get(bar.sign, "total"), hrefs[bar.key])
         for bar in fall.bars
     ]
-    page = Page(shown.deals, number, pages)
+    page = read_page(shown.deals, shown.count, number)
     return render(
         request,
         "kpis/waterfall.html",
@@ -124,17 +134,17 @@ def funnel(request):
         subject, period = _asked(request, today)
     except ValueError as e:
         return render(request, "kpis/funnel.html", {"error": str(e), "nav": "dashboard"}, status=400)
-    asked_page = max(int_or_none(request.GET.get("page")) or 1, 1)
+    number = asked_page(request)
 
-    def read(number):
+    def read(page):
         snapshots = KpiSnapshot.objects.visible_to(request.user)
-        kwargs = {"per_page": PER_PAGE, "page": number}
+        kwargs = {"per_page": PER_PAGE, "page": page}
         return stage_funnel(subject=subject, period=period, today=today, snapshots=snapshots, **kwargs)
 
-    result = read(asked_page)
-    pages = Paginator(range(result.slipped_deals), PER_PAGE)  # one page of slipped deals was read
-    if asked_page > pages.num_pages:  # past the last: the last, read again
-        result = read(pages.num_pages)
+    result = read(number)
+    if number > last_page(result.slipped_deals):  # past the last: the last, read again
+        number = last_page(result.slipped_deals)
+        result = read(number)
     name = subject_name(subject)
     notes = [_conversion_note(result, i) for i in range(len(result.steps))]
     return render(
@@ -151,7 +161,7 @@ def funnel(request):
                 label=f"Stage funnel of {name}, deals opened in {period}",
             ),
             "days": [(t, format_value(t.median_days, "days")) for t in result.days_in_stage],
-            "page": Page(result.slipped, min(asked_page, pages.num_pages), pages),
+            "page": read_page(result.slipped, result.slipped_deals, number),
             "beside": [(catalogue.get(key), figure) for key, figure in result.figures.items()],
             "previous": period.shifted(-1),
             "next": period.shifted(1),
