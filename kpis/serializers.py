@@ -317,9 +317,11 @@ class WaterfallQuerySerializer(SubjectPeriodQuerySerializer):
     """The waterfall's query: each bar lists its largest deals, one page of them."""
 
     show = serializers.ChoiceField(
-        choices=waterfall.KEYS, required=False, help_text="The bar whose deals `page` pages through."
+        choices=waterfall.KEYS,
+        required=False,
+        help_text="The bar `page` pages through (the others: their first).",
     )
-    page = page_field(f"That bar's page of deals ({PER_PAGE} a page).")
+    page = page_field(f"The page of each bar's deals, or of the bar `show`'s ({PER_PAGE} a page).")
 
 
 class FunnelQuerySerializer(SubjectPeriodQuerySerializer):
@@ -346,8 +348,8 @@ class WaterfallBarSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Its deals.")
     deals = WaterfallDealSerializer(
         many=True,
-        help_text=f"Its deals, {PER_PAGE} a page, largest first: the first page, or for the bar "
-        "`show` its page `page`.",
+        help_text=f"Its deals, {PER_PAGE} a page, largest first: page `page` (the first for a bar other "
+        "than `show`).",
     )
 
 

@@ -112,8 +112,8 @@ def pipeline_waterfall(
     page: int = 1,
 ) -> Waterfall:
     """The waterfall of `subject`'s pipeline due by the end of `period` (running: up to today).
-    Each bar lists all its deals, or with `per_page` its first page, and the bar `show` its
-    page `page`; largest first, then by deal id."""
+    Each bar lists all its deals, or with `per_page` its page `page` (with `show`: that bar only,
+    the others their first); largest first, then by deal id."""
     if period.start > today:
         raise NotBegun(f"{period} has not begun: its waterfall starts on {period.start:%Y-%m-%d}.")
     opening_day = period.start - ONE
@@ -261,9 +261,8 @@ def _read(states, days, per_page: int | None, show: str | None, page: int) -> tu
         listed, listed_params = "SELECT bar, cents, opportunity_id FROM moves", []
     else:
         listed = " UNION ALL ".join(PAGE.format(n=n) for n in range(len(KEYS)))
-        listed_params = [
-            value for key in KEYS for value in (key, per_page, (page - 1) * per_page if key == show else 0)
-        ]
+        skip = {key: (page - 1) * per_page if show in (None, key) else 0 for key in KEYS}
+        listed_params = [value for key in KEYS for value in (key, per_page, skip[key])]
     try:
         states_sql, states_params = states.query.sql_with_params()
     except EmptyResultSet:  # a subject that covers no one

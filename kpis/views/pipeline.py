@@ -80,12 +80,10 @@ def waterfall(request):
     except NotBegun as e:
         return render(request, "kpis/waterfall.html", {**context, "not_begun": str(e)})
     # No bar asked for: the first movement with deals (what a manager came to see), else the
-    # opening. Only one page of its deals was read: a later page of that default bar, or a page
-    # past the last, is read again.
+    # opening. Only the page asked for was read: a page past the last is the last, read again.
     key = asked or next((bar.key for bar in fall.movements if bar.count), "opening")
-    read_number = number if key == asked else 1
-    number = min(number, last_page(fall.bar(key).count))
-    if number != read_number:
+    if number > last_page(fall.bar(key).count):
+        number = last_page(fall.bar(key).count)
         fall = read(key, number)
     shown = fall.bar(key)
     hrefs = {bar.key: _bar_href(request, bar.key) for bar in fall.bars}

@@ -78,6 +78,13 @@ def test_a_bar_counts_its_deals_and_pages_through_them(org, deals, client_as, mo
     second = client_as("manager").get(URL, {**query, "show": "closing", "page": 2}).json()
     assert [d["name"] for d in second["closing"]["deals"]] == ["Reopened"]
     assert second["opening"]["deals"] == fall["opening"]["deals"]  # the other bars: their first page
+    # No bar named: every bar's page 2. The opening's 4: Steady 10,000, Trimmed 6,000, Grown-lost
+    # 4,000, then Pushed 2,000.
+    every = client_as("manager").get(URL, {**query, "page": 2}).json()
+    assert [[d["name"] for d in every[bar]["deals"]] for bar in ("opening", "closing")] == [
+        ["Pushed"],
+        ["Reopened"],
+    ]
 
 
 def test_the_company_is_all_and_takes_no_subject(org, deals, client_as):
