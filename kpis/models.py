@@ -267,7 +267,7 @@ class Opportunity(DatesInRange, models.Model):
             models.Index(fields=["opened_on"]),
             models.Index(fields=["customer", "closed_on"]),
             models.Index(fields=["closed_on"]),
-            # The open deals (no close date: the database checks it) by rep, for the forecast's
+            # The open deals (no close date: PostgreSQL's trigger checks it) by rep, for the forecast's
             # roll-up: a tenth of the deals, instead of every deal of a team's reps.
             models.Index(fields=["rep"], condition=Q(closed_on__isnull=True), name="opportunity_open_by_rep"),
             # The admin's newest-first list, without sorting a million rows.
